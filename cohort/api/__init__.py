@@ -1,0 +1,77 @@
+"""REST API v1 (flask-smorest): parse with a schema, call one service, dump the result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import swagger_ui_bundle
+from flask import Blueprint as FlaskBlueprint
+from flask import Flask, jsonify, request, send_from_directory
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from cohort.errors import CohortError
+
+
+class CohortApi(Api):  # type: ignore[misc]
+    """flask-smorest's JSON error handler drops werkzeug's headers (e.g. Allow on 405)."""
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        payload, code, headers = super().handle_http_exception(error)
+        headers = dict(headers or {})
+        for key, value in error.get_headers():
+            if key.lower() != "content-type":
+                headers.setdefault(key, value)
+        return payload, code, headers
+
+
+def _error_body(status: int, name: str, message: str, errors: dict[str, Any] | None) -> Any:
+    body: dict[str, Any] = {"code": status, "status": name, "message": message}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def init_api(app: Flask) -> CohortApi:
+    from cohort.api import enrolments, events, participants, programmes, structures
+
+    app.config.update(
+        API_TITLE="cohort",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/api/v1/docs/static/",
+    )
+    api = CohortApi(app)
+    for module in (participants, enrolments, events, structures, programmes):
+        api.register_blueprint(module.blp)
+
+    # Serve Swagger UI's files ourselves: the docs work offline and under a strict CSP.
+    static = FlaskBlueprint("swagger_static", __name__)
+
+    @static.route("/api/v1/docs/static/<path:filename>")
+    def swagger_file(filename: str) -> Any:
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+    app.register_blueprint(static)
+
+    @app.errorhandler(CohortError)
+    def _domain_error(error: CohortError) -> Any:
+        names = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
+                 422: "Unprocessable Entity"}
+        body = _error_body(error.status, names.get(error.status, "Error"), error.message,
+                           {"json": error.errors} if error.errors else None)
+        body["reason"] = error.code
+        return jsonify(body), error.status
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Any:
+        if isinstance(error, HTTPException):
+            return api.handle_http_exception(error)
+        app.logger.exception("unhandled error on %s", request.path)
+        return jsonify(_error_body(500, "Internal Server Error",
+                                   "an unexpected error occurred", None)), 500
+
+    return api

@@ -1,0 +1,77 @@
+"""Pathway events: record (idempotent on the client uuid), list, void."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from cohort import clock
+from cohort.actors import SYSTEM
+from cohort.api.common import PageArgs, PageSchema, StrictSchema, paginate
+from cohort.api.schemas import EventSchema
+from cohort.domain.enums import EventType
+from cohort.request_db import keyring, session, transaction
+from cohort.schemas.events import EventCreateSchema, VoidSchema
+from cohort.services import events
+from cohort.services.event_views import event_list_query, event_view, event_views
+
+blp = Blueprint("events", __name__, url_prefix="/api/v1/events", description="Pathway events")
+
+
+class EventListArgs(PageArgs):
+    participant_id = fields.UUID(load_default=None)
+    type = fields.String(load_default=None, validate=validate.OneOf([t.value for t in EventType]))
+    date_from = fields.Date(load_default=None)
+    date_to = fields.Date(load_default=None)
+
+
+class EventPage(StrictSchema):
+    items = fields.List(fields.Nested(EventSchema))
+    page = fields.Nested(PageSchema)
+
+
+@blp.route("")
+class Events(MethodView):
+    @blp.arguments(EventCreateSchema)
+    @blp.response(201, EventSchema)
+    @blp.alt_response(200, schema=EventSchema, description="Already recorded (same id, same body)")
+    @blp.alt_response(409, description="Same id, different body")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Record a pathway event; retrying with the same id returns the original"""
+        with transaction() as s:
+            result = events.record(s, keyring(), SYSTEM, data, today=clock.today(), now=clock.now())
+            body = event_view(s, result.event)
+        return body, 201 if result.created else 200
+
+    @blp.arguments(EventListArgs, location="query")
+    @blp.response(200, EventPage)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List events, filtered and paginated (date order)"""
+        s = session()
+        page = paginate(s, event_list_query(args), args)
+        page["items"] = event_views(s, page["items"])
+        return page
+
+
+@blp.route("/<uuid:event_id>")
+class EventItem(MethodView):
+    @blp.response(200, EventSchema)
+    def get(self, event_id: Any) -> Any:
+        """Read one event"""
+        s = session()
+        return event_view(s, events.get_event(s, event_id))
+
+
+@blp.route("/<uuid:event_id>/void")
+class EventVoid(MethodView):
+    @blp.arguments(VoidSchema)
+    @blp.response(200, EventSchema)
+    def post(self, data: dict[str, Any], event_id: Any) -> Any:
+        """Void an event with a reason (it stays in the timeline, marked)"""
+        with transaction() as s:
+            event = events.get_event(s, event_id)
+            events.void(s, SYSTEM, event, data["reason"], now=clock.now())
+            return event_view(s, event)

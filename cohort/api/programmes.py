@@ -1,0 +1,61 @@
+"""Programmes and their actions (read-only over HTTP; loaded from files by the CLI)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from cohort.api.common import StrictSchema
+from cohort.errors import NotFound
+from cohort.models import Programme
+from cohort.request_db import session
+
+blp = Blueprint("programmes", __name__, url_prefix="/api/v1/programmes",
+                description="Programmes (convention years) and their actions")
+
+
+class ActionSchema(StrictSchema):
+    id = fields.UUID(attribute="uuid", dump_only=True)
+    code = fields.String(dump_only=True)
+    departement = fields.String(dump_only=True)
+    axis = fields.Integer(dump_only=True)
+    title = fields.String(dump_only=True)
+    public = fields.String(dump_only=True)
+    territory = fields.String(dump_only=True)
+    eligibility = fields.List(fields.Dict(), dump_only=True)
+    budget = fields.Dict(dump_only=True)
+    targets = fields.List(fields.Dict(), dump_only=True)
+
+
+class ProgrammeSchema(StrictSchema):
+    code = fields.String(dump_only=True)
+    title = fields.String(dump_only=True)
+    period_start = fields.Date(dump_only=True)
+    period_end = fields.Date(dump_only=True)
+    parties = fields.List(fields.Raw(), dump_only=True)
+    actions = fields.List(fields.Nested(ActionSchema), dump_only=True)
+
+
+@blp.route("")
+class Programmes(MethodView):
+    @blp.response(200, ProgrammeSchema(many=True))
+    def get(self) -> Any:
+        """List programmes with their actions"""
+        return session().execute(sa.select(Programme).order_by(Programme.code)).scalars().all()
+
+
+@blp.route("/<string:code>")
+class ProgrammeItem(MethodView):
+    @blp.response(200, ProgrammeSchema)
+    def get(self, code: str) -> Any:
+        """Read one programme and its actions"""
+        programme = session().execute(
+            sa.select(Programme).where(Programme.code == code)
+        ).scalar_one_or_none()
+        if programme is None:
+            raise NotFound("programme not found", errors={"code": ["not found"]})
+        return programme

@@ -1,0 +1,51 @@
+"""Output schemas reused by several blueprints."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields
+
+
+class EnrolmentSchema(ma.Schema):
+    id = fields.UUID()
+    action_id = fields.UUID()
+    action_code = fields.String()
+    structure_id = fields.UUID()
+    start_date = fields.Date()
+    end_date = fields.Date(allow_none=True)
+    exit_reason = fields.String(allow_none=True)
+    rsa_at_entry = fields.Boolean()
+    age_at_entry = fields.Integer()
+    under_26 = fields.Boolean()
+    ase_past = fields.Boolean()
+    parent_child_0_3 = fields.Boolean()
+    intensity = fields.String(allow_none=True)
+    forced = fields.Boolean()
+    version = fields.Integer()
+
+
+class EventSchema(ma.Schema):
+    id = fields.UUID()
+    participant_id = fields.UUID()
+    type = fields.String()
+    date = fields.Date()
+    attributes = fields.Dict()
+    enrolment_id = fields.UUID(allow_none=True)
+    operation_id = fields.UUID(allow_none=True)
+    closes = fields.UUID(allow_none=True, metadata={"description": "The start this end named"})
+    closed = fields.UUID(
+        allow_none=True, metadata={"description": "The start this end actually closes"}
+    )
+    recorded_at = fields.DateTime()
+    voided = fields.Boolean()
+    void_reason = fields.String(allow_none=True)
+    voided_at = fields.DateTime(allow_none=True)
+
+
+class IntervalSchema(ma.Schema):
+    family = fields.String()
+    start_event_id = fields.UUID()
+    end_event_id = fields.UUID(allow_none=True)
+    start_date = fields.Date()
+    end_date = fields.Date(allow_none=True, metadata={"description": "Exclusive"})
+    attributes = fields.Dict()

@@ -1,0 +1,155 @@
+"""Structures (Mission Locale, PLIE, ...) and operations (clause sites, crèche projects...)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from cohort.actors import SYSTEM
+from cohort.api.common import DEPARTEMENTS, PageArgs, PageSchema, StrictSchema, one_of, paginate
+from cohort.domain.enums import OperationKind, StructureKind
+from cohort.models import Operation, Structure
+from cohort.request_db import session, transaction
+from cohort.services import structures
+from cohort.services.lookup import by_uuid
+
+blp = Blueprint("structures", __name__, url_prefix="/api/v1",
+                description="Structures and operations")
+
+
+class StructureCreateSchema(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(required=True, validate=one_of(StructureKind))
+    departement = fields.String(required=True, validate=DEPARTEMENTS)
+
+
+class StructureUpdateSchema(StructureCreateSchema):
+    class Meta:
+        partial = True
+
+
+class StructureSchema(StrictSchema):
+    id = fields.UUID(attribute="uuid", dump_only=True)
+    name = fields.String(dump_only=True)
+    kind = fields.String(dump_only=True)
+    departement = fields.String(dump_only=True)
+
+
+class StructurePage(StrictSchema):
+    items = fields.List(fields.Nested(StructureSchema))
+    page = fields.Nested(PageSchema)
+
+
+class StructureListArgs(PageArgs):
+    departement = fields.String(load_default=None, validate=DEPARTEMENTS)
+    kind = fields.String(load_default=None, validate=one_of(StructureKind))
+
+
+class OperationCreateSchema(StrictSchema):
+    action_id = fields.UUID(required=True)
+    structure_id = fields.UUID(load_default=None)
+    kind = fields.String(required=True, validate=one_of(OperationKind))
+    label = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(load_default=None)
+    planned_hours = fields.Decimal(load_default=None, places=2, as_string=True,
+                                   validate=validate.Range(min=0, max=10_000_000))
+
+
+class OperationUpdateSchema(StrictSchema):
+    kind = fields.String(validate=one_of(OperationKind))
+    label = fields.String(validate=validate.Length(min=1, max=300))
+    start_date = fields.Date()
+    end_date = fields.Date(allow_none=True)
+    planned_hours = fields.Decimal(allow_none=True, places=2, as_string=True,
+                                   validate=validate.Range(min=0, max=10_000_000))
+
+
+class OperationSchema(StrictSchema):
+    id = fields.UUID(attribute="uuid", dump_only=True)
+    action_id = fields.UUID(attribute="action_uuid", dump_only=True)
+    kind = fields.String(dump_only=True)
+    label = fields.String(dump_only=True)
+    start_date = fields.Date(dump_only=True)
+    end_date = fields.Date(dump_only=True, allow_none=True)
+    planned_hours = fields.Decimal(dump_only=True, as_string=True, allow_none=True)
+
+
+class OperationPage(StrictSchema):
+    items = fields.List(fields.Nested(OperationSchema))
+    page = fields.Nested(PageSchema)
+
+
+class OperationListArgs(PageArgs):
+    action_id = fields.UUID(load_default=None)
+
+
+@blp.route("/structures")
+class Structures(MethodView):
+    @blp.arguments(StructureListArgs, location="query")
+    @blp.response(200, StructurePage)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List structures"""
+        query = structures.structure_list_query(args)
+        return paginate(session(), query, args)
+
+    @blp.arguments(StructureCreateSchema)
+    @blp.response(201, StructureSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create a structure"""
+        with transaction() as s:
+            return structures.create_structure(s, SYSTEM, data)
+
+
+@blp.route("/structures/<uuid:structure_id>")
+class StructureItem(MethodView):
+    @blp.response(200, StructureSchema)
+    def get(self, structure_id: Any) -> Any:
+        """Read a structure"""
+        return by_uuid(session(), Structure, structure_id, "structure_id")
+
+    @blp.arguments(StructureUpdateSchema)
+    @blp.response(200, StructureSchema)
+    def patch(self, data: dict[str, Any], structure_id: Any) -> Any:
+        """Update a structure"""
+        with transaction() as s:
+            structure = by_uuid(s, Structure, structure_id, "structure_id")
+            return structures.update_structure(s, SYSTEM, structure, data)
+
+
+@blp.route("/operations")
+class Operations(MethodView):
+    @blp.arguments(OperationListArgs, location="query")
+    @blp.response(200, OperationPage)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List operations, optionally of one action"""
+        return paginate(session(), structures.list_operations(action_uuid=args.get("action_id")),
+                        args)
+
+    @blp.arguments(OperationCreateSchema)
+    @blp.response(201, OperationSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create an operation (a clause site, a crèche project, a housing partner...)"""
+        with transaction() as s:
+            return structures.create_operation(s, SYSTEM, data)
+
+
+@blp.route("/operations/<uuid:operation_id>")
+class OperationItem(MethodView):
+    @blp.response(200, OperationSchema)
+    def get(self, operation_id: Any) -> Any:
+        """Read an operation"""
+        return by_uuid(session(), Operation, operation_id, "operation_id")
+
+    @blp.arguments(OperationUpdateSchema)
+    @blp.response(200, OperationSchema)
+    def patch(self, data: dict[str, Any], operation_id: Any) -> Any:
+        """Update an operation"""
+        with transaction() as s:
+            operation = by_uuid(s, Operation, operation_id, "operation_id")
+            return structures.update_operation(s, SYSTEM, operation, data)
+
+

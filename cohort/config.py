@@ -1,0 +1,63 @@
+"""Settings: defaults file → instance file → COHORT_* environment → test_config.
+
+Validated at start-up; a bad value stops the service with a message naming the setting.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cohort.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = Path(os.environ.get("COHORT_CONFIG_DIR", PROJECT_ROOT / "config"))
+
+_INT_SETTINGS = (
+    "MAX_CONTENT_LENGTH", "PAGE_SIZE_DEFAULT", "PAGE_SIZE_MAX", "DISCLOSURE_K",
+    "DISCLOSURE_ROUNDING_BASE", "FOLLOWUP_MONTHS", "FOLLOWUP_WINDOW_BEFORE_DAYS",
+    "FOLLOWUP_WINDOW_AFTER_DAYS",
+)
+
+
+def _read_toml(path: Path, setting: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{setting}: no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{setting}: invalid TOML ({exc})") from None
+
+
+def load_settings(test_config: Mapping[str, Any] | None = None,
+                  env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Merge the settings sources in order and validate them."""
+    env = os.environ if env is None else env
+    settings = _read_toml(CONFIG_DIR / "default.toml", "config/default.toml")
+    if instance := env.get("COHORT_CONFIG_FILE"):
+        settings.update(_read_toml(Path(instance), "COHORT_CONFIG_FILE"))
+    for name, value in env.items():
+        if name.startswith("COHORT_") and not name.startswith("COHORT_KEY_"):
+            settings[name.removeprefix("COHORT_")] = value
+    if test_config:
+        settings.update(test_config)
+    for name in _INT_SETTINGS:
+        try:
+            settings[name] = int(settings[name])
+        except (KeyError, TypeError, ValueError):
+            raise ConfigError(f"{name}: must be a whole number") from None
+    if settings["DISCLOSURE_K"] < 3:
+        raise ConfigError("DISCLOSURE_K: must be at least 3 (domain.md §7)")
+    url = str(settings.get("DATABASE_URL") or "")
+    if not url:
+        raise ConfigError("DATABASE_URL: missing")
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        relative = url.removeprefix("sqlite:///")
+        if relative and relative != ":memory:":
+            url = f"sqlite:///{(Path.cwd() / relative).resolve()}"
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    settings["DATABASE_URL"] = url
+    return settings

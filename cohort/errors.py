@@ -1,0 +1,50 @@
+"""Domain errors, free of HTTP; each shell maps them in one place.
+
+Messages never contain identity values: they name fields and rules, not what was typed.
+"""
+
+from __future__ import annotations
+
+
+class CohortError(Exception):
+    status = 400
+    code = "error"
+
+    def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+
+class NotFound(CohortError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(CohortError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(CohortError):
+    status = 409
+    code = "conflict"
+
+
+class Rejected(CohortError):
+    """A rule refused the input; names the field and the reason."""
+
+    status = 422
+    code = "rejected"
+
+    def __init__(self, field: str, reason: str, *, code: str = "rejected"):
+        super().__init__(f"{field}: {reason}", errors={field: [reason]})
+        self.field = field
+        self.reason = reason
+        self.code = code
+
+
+class ConfigError(CohortError):
+    """Misconfiguration found at start-up; names the setting, never its value."""
+
+    code = "config"

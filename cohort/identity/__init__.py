@@ -1,0 +1,1 @@
+"""Pseudonymisation and encryption: the only package that imports ``cryptography``."""

@@ -1,0 +1,115 @@
+"""Participants (pseudonymous, identity sealed) and their enrolments in actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cohort.db import Model, created_at, intpk, public_uuid
+from cohort.domain.enums import ExitReason, Intensity, Sex
+from cohort.models._checks import one_of
+from cohort.models.programme import Action, Structure
+
+
+class Participant(Model):
+    """A person (a household for 62-A5). No identity in clear: pseudonym + sealed record."""
+
+    __tablename__ = "participant"
+    __table_args__ = (
+        one_of("sex", Sex),
+        # Erasure destroys the three together; a live row has its pseudonym and its seal.
+        sa.CheckConstraint(
+            "(erased_at IS NULL AND pseudonym IS NOT NULL AND identity_sealed IS NOT NULL)"
+            " OR (erased_at IS NOT NULL AND pseudonym IS NULL AND identity_sealed IS NULL"
+            " AND nir_hash IS NULL)",
+            name="erasure_consistent",
+        ),
+        sa.CheckConstraint("length(birth_month) = 7", name="birth_month_format"),
+    )
+
+    id: Mapped[intpk]
+    uuid: Mapped[public_uuid]
+    # HMAC-SHA-256 (hex) of the normalised identity under pseudonym key `pseudonym_version`.
+    pseudonym: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    pseudonym_version: Mapped[int | None]
+    nir_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    nir_version: Mapped[int | None]
+    identity_sealed: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    identity_version: Mapped[int | None]
+    birth_month: Mapped[str] = mapped_column(sa.String(7))
+    sex: Mapped[str] = mapped_column(sa.String(1))
+    home_departement: Mapped[str | None] = mapped_column(sa.String(3))
+    home_epci: Mapped[str | None] = mapped_column(sa.String(9))
+    ase_past: Mapped[bool]
+    registered_by_structure_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("structure.id", ondelete="RESTRICT")
+    )
+    created_at: Mapped[created_at]
+    erased_at: Mapped[dt.datetime | None]
+
+    enrolments: Mapped[list[Enrolment]] = relationship(
+        back_populates="participant", order_by="Enrolment.start_date"
+    )
+
+
+class Enrolment(Model):
+    """A participant followed in an action by a structure, with what was true at entry."""
+
+    __tablename__ = "enrolment"
+    __table_args__ = (
+        sa.CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates_ordered"),
+        sa.CheckConstraint(
+            "(end_date IS NULL AND exit_reason IS NULL)"
+            " OR (end_date IS NOT NULL AND exit_reason IS NOT NULL)",
+            name="exit_reason_with_end",
+        ),
+        one_of("exit_reason", ExitReason),
+        one_of("intensity", Intensity),
+        sa.CheckConstraint("age_at_entry BETWEEN 0 AND 130", name="age_plausible"),
+        sa.CheckConstraint(
+            "(under_26 AND age_at_entry < 26) OR (NOT under_26 AND age_at_entry >= 26)",
+            name="under_26_matches_age",
+        ),
+        sa.CheckConstraint(
+            "NOT forced OR force_justification IS NOT NULL", name="forced_is_justified"
+        ),
+        # One open enrolment per participant and action.
+        sa.Index(
+            "uq_enrolment_open", "participant_id", "action_id", unique=True,
+            sqlite_where=sa.text("end_date IS NULL"),
+            postgresql_where=sa.text("end_date IS NULL"),
+        ),
+        sa.Index("ix_enrolment_action_dates", "action_id", "start_date", "end_date"),
+        sa.Index("ix_enrolment_participant", "participant_id", "action_id", "start_date"),
+        sa.Index("ix_enrolment_structure", "structure_id", "participant_id"),
+    )
+
+    id: Mapped[intpk]
+    uuid: Mapped[public_uuid]
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participant.id", ondelete="RESTRICT")
+    )
+    action_id: Mapped[int] = mapped_column(sa.ForeignKey("action.id", ondelete="RESTRICT"))
+    structure_id: Mapped[int] = mapped_column(sa.ForeignKey("structure.id", ondelete="RESTRICT"))
+    start_date: Mapped[dt.date]
+    end_date: Mapped[dt.date | None]
+    exit_reason: Mapped[str | None] = mapped_column(sa.String(30))
+    rsa_at_entry: Mapped[bool]
+    age_at_entry: Mapped[int]
+    under_26: Mapped[bool]
+    ase_past: Mapped[bool]
+    parent_child_0_3: Mapped[bool] = mapped_column(default=False)
+    intensity: Mapped[str | None] = mapped_column(sa.String(12))
+    forced: Mapped[bool] = mapped_column(default=False)
+    force_justification: Mapped[str | None] = mapped_column(sa.Text)
+    recorded_at: Mapped[created_at]
+    end_recorded_at: Mapped[dt.datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    participant: Mapped[Participant] = relationship(back_populates="enrolments")
+    action: Mapped[Action] = relationship()
+    structure: Mapped[Structure] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}

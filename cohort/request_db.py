@@ -1,0 +1,59 @@
+"""Per-request database access for the shells: one session, one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy.orm import Session, sessionmaker
+
+from cohort.db import make_engine, make_sessionmaker
+from cohort.identity.keyring import Keyring
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["cohort.engine"] = engine
+    app.extensions["cohort.sessionmaker"] = make_sessionmaker(engine)
+
+    @app.teardown_appcontext
+    def _close(exc: BaseException | None) -> None:
+        session: Session | None = g.pop("cohort_session", None)
+        if session is not None:
+            session.close()
+
+
+def sessions() -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = current_app.extensions["cohort.sessionmaker"]
+    return factory
+
+
+def session() -> Session:
+    """The request's session (created lazily, closed at teardown)."""
+    if "cohort_session" not in g:
+        g.cohort_session = sessions()()
+    current: Session = g.cohort_session
+    return current
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """The request's unit of work: commit on success, roll back on any error."""
+    s = session()
+    try:
+        yield s
+        s.commit()
+    except BaseException:
+        s.rollback()
+        raise
+
+
+def keyring() -> Keyring:
+    ring: Keyring = current_app.extensions["cohort.keyring"]
+    return ring
+
+
+def setting(name: str) -> Any:
+    return current_app.config[name]

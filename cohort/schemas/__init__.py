@@ -1,0 +1,1 @@
+"""marshmallow input schemas shared by the API, the CSV import and the web UI."""

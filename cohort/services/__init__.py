@@ -1,0 +1,1 @@
+"""Write side: plain functions that take a session, flush, and never commit."""

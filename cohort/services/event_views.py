@@ -1,0 +1,61 @@
+"""Plain-dict views of events with their related public uuids (one query per page)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from cohort.models import Enrolment, Event, EventInterval, EventVoid, Operation, Participant
+
+
+def event_views(session: Session, items: Sequence[Event]) -> list[dict[str, Any]]:
+    if not items:
+        return []
+    ids = [e.id for e in items]
+    closes = aliased(Event)
+    started = aliased(Event)
+    rows = session.execute(
+        sa.select(Event.id, Participant.uuid, Enrolment.uuid, Operation.uuid, closes.uuid,
+                  EventVoid.reason, EventVoid.voided_at, started.uuid)
+        .join(Participant, Participant.id == Event.participant_id)
+        .outerjoin(Enrolment, Enrolment.id == Event.enrolment_id)
+        .outerjoin(Operation, Operation.id == Event.operation_id)
+        .outerjoin(closes, closes.id == Event.closes_id)
+        .outerjoin(EventVoid, EventVoid.event_id == Event.id)
+        .outerjoin(EventInterval, sa.and_(EventInterval.end_event_id == Event.id,
+                                          EventInterval.valid_to.is_(None)))
+        .outerjoin(started, started.id == EventInterval.start_event_id)
+        .where(Event.id.in_(ids))
+    ).all()
+    related = {r[0]: r for r in rows}
+    views = []
+    for e in items:
+        _, p_uuid, enr_uuid, op_uuid, closes_uuid, void_reason, voided_at, closed = related[e.id]
+        views.append({
+            "id": e.uuid, "participant_id": p_uuid, "type": e.type, "date": e.date,
+            "attributes": e.attributes, "enrolment_id": enr_uuid, "operation_id": op_uuid,
+            "closes": closes_uuid, "closed": closed, "recorded_at": e.recorded_at,
+            "voided": voided_at is not None, "void_reason": void_reason, "voided_at": voided_at,
+        })
+    return views
+
+
+def event_view(session: Session, event: Event) -> dict[str, Any]:
+    return event_views(session, [event])[0]
+
+
+def event_list_query(filters: dict[str, Any]) -> sa.Select[tuple[Event]]:
+    """Events in date then recording order, filtered by participant, type and dates."""
+    query = sa.select(Event).order_by(Event.date, Event.id)
+    if filters.get("participant_id"):
+        query = query.join(Participant).where(Participant.uuid == filters["participant_id"])
+    if filters.get("type"):
+        query = query.where(Event.type == filters["type"])
+    if filters.get("date_from"):
+        query = query.where(Event.date >= filters["date_from"])
+    if filters.get("date_to"):
+        query = query.where(Event.date <= filters["date_to"])
+    return query

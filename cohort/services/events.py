@@ -1,0 +1,252 @@
+"""Record pathway events (idempotent on the client uuid), void them, resolve intervals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cohort.actors import Actor
+from cohort.domain.calendar import add_months
+from cohort.domain.enums import EventType
+from cohort.domain.event_types import Role, kind_of
+from cohort.domain.intervals import EventFact, Resolution, resolve
+from cohort.errors import Conflict, NotFound, Rejected
+from cohort.identity.keyring import Keyring
+from cohort.models import Enrolment, Event, EventInterval, EventVoid, Operation, Participant
+from cohort.services.enrolments import first_start
+from cohort.services.lookup import by_uuid
+from cohort.services.participants import birth_date_of
+
+# Which attribute is promoted to Event.category, per type.
+_CATEGORY = {
+    EventType.HOUSING_ENTRY: "housing_type",
+    EventType.HOUSING_EXIT: "reason",
+    EventType.EMPLOYMENT_START: "contract",
+    EventType.SCHEME_ENTRY: "scheme",
+    EventType.RESOURCE_START: "resource",
+    EventType.CONTACT: "mode",
+}
+
+
+@dataclass(frozen=True)
+class Recorded:
+    event: Event
+    created: bool  # False: the same event was already recorded (idempotent replay)
+
+
+def body_digest(data: dict[str, Any]) -> str:
+    """SHA-256 of the validated body: the same uuid must come back with the same facts."""
+    canonical = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any],
+           *, today: dt.date, now: dt.datetime) -> Recorded:
+    """Record one event, or return the one already recorded under the same client uuid."""
+    digest = body_digest(data)
+    event_uuid: uuid.UUID = data["id"]
+    replay = _replay(session, event_uuid, digest)
+    if replay is not None:
+        return replay
+
+    event_type = EventType(data["type"])
+    kind = kind_of(event_type)
+    participant = by_uuid(session, Participant, data["participant_id"], "participant_id")
+    date: dt.date = data["date"]
+    _check_date(session, keyring, participant, date, today=today)
+
+    enrolment_id = None
+    if data.get("enrolment_id"):
+        enrolment = by_uuid(session, Enrolment, data["enrolment_id"], "enrolment_id")
+        if enrolment.participant_id != participant.id:
+            raise Rejected("enrolment_id", "belongs to another participant")
+        enrolment_id = enrolment.id
+    elif kind.needs_enrolment:
+        raise Rejected("enrolment_id", f"required for a {event_type} event")
+    operation_id = None
+    if data.get("operation_id"):
+        operation_id = by_uuid(session, Operation, data["operation_id"], "operation_id").id
+    elif kind.needs_operation:
+        raise Rejected("operation_id", f"required for a {event_type} event")
+
+    closes_id = None
+    if data.get("closes"):
+        if kind.role is not Role.END:
+            raise Rejected("closes", "only an end event can close an interval")
+        start = session.execute(
+            sa.select(Event).where(Event.uuid == data["closes"])
+        ).scalar_one_or_none()
+        if start is None or start.participant_id != participant.id:
+            raise Rejected("closes", "names no event of this participant")
+        start_kind = kind_of(start.type)
+        if start_kind.role is not Role.START or start_kind.family is not kind.family:
+            raise Rejected("closes", f"names an event of another family than {kind.family}")
+        closes_id = start.id
+
+    if kind.role is Role.END:
+        _check_something_to_close(session, participant.id, event_type, date, closes_id)
+
+    attributes = data.get("attributes") or {}
+    category_key = _CATEGORY.get(event_type)
+    event = Event(
+        uuid=event_uuid,
+        participant_id=participant.id,
+        enrolment_id=enrolment_id,
+        operation_id=operation_id,
+        type=event_type.value,
+        date=date,
+        closes_id=closes_id,
+        attributes=attributes,
+        category=attributes.get(category_key) if category_key else None,
+        qualifying=attributes.get("qualifying"),
+        via_programme=attributes.get("via_programme") if event_type is EventType.HOUSING_ENTRY
+        else None,
+        planned_months=attributes.get("planned_months"),
+        hours=Decimal(attributes["hours"]) if "hours" in attributes else None,
+        body_sha256=digest,
+        recorded_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(event)
+    except IntegrityError:
+        # A concurrent request with the same uuid won the race: behave as a replay.
+        replay = _replay(session, event_uuid, digest)
+        if replay is None:
+            raise
+        return replay
+
+    if kind.role is not Role.POINT:
+        refresh_intervals(session, participant.id, now=now)
+    return Recorded(event, created=True)
+
+
+_NEW = object()
+
+
+def _check_something_to_close(session: Session, participant_id: int, event_type: EventType,
+                              date: dt.date, closes_id: int | None) -> None:
+    """Refuse an end that would close nothing, resolving as if it were already recorded."""
+    facts = facts_of(session, participant_id)
+    seq = max((f.seq for f in facts), default=0) + 1
+    facts.append(EventFact(key=_NEW, type=event_type, date=date, seq=seq, closes=closes_id))
+    if resolve(facts).closed_by.get(_NEW) is None:
+        raise Rejected(
+            "closes" if closes_id else "type",
+            "no open interval of this family to close on this date",
+            code="nothing_to_close",
+        )
+
+
+def _replay(session: Session, event_uuid: uuid.UUID, digest: str) -> Recorded | None:
+    existing = session.execute(
+        sa.select(Event).where(Event.uuid == event_uuid)
+    ).scalar_one_or_none()
+    if existing is None:
+        return None
+    if existing.body_sha256 != digest:
+        raise Conflict(
+            "an event with this id was already recorded with a different body",
+            errors={"id": ["already used for a different event"]},
+        )
+    return Recorded(existing, created=False)
+
+
+def _check_date(session: Session, keyring: Keyring, participant: Participant, date: dt.date,
+                *, today: dt.date) -> None:
+    if date > today:
+        raise Rejected("date", "is in the future")
+    birth = birth_date_of(keyring, participant)
+    if birth is None:
+        raise Rejected("participant_id", "identity erased: no new events")
+    if date < birth:
+        raise Rejected("date", "is before the participant's birth")
+    first = first_start(session, participant.id)
+    if first is None:
+        raise Rejected("participant_id", "has no enrolment yet: enrol the participant first")
+    if date < add_months(first, -12):
+        raise Rejected("date", "is more than one year before the participant's first enrolment")
+
+
+def void(session: Session, actor: Actor, event: Event, reason: str,
+         *, now: dt.datetime) -> EventVoid:
+    """Void an event with a reason; intervals re-resolve as if it had never been recorded."""
+    if not reason.strip():
+        raise Rejected("reason", "a reason is required to void an event")
+    if event.void is not None:
+        raise Conflict("the event is already voided", errors={"id": ["already voided"]})
+    voided = EventVoid(event_id=event.id, reason=reason.strip(), voided_at=now)
+    try:
+        with session.begin_nested():
+            session.add(voided)
+    except IntegrityError:
+        raise Conflict("the event is already voided", errors={"id": ["already voided"]}) from None
+    session.refresh(event)
+    refresh_intervals(session, event.participant_id, now=now)
+    return voided
+
+
+def facts_of(session: Session, participant_id: int) -> list[EventFact]:
+    """The participant's non-voided interval events, as resolution input."""
+    rows = session.execute(
+        sa.select(Event.id, Event.type, Event.date, Event.closes_id)
+        .outerjoin(EventVoid, EventVoid.event_id == Event.id)
+        .where(Event.participant_id == participant_id, EventVoid.id.is_(None))
+    ).all()
+    return [
+        EventFact(key=r.id, type=EventType(r.type), date=r.date, seq=r.id, closes=r.closes_id)
+        for r in rows
+        if kind_of(r.type).role is not Role.POINT
+    ]
+
+
+def refresh_intervals(session: Session, participant_id: int, *, now: dt.datetime) -> Resolution:
+    """Re-resolve a participant's intervals; supersede changed rows, keep the history.
+
+    Rows carry ``valid_from``/``valid_to`` (recording time), so a query "as recorded
+    before T" reads the intervals exactly as they were resolved at T.
+    """
+    session.flush()
+    resolution = resolve(facts_of(session, participant_id))
+    wanted = {
+        (i.start_key, i.end_key, i.start_date, i.end_date): i for i in resolution.intervals
+    }
+    current = session.execute(
+        sa.select(EventInterval).where(
+            EventInterval.participant_id == participant_id, EventInterval.valid_to.is_(None)
+        )
+    ).scalars().all()
+    for row in current:
+        key = (row.start_event_id, row.end_event_id, row.start_date, row.end_date)
+        if key in wanted:
+            del wanted[key]
+        else:
+            row.valid_to = now
+    for interval in wanted.values():
+        session.add(EventInterval(
+            participant_id=participant_id,
+            family=interval.family.value,
+            start_event_id=interval.start_key,
+            end_event_id=interval.end_key,
+            start_date=interval.start_date,
+            end_date=interval.end_date,
+            valid_from=now,
+        ))
+    session.flush()
+    return resolution
+
+
+def get_event(session: Session, event_id: uuid.UUID | str) -> Event:
+    try:
+        return by_uuid(session, Event, event_id, "event_id")
+    except NotFound:
+        raise NotFound("event not found", errors={"event_id": ["not found"]}) from None

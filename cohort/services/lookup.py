@@ -1,0 +1,26 @@
+"""Fetch rows by their public uuid, raising NotFound that names the field."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from cohort.errors import NotFound
+
+T = TypeVar("T")
+
+
+def by_uuid(session: Session, model: type[T], value: uuid.UUID | str, field: str) -> T:
+    """The row of `model` with this public uuid, or NotFound naming the request field."""
+    try:
+        key = value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound(f"{field}: not found", errors={field: ["not found"]}) from None
+    column: Any = model.uuid  # type: ignore[attr-defined]
+    row = session.execute(sa.select(model).where(column == key)).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"{field}: not found", errors={field: ["not found"]})
+    return row

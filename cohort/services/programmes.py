@@ -1,0 +1,630 @@
+"""Programme files: a convention year as TOML data, validated, then upserted (domain.md §2).
+
+A new year's convention, or the Nord's finalised sheets, is a file under
+``config/programmes/``, not a change to Python. The file has one ``[programme]`` table
+(code, title, period_start, period_end, parties, ``[programme.settings]``) and one
+``[[actions]]`` table per action sheet (code, departement, axis, title, public, territory,
+eligibility, indicators, ``[actions.budget]``, ``[[actions.targets]]``,
+``[actions.settings]``). Every table refuses unknown keys, so a typo cannot silently drop a
+budget line or an eligibility rule; errors name the key path and the line of the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cohort.domain.eligibility import FLAGS
+from cohort.domain.enums import Departement, HousingType, Intensity
+from cohort.errors import CohortError
+from cohort.models import Action, Programme
+
+KeyPath = tuple[str | int, ...]
+
+
+class ProgrammeFileError(CohortError):
+    """A programme file that cannot be loaded; names the key path and the line of each problem."""
+
+    status = 422
+    code = "programme_file"
+
+    def __init__(self, source: str, problems: list[Problem]):
+        first = problems[0]
+        where = f"line {first.line}" if first.line is not None else "line unknown"
+        subject = f"{first.path} ({where})" if first.path else where
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        errors: dict[str, list[str]] = {}
+        for p in problems:
+            prefix = f"line {p.line}: " if p.line is not None else ""
+            errors.setdefault(p.path or "_file", []).append(prefix + p.reason)
+        super().__init__(f"{source}: {subject}: {first.reason}{more}", errors=errors)
+        self.source = source
+        self.problems = problems
+        self.path = first.path
+        self.line = first.line
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int | None
+    reason: str
+
+
+# --- validation -------------------------------------------------------------------------
+
+IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+DEFAULT_STABLE_HOUSING = [
+    HousingType.SOCIAL_RENTAL.value, HousingType.PRIVATE_RENTAL.value,
+    HousingType.SLIDING_LEASE.value,
+]
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ma.ValidationError("must not be blank")
+
+
+def _text(max_length: int | None = None, **kwargs: Any) -> fields.String:
+    checks: list[Any] = [_not_blank]
+    if max_length is not None:
+        checks.append(validate.Length(max=max_length))
+    return fields.String(validate=checks, **kwargs)
+
+
+def _identifier(**kwargs: Any) -> fields.String:
+    return fields.String(
+        validate=validate.Regexp(IDENTIFIER, error="must be a lower-case identifier (a-z, 0-9, _)"),
+        **kwargs,
+    )
+
+
+def _unique(values: Iterable[Any]) -> None:
+    seen: set[Any] = set()
+    for v in values:
+        if v in seen:
+            raise ma.ValidationError(f"{v!r} is listed twice")
+        seen.add(v)
+
+
+class NonNegativeNumber(fields.Field):
+    """An unquoted TOML number ≥ 0 (a quoted "42" is a mistake, not a number).
+
+    Integral floats come back as ints so that re-loading compares equal through JSON.
+    """
+
+    def __init__(self, *, positive: bool = False, places: int | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.positive = positive
+        self.places = places
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ma.ValidationError("must be a number (unquoted)")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ma.ValidationError("must be a finite number")
+        if value < 0 or (self.positive and value == 0):
+            raise ma.ValidationError("must be positive" if self.positive else "must be ≥ 0")
+        if isinstance(value, float):
+            if value.is_integer():
+                return int(value)
+            if self.places is not None and round(value, self.places) != value:
+                raise ma.ValidationError(f"must have at most {self.places} decimals")
+        return value
+
+
+class TomlDate(fields.Field):
+    """A TOML local date (``2023-01-01``) or the same as a quoted ISO string; never a datetime."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.date:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise ma.ValidationError("must be a date (YYYY-MM-DD)")
+
+
+class _Strict(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+class PartySchema(_Strict):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_-]+$"))
+    name = _text(200, required=True)
+
+
+class ProgrammeSettingsSchema(_Strict):
+    followup_months = fields.Integer(strict=True, load_default=6, validate=validate.Range(1, 60))
+    followup_window_before_days = fields.Integer(
+        strict=True, load_default=15, validate=validate.Range(0, 366))
+    followup_window_after_days = fields.Integer(
+        strict=True, load_default=45, validate=validate.Range(0, 366))
+    stable_housing = fields.List(
+        fields.String(validate=validate.OneOf([h.value for h in HousingType])),
+        load_default=lambda: list(DEFAULT_STABLE_HOUSING),
+        validate=[validate.Length(min=1), _unique],
+    )
+    fte_hours = NonNegativeNumber(positive=True, load_default=1820)
+    state_total_per_departement = NonNegativeNumber(places=2)
+
+
+class ProgrammeSchema(_Strict):
+    code = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,39}$",
+                                 error="must be lower-case letters, digits and dashes (≤ 40)"),
+    )
+    title = _text(300, required=True)
+    period_start = TomlDate(required=True)
+    period_end = TomlDate(required=True)
+    parties = fields.List(fields.Nested(PartySchema), required=True,
+                          validate=validate.Length(min=1))
+    settings = fields.Nested(ProgrammeSettingsSchema,
+                             load_default=lambda: ProgrammeSettingsSchema().load({}))
+
+    @ma.validates_schema
+    def _consistent(self, data: dict[str, Any], **_: Any) -> None:
+        if data["period_end"] < data["period_start"]:
+            raise ma.ValidationError("is before period_start", "period_end")
+        codes = [p["code"] for p in data["parties"]]
+        for i, code in enumerate(codes):
+            if code in codes[:i]:
+                raise ma.ValidationError({"parties": {i: {"code": [f"{code!r} is listed twice"]}}})
+
+
+class RequirementSchema(_Strict):
+    """One eligibility requirement (cohort.domain.eligibility): exactly one of three shapes."""
+
+    require = fields.String(validate=validate.OneOf(list(FLAGS)))
+    require_any = fields.List(fields.String(validate=validate.OneOf(list(FLAGS))),
+                              validate=[validate.Length(min=1), _unique])
+    age_min = fields.Integer(strict=True, validate=validate.Range(0, 120))
+    age_max = fields.Integer(strict=True, validate=validate.Range(0, 120))
+
+    @ma.validates_schema
+    def _one_shape(self, data: dict[str, Any], **_: Any) -> None:
+        shapes = [k for k in ("require", "require_any") if k in data]
+        if "age_min" in data or "age_max" in data:
+            shapes.append("age")
+        if len(shapes) != 1:
+            raise ma.ValidationError(
+                "give exactly one of: require, require_any, or age_min and/or age_max")
+        if data.get("age_min", 0) > data.get("age_max", 120):
+            raise ma.ValidationError("is below age_min", "age_max")
+
+
+class BudgetSchema(_Strict):
+    """Budget lines in euros, as the convention's financial table names them (domain.md §8)."""
+
+    total = NonNegativeNumber(places=2)
+    state = NonNegativeNumber(places=2)
+    state_effective = NonNegativeNumber(places=2)
+    departement = NonNegativeNumber(places=2)
+    departement_valuation = NonNegativeNumber(places=2)
+    other = NonNegativeNumber(places=2)
+
+    @ma.validates_schema
+    def _valuation_within_share(self, data: dict[str, Any], **_: Any) -> None:
+        # « dont valorisation »: the valuation is part of the Département's share.
+        if data.get("departement_valuation", 0) > data.get("departement", math.inf):
+            raise ma.ValidationError("exceeds the departement share", "departement_valuation")
+
+
+class TargetSchema(_Strict):
+    code = _identifier(required=True)
+    label_fr = _text(300, required=True)
+    value = NonNegativeNumber()
+    min = NonNegativeNumber()
+    max = NonNegativeNumber()
+    unit = _identifier(required=True)
+
+    @ma.validates_schema
+    def _value_or_range(self, data: dict[str, Any], **_: Any) -> None:
+        has_range = "min" in data or "max" in data
+        if ("value" in data) == has_range:
+            raise ma.ValidationError("give either value, or min and/or max")
+        if data.get("min", 0) > data.get("max", math.inf):
+            raise ma.ValidationError("is below min", "max")
+
+
+class IndicatorSchema(_Strict):
+    """An indicator an action reports; the indicator issue refines what ``params`` may hold."""
+
+    code = _identifier(required=True)
+    label_fr = _text(300, required=True)
+    target = _identifier()
+    breakdowns = fields.List(_identifier(), validate=_unique)
+    params = fields.Dict(keys=fields.String())
+
+
+class ActionSettingsSchema(_Strict):
+    capacity_units = NonNegativeNumber(positive=True)
+    intensity_units = fields.Dict(
+        keys=fields.String(validate=validate.OneOf([i.value for i in Intensity])),
+        values=NonNegativeNumber(positive=True),
+    )
+    participant_kind = fields.String(validate=validate.OneOf(["person", "household"]))
+    followup_months = fields.Integer(strict=True, validate=validate.Range(1, 60))
+    followup_window_before_days = fields.Integer(strict=True, validate=validate.Range(0, 366))
+    followup_window_after_days = fields.Integer(strict=True, validate=validate.Range(0, 366))
+
+
+class ActionSchema(_Strict):
+    code = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[A-Z0-9][A-Za-z0-9-]{0,19}$",
+                                 error="must be letters, digits and dashes (≤ 20), e.g. 62-A1"),
+    )
+    departement = fields.String(required=True,
+                                validate=validate.OneOf([d.value for d in Departement]))
+    axis = fields.Integer(strict=True, required=True, validate=validate.OneOf([1, 2]))
+    title = _text(300, required=True)
+    public = _text(required=True)
+    territory = _text(required=True)
+    # Required, even when empty: a forgotten rule would silently open the action to anyone.
+    eligibility = fields.List(fields.Nested(RequirementSchema), required=True)
+    budget = fields.Nested(BudgetSchema, load_default=dict)
+    targets = fields.List(fields.Nested(TargetSchema), load_default=list)
+    indicators = fields.List(fields.Nested(IndicatorSchema), load_default=list)
+    settings = fields.Nested(ActionSettingsSchema, load_default=dict)
+
+    @ma.validates_schema
+    def _codes_unique(self, data: dict[str, Any], **_: Any) -> None:
+        errors: dict[str, Any] = {}
+        for key in ("targets", "indicators"):
+            codes = [item["code"] for item in data[key]]
+            for i, code in enumerate(codes):
+                if code in codes[:i]:
+                    errors.setdefault(key, {})[i] = {"code": [f"{code!r} is listed twice"]}
+        targets = {t["code"] for t in data["targets"]}
+        for i, indicator in enumerate(data["indicators"]):
+            if "target" in indicator and indicator["target"] not in targets:
+                errors.setdefault("indicators", {}).setdefault(i, {})["target"] = [
+                    f"no target {indicator['target']!r} in this action"]
+        if errors:
+            raise ma.ValidationError(errors)
+
+
+class ProgrammeFileSchema(_Strict):
+    programme = fields.Nested(ProgrammeSchema, required=True)
+    actions = fields.List(fields.Nested(ActionSchema), required=True,
+                          validate=validate.Length(min=1))
+
+    @ma.validates_schema
+    def _action_codes_unique(self, data: dict[str, Any], **_: Any) -> None:
+        codes = [a["code"] for a in data["actions"]]
+        for i, code in enumerate(codes):
+            if code in codes[:i]:
+                raise ma.ValidationError({"actions": {i: {"code": [f"{code!r} is listed twice"]}}})
+
+
+# --- locating keys in the TOML text -----------------------------------------------------
+
+_TOKEN = re.compile(
+    r'''
+      (?P<nl>\r?\n)
+    | (?P<ws>[ \t]+)
+    | (?P<comment>\#[^\n]*)
+    | (?P<string>"""(?:[^\\]|\\.)*?"""(?!")|\'\'\'.*?\'\'\'(?!')|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')
+    | (?P<punct>[\[\]{}=,.])
+    | (?P<bare>[^\s\[\]{}=,.\#"']+)
+    ''',
+    re.VERBOSE | re.DOTALL,
+)
+
+
+@dataclass
+class _Token:
+    kind: str
+    text: str
+    line: int
+
+
+def _tokens(text: str) -> list[_Token]:
+    out: list[_Token] = []
+    line, pos = 1, 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:  # only reachable on text tomllib refused; stop quietly
+            break
+        kind = m.lastgroup or ""
+        if kind not in ("ws", "comment"):
+            out.append(_Token(kind, m.group(), line))
+        line += m.group().count("\n")
+        pos = m.end()
+    return out
+
+
+@dataclass
+class _KeyLines:
+    """Where each key path of a (syntactically valid) TOML document appears, by line.
+
+    Paths use the same shape as the parsed data: table keys are strings, positions in an
+    array (of tables or of values) are ints, so a marshmallow error path can be looked up.
+    """
+
+    toks: list[_Token]
+    i: int = 0
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+    aot: dict[KeyPath, int] = field(default_factory=dict)
+
+    def _peek(self) -> _Token | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def _is(self, text: str) -> bool:
+        tok = self._peek()
+        return tok is not None and tok.kind == "punct" and tok.text == text
+
+    def _skip_newlines(self) -> None:
+        while (tok := self._peek()) is not None and tok.kind == "nl":
+            self.i += 1
+
+    def _key(self) -> list[str]:
+        parts: list[str] = []
+        while True:
+            tok = self.toks[self.i]
+            self.i += 1
+            if tok.kind == "string":
+                parts.append(tomllib.loads(f"k = {tok.text}")["k"])
+            else:
+                parts.append(tok.text)
+            if not self._is("."):
+                return parts
+            self.i += 1
+
+    def _resolve(self, parts: list[str]) -> KeyPath:
+        path: KeyPath = ()
+        for part in parts:
+            path += (part,)
+            if path in self.aot:
+                path += (self.aot[path] - 1,)
+        return path
+
+    def _mark(self, base: KeyPath, parts: Iterable[str | int], line: int) -> KeyPath:
+        path = base
+        for part in parts:
+            path += (part,)
+            self.lines.setdefault(path, line)
+        return path
+
+    def _value(self, path: KeyPath) -> None:
+        if self._is("["):
+            self.i += 1
+            index = 0
+            while True:
+                self._skip_newlines()
+                if self._is("]"):
+                    self.i += 1
+                    return
+                tok = self.toks[self.i]
+                self.lines.setdefault(path + (index,), tok.line)
+                self._value(path + (index,))
+                self._skip_newlines()
+                if not self._is(","):
+                    continue
+                self.i += 1
+                index += 1
+        elif self._is("{"):
+            self.i += 1
+            while not self._is("}"):
+                if self._is(","):
+                    self.i += 1
+                    continue
+                self._skip_newlines()
+                if self._is("}"):
+                    break
+                self._keyval(path)
+            self.i += 1
+        else:
+            while (tok := self._peek()) is not None and not (
+                tok.kind == "nl" or (tok.kind == "punct" and tok.text in ",]}")
+            ):
+                self.i += 1
+
+    def _keyval(self, table: KeyPath) -> None:
+        line = self.toks[self.i].line
+        path = self._mark(table, self._key(), line)
+        self.i += 1  # "="
+        self._value(path)
+
+    def _header(self) -> KeyPath:
+        line = self.toks[self.i].line
+        self.i += 1
+        array = self._is("[")
+        if array:
+            self.i += 1
+        parts = self._key()
+        self.i += 2 if array else 1
+        if not array:
+            path = self._resolve(parts)
+            self._mark((), path, line)
+            return path
+        parent = self._resolve(parts[:-1])
+        self._mark((), parent, line)
+        path = parent + (parts[-1],)
+        index = self.aot.get(path, 0)
+        self.aot[path] = index + 1
+        return self._mark((), path + (index,), line)
+
+    def scan(self) -> dict[KeyPath, int]:
+        table: KeyPath = ()
+        while (tok := self._peek()) is not None:
+            if tok.kind == "nl":
+                self.i += 1
+            elif self._is("["):
+                table = self._header()
+            else:
+                self._keyval(table)
+        return self.lines
+
+
+def key_lines(text: str) -> dict[KeyPath, int]:
+    """Map every key path of a valid TOML document to the line where it first appears."""
+    return _KeyLines(_tokens(text)).scan()
+
+
+def locate(lines: Mapping[KeyPath, int], path: KeyPath) -> int | None:
+    """Line of ``path``, or of its nearest enclosing key present (a missing key's table)."""
+    for end in range(len(path), 0, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return None
+
+
+def format_path(path: KeyPath) -> str:
+    """``("actions", 3, "budget", "state")`` → ``actions[3].budget.state``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def _flatten(messages: Any, path: KeyPath = ()) -> Iterable[tuple[KeyPath, str]]:
+    if isinstance(messages, Mapping):
+        for key, sub in messages.items():
+            yield from _flatten(sub, path if key == "_schema" else path + (key,))
+    elif isinstance(messages, list | tuple):
+        for sub in messages:
+            yield from _flatten(sub, path)
+    else:
+        yield path, str(messages)
+
+
+# --- parsing ----------------------------------------------------------------------------
+
+_AT_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def parse_programme_text(text: str, *, source: str = "<programme>") -> dict[str, Any]:
+    """Parse and validate a programme file's text; raise ProgrammeFileError naming key and line."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        detail = str(exc)
+        m = _AT_LINE.search(detail)
+        line = int(m.group(1)) if m else None
+        reason = "TOML syntax error: " + _AT_LINE.sub("", detail).strip()
+        if m:
+            reason += f" (column {m.group(2)})"
+        raise ProgrammeFileError(source, [Problem("", line, reason)]) from None
+    try:
+        return ProgrammeFileSchema().load(raw)
+    except ma.ValidationError as exc:
+        lines = key_lines(text)
+        problems = [
+            Problem(format_path(path), locate(lines, path), reason)
+            for path, reason in _flatten(exc.messages)
+        ]
+        problems.sort(key=lambda p: (p.line is None, p.line or 0, p.path))
+        raise ProgrammeFileError(source, problems) from None
+
+
+def _read(path: str | Path) -> tuple[bytes, str]:
+    data = Path(path).read_bytes()
+    try:
+        return data, data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProgrammeFileError(str(path), [Problem("", None, "is not UTF-8 text")]) from None
+
+
+def parse_programme_file(path: str | Path) -> dict[str, Any]:
+    """Read, parse and validate a programme file (no database); see parse_programme_text."""
+    _, text = _read(path)
+    return parse_programme_text(text, source=str(path))
+
+
+# --- loading ----------------------------------------------------------------------------
+
+PROGRAMME_FIELDS = ("title", "period_start", "period_end", "parties", "settings")
+ACTION_FIELDS = ("departement", "axis", "title", "public", "territory", "eligibility",
+                 "budget", "targets", "indicators", "settings")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What a load did: the programme's fate, and counts of actions created/updated/unchanged.
+
+    ``not_in_file`` lists actions already stored for the programme that the file no longer
+    has; they are kept (enrolments and operations may point at them) and left to an
+    administrator.
+    """
+
+    programme_code: str
+    programme: str
+    created: int
+    updated: int
+    unchanged: int
+    not_in_file: tuple[str, ...] = ()
+
+
+def _assign(row: Any, values: Mapping[str, Any]) -> bool:
+    """Set the columns that differ; True when anything changed (so unchanged rows stay clean)."""
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+def upsert_programme(session: Session, data: Mapping[str, Any], sha256: str) -> LoadResult:
+    """Create or update the programme by code and its actions by (programme, code); flush only.
+
+    Comparing each column before writing keeps a re-load of the same file a no-op.
+    """
+    spec = data["programme"]
+    values = {name: spec[name] for name in PROGRAMME_FIELDS} | {"source_sha256": sha256}
+    programme = session.execute(
+        select(Programme).where(Programme.code == spec["code"])
+    ).scalar_one_or_none()
+    if programme is None:
+        programme = Programme(code=spec["code"], **values)
+        session.add(programme)
+        session.flush()
+        status = "created"
+    else:
+        status = "updated" if _assign(programme, values) else "unchanged"
+
+    stored = {
+        a.code: a
+        for a in session.execute(
+            select(Action).where(Action.programme_id == programme.id)
+        ).scalars()
+    }
+    created = updated = unchanged = 0
+    for item in data["actions"]:
+        action_values = {name: item[name] for name in ACTION_FIELDS}
+        action = stored.pop(item["code"], None)
+        if action is None:
+            session.add(Action(programme_id=programme.id, code=item["code"], **action_values))
+            created += 1
+        elif _assign(action, action_values):
+            updated += 1
+        else:
+            unchanged += 1
+    session.flush()
+    return LoadResult(programme_code=spec["code"], programme=status, created=created,
+                      updated=updated, unchanged=unchanged, not_in_file=tuple(sorted(stored)))
+
+
+def load_programme_file(session: Session, path: str | Path) -> LoadResult:
+    """Validate a programme file and upsert it; the file's sha256 is kept on the programme."""
+    raw, text = _read(path)
+    data = parse_programme_text(text, source=str(path))
+    return upsert_programme(session, data, hashlib.sha256(raw).hexdigest())

@@ -1,0 +1,70 @@
+"""A participant's pseudonymous record: enrolments, events in order, derived intervals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from cohort.domain.event_types import START_TYPES
+from cohort.models import Action, Enrolment, Event, EventInterval, Participant, Structure
+from cohort.services.event_views import event_views
+
+
+def timeline(session: Session, participant: Participant) -> dict[str, Any]:
+    """Events in date order (starts before ends on a date, then recording order), voided
+    ones included and marked, with the intervals as currently resolved."""
+    ordered = session.execute(
+        sa.select(Event)
+        .where(Event.participant_id == participant.id)
+        .order_by(Event.date, sa.case((Event.type.in_(sorted(START_TYPES)), 0), else_=1), Event.id)
+    ).scalars().all()
+    start_uuid = aliased(Event)
+    end_uuid = aliased(Event)
+    intervals = session.execute(
+        sa.select(EventInterval, start_uuid.uuid, end_uuid.uuid, start_uuid.attributes)
+        .join(start_uuid, start_uuid.id == EventInterval.start_event_id)
+        .outerjoin(end_uuid, end_uuid.id == EventInterval.end_event_id)
+        .where(EventInterval.participant_id == participant.id, EventInterval.valid_to.is_(None))
+        .order_by(EventInterval.start_date, EventInterval.start_event_id)
+    ).all()
+    events = event_views(session, ordered)
+    enrolments = session.execute(
+        sa.select(Enrolment, Action.uuid, Action.code, Structure.uuid)
+        .join(Action, Action.id == Enrolment.action_id)
+        .join(Structure, Structure.id == Enrolment.structure_id)
+        .where(Enrolment.participant_id == participant.id)
+        .order_by(Enrolment.start_date, Enrolment.id)
+    ).all()
+    return {
+        "participant": participant,
+        "enrolments": [
+            enrolment_view(e, action_uuid, code, structure_uuid)
+            for e, action_uuid, code, structure_uuid in enrolments
+        ],
+        "events": events,
+        "intervals": [
+            {
+                "family": iv.family,
+                "start_event_id": s_uuid,
+                "end_event_id": e_uuid,
+                "start_date": iv.start_date,
+                "end_date": iv.end_date,
+                "attributes": attrs,
+            }
+            for iv, s_uuid, e_uuid, attrs in intervals
+        ],
+    }
+
+
+def enrolment_view(e: Enrolment, action_uuid: Any, action_code: str,
+                   structure_uuid: Any) -> dict[str, Any]:
+    return {
+        "id": e.uuid, "action_id": action_uuid, "action_code": action_code,
+        "structure_id": structure_uuid, "start_date": e.start_date, "end_date": e.end_date,
+        "exit_reason": e.exit_reason, "rsa_at_entry": e.rsa_at_entry,
+        "age_at_entry": e.age_at_entry, "under_26": e.under_26, "ase_past": e.ase_past,
+        "parent_child_0_3": e.parent_child_0_3, "intensity": e.intensity, "forced": e.forced,
+        "version": e.version,
+    }

@@ -1,0 +1,54 @@
+"""Alembic environment: our metadata, batch mode on SQLite, no foreign-key pragma."""
+
+from __future__ import annotations
+
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import pool
+
+import cohort.models  # noqa: F401  (registers every table on the metadata)
+from cohort.db import Model, make_engine
+
+config = context.config
+if config.config_file_name and config.attributes.get("configure_logger", True):
+    fileConfig(config.config_file_name)
+target_metadata = Model.metadata
+
+
+def database_url() -> str:
+    url = context.get_x_argument(as_dictionary=True).get("url") or config.attributes.get("url")
+    if url:
+        return str(url)
+    from cohort.config import load_settings
+
+    return str(load_settings()["DATABASE_URL"])
+
+
+def _configure(**kwargs: object) -> None:
+    context.configure(
+        target_metadata=target_metadata,
+        render_as_batch=True,  # SQLite ALTER via copy-and-move; plain ALTER on PostgreSQL
+        compare_type=True,
+        compare_server_default=True,
+        **kwargs,
+    )
+
+
+if context.is_offline_mode():
+    _configure(url=database_url(), literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
+    else:
+        # Foreign keys off: batch mode drops and re-creates tables (stack-notes P1).
+        engine = make_engine(database_url(), foreign_keys=False, poolclass=pool.NullPool)
+        with engine.connect() as conn:
+            _configure(connection=conn)
+            with context.begin_transaction():
+                context.run_migrations()

@@ -1,0 +1,67 @@
+"""Builders for domain states, through the real services (they flush, never commit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from cohort.actors import SYSTEM
+from cohort.identity.keyring import Keyring
+from cohort.models import Action, Enrolment, Event, Participant, Structure
+from cohort.services import enrolments, events, participants, structures
+
+NOW = dt.datetime(2024, 6, 15, 10, 0, tzinfo=dt.UTC)
+TODAY = dt.date(2024, 6, 15)
+_names = itertools.count(1)
+
+
+def action(session: Session, code: str) -> Action:
+    return session.execute(sa.select(Action).where(Action.code == code)).scalar_one()
+
+
+def structure(session: Session, name: str | None = None, kind: str = "mission_locale",
+              departement: str = "62") -> Structure:
+    return structures.create_structure(
+        session, SYSTEM,
+        {"name": name or f"Structure {next(_names)}", "kind": kind, "departement": departement},
+    )
+
+
+def person(**overrides: Any) -> dict[str, Any]:
+    """A synthetic identity (never a real one)."""
+    n = next(_names)
+    data: dict[str, Any] = {
+        "last_name": f"Testnom{n}", "first_names": f"Prenom{n}",
+        "birth_date": dt.date(2005, 3, 10), "sex": "F", "ase_past": True,
+    }
+    data.update(overrides)
+    return data
+
+
+def register(session: Session, keyring: Keyring, **overrides: Any) -> Participant:
+    return participants.register(session, keyring, SYSTEM, person(**overrides),
+                                 today=TODAY).participant
+
+
+def enrol(session: Session, keyring: Keyring, participant: Participant, action_code: str,
+          where: Structure, start: dt.date, **extra: Any) -> Enrolment:
+    data = {"participant_id": participant.uuid, "action_id": action(session, action_code).uuid,
+            "structure_id": where.uuid, "start_date": start, "rsa_at_entry": False}
+    data.update(extra)
+    return enrolments.enrol(session, keyring, SYSTEM, data, today=TODAY, now=NOW)
+
+
+def record(session: Session, keyring: Keyring, participant: Participant, type_: str,
+           date: dt.date, *, now: dt.datetime = NOW, **fields: Any) -> Event:
+    data: dict[str, Any] = {
+        "id": fields.pop("id", uuid.uuid4()), "participant_id": participant.uuid,
+        "type": type_, "date": date, "enrolment_id": fields.pop("enrolment_id", None),
+        "operation_id": fields.pop("operation_id", None), "closes": fields.pop("closes", None),
+        "attributes": fields,
+    }
+    return events.record(session, keyring, SYSTEM, data, today=TODAY, now=now).event

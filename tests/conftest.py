@@ -1,0 +1,176 @@
+"""Test fixtures: a migrated database per backend (SQLite and PostgreSQL 15), a savepoint
+per test, the Flask app bound to it, and keys generated for the run.
+
+PostgreSQL is started from /usr/lib/postgresql/15/bin on a unix socket in a temporary
+folder (as the ``postgres`` user when we are root: the server refuses to run as root).
+``COHORT_TEST_DATABASE_URL`` points at an already running server instead. In CI a missing
+PostgreSQL fails the run; on a laptop without it the PostgreSQL half is skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from sqlalchemy.orm import Session, sessionmaker
+
+from cohort import create_app
+from cohort.cli import alembic_config
+from cohort.config import PROJECT_ROOT
+from cohort.db import make_engine
+from cohort.identity.keyring import generate_key_file, load_keyring
+
+PGBIN = os.environ.get("PGBIN", "/usr/lib/postgresql/15/bin")
+PROGRAMME_FILE = PROJECT_ROOT / "config" / "programmes" / "erbm-2023.toml"
+TODAY = dt.date(2024, 6, 15)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--backend", choices=["all", "sqlite", "postgresql"], default="all",
+                     help="database backends to run the database tests on")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        choice = metafunc.config.getoption("--backend")
+        backends = ["sqlite", "postgresql"] if choice == "all" else [choice]
+        metafunc.parametrize("backend", backends, scope="session")
+
+
+def _as_postgres(cmd: list[str]) -> subprocess.CompletedProcess[str]:
+    if os.geteuid() == 0:
+        cmd = ["runuser", "-u", "postgres", "--", *cmd]
+    return subprocess.run(cmd, check=True, cwd="/", capture_output=True, text=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A throwaway PostgreSQL 15 server for the whole run (unix socket, fsync off)."""
+    if url := os.environ.get("COHORT_TEST_DATABASE_URL"):
+        yield url
+        return
+    if not os.path.exists(f"{PGBIN}/pg_ctl"):
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL 15 binaries missing in {PGBIN} (required in CI)")
+        pytest.skip("PostgreSQL binaries not installed")
+    root = tempfile.mkdtemp(prefix="cohort-pg.")
+    if os.geteuid() == 0:
+        if subprocess.run(["id", "postgres"], capture_output=True).returncode:
+            subprocess.run(["useradd", "--system", "--no-create-home", "postgres"], check=True)
+        shutil.chown(root, "postgres")
+    data = f"{root}/data"
+    _as_postgres([f"{PGBIN}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                  "--no-locale"])
+    _as_postgres([f"{PGBIN}/pg_ctl", "-D", data, "-l", f"{root}/server.log", "-w", "-t", "60",
+                  "-o", f"-c listen_addresses='' -c unix_socket_directories='{root}' "
+                  "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                  "-c max_connections=200", "start"])
+    try:
+        yield f"postgresql+psycopg://postgres@/postgres?host={root}"
+    finally:
+        _as_postgres([f"{PGBIN}/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"])
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def keys_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("keys") / "test-keys.toml"
+    generate_key_file(path, demo=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def keyring(keys_file: Path) -> Any:
+    return load_keyring(str(keys_file), env={})
+
+
+def new_database(backend: str, tmp: Path, request: pytest.FixtureRequest) -> str:
+    """An empty database on the backend, migrated to head, with the programme loaded."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp}/cohort-{uuid.uuid4().hex[:8]}.db"
+    else:
+        server = request.getfixturevalue("pg_server")
+        name = "t_" + uuid.uuid4().hex[:12]
+        admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = sa.make_url(server).set(database=name).render_as_string(hide_password=False)
+    command.upgrade(alembic_config(url), "head")
+    _load_programme(url)
+    return url
+
+
+def _load_programme(url: str) -> None:
+    from cohort.services.programmes import load_programme_file
+
+    engine = make_engine(url)
+    with Session(engine) as session, session.begin():
+        load_programme_file(session, PROGRAMME_FILE)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory,
+                 request: pytest.FixtureRequest) -> str:
+    """One migrated database per backend for the whole run (tests roll back)."""
+    return new_database(backend, tmp_path_factory.mktemp(backend), request)
+
+
+@pytest.fixture
+def fresh_database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A database of the test's own, for tests that need real commits (concurrency, CLI)."""
+    return new_database(backend, tmp_path, request)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[sa.Engine]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """One connection and an outer transaction rolled back after the test."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        if outer.is_active:
+            outer.rollback()
+
+
+@pytest.fixture
+def session_factory(connection: sa.Connection) -> sessionmaker[Session]:
+    # Every commit the code under test makes only releases a savepoint.
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                        expire_on_commit=False)
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with session_factory() as s:
+        yield s
+
+
+@pytest.fixture
+def app(database_url: str, keys_file: Path, session_factory: sessionmaker[Session]) -> Any:
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url,
+                      "KEYS_FILE": str(keys_file)})
+    app.extensions["cohort.sessionmaker"] = session_factory
+    return app
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
