@@ -18,6 +18,11 @@ class CohortApi(Api):  # type: ignore[misc]
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         payload, code, headers = super().handle_http_exception(error)
+        if isinstance(payload, dict) and "message" not in payload:
+            fields = sorted({name for location in payload.get("errors", {}).values()
+                             if isinstance(location, dict) for name in location})
+            payload["message"] = (f"invalid input: {', '.join(fields)}" if fields
+                                  else str(payload.get("status", "error")))
         headers = dict(headers or {})
         for key, value in error.get_headers():
             if key.lower() != "content-type":

@@ -63,6 +63,10 @@ class TimelineSchema(StrictSchema):
     intervals = fields.List(fields.Nested(IntervalSchema), dump_only=True)
 
 
+_RECORD_FIELDS = ("uuid", "birth_month", "sex", "home_departement", "home_epci", "ase_past",
+                  "created_at")
+
+
 @blp.route("")
 class Participants(MethodView):
     @blp.arguments(RegisterSchema)
@@ -72,8 +76,8 @@ class Participants(MethodView):
         """Register a participant, or find the one already registered with that identity"""
         with transaction() as s:
             result = participants.register(s, keyring(), SYSTEM, data, today=clock.today())
-        body = ParticipantSchema().dump(result.participant) | {"already_known": not result.created}
-        return body, 201 if result.created else 200
+        body = {field: getattr(result.participant, field) for field in _RECORD_FIELDS}
+        return body | {"already_known": not result.created}, 201 if result.created else 200
 
 
 @blp.route("/<uuid:participant_id>")

@@ -58,7 +58,7 @@ class Event(Model):
     recorded_at: Mapped[created_at]
 
     void: Mapped[EventVoid | None] = relationship(back_populates="event", uselist=False)
-    closes: Mapped[Event | None] = relationship(remote_side=[id])
+    closes: Mapped[Event | None] = relationship(remote_side="Event.id")
 
 
 class EventVoid(Model):

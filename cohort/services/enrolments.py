@@ -34,7 +34,7 @@ def enrol(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any]
         raise Rejected("participant_id", "identity erased: cannot enrol")
     if start < birth:
         raise Rejected("start_date", "is before the participant's birth")
-    if action.settings.get("requires_intensity") and not data.get("intensity"):
+    if action.settings.get("intensity_units") and not data.get("intensity"):
         raise Rejected("intensity", "required for this action (simple or reinforced)")
 
     age = age_in_years(birth, start)

@@ -219,7 +219,7 @@ def test_minimal_file_validates() -> None:
     data = parse_programme_text(MINIMAL)
     first, second = data["actions"]
     assert first["budget"] == {"total": 1000, "state": 500}
-    assert first["targets"] == [] and first["indicators"] == [] and first["settings"] == {}
+    assert (first["targets"], first["indicators"], first["settings"]) == ([], [], {})
     assert second["budget"] == {}
     assert data["programme"]["settings"]["followup_months"] == 6
 
