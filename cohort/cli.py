@@ -92,7 +92,12 @@ def programme_load(path: Path) -> None:
 
     with unit_of_work(sessions()) as session:
         result = load_programme_file(session, path)
-    click.echo(f"programme {result.code}: {result.summary()}")
+    click.echo(
+        f"programme {result.programme_code} {result.programme}: actions created "
+        f"{result.created}, updated {result.updated}, unchanged {result.unchanged}"
+    )
+    if result.not_in_file:
+        click.echo(f"kept, no longer in the file: {', '.join(result.not_in_file)}")
 
 
 @cli.group()

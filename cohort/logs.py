@@ -16,6 +16,9 @@ from typing import Any
 from flask import Flask, g, has_request_context, request
 
 
+_HANDLER_NAME = "cohort-json"
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -39,11 +42,13 @@ class JsonFormatter(logging.Formatter):
 def init_app(app: Flask) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
-    root = logging.getLogger("cohort")
-    root.handlers[:] = [handler]
-    root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
-    root.propagate = False
-    app.logger.handlers[:] = [handler]
+    handler.set_name(_HANDLER_NAME)
+    for logger in (logging.getLogger("cohort"), app.logger):
+        # Replace only our own handler (a second app in one process must not stack them).
+        logger.handlers[:] = [h for h in logger.handlers if h.get_name() != _HANDLER_NAME]
+        logger.addHandler(handler)
+        logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+        logger.propagate = False
 
     @app.before_request
     def _request_id() -> None:

@@ -19,6 +19,10 @@ NOW = dt.datetime(2024, 6, 15, 10, 0, tzinfo=dt.UTC)
 TODAY = dt.date(2024, 6, 15)
 _names = itertools.count(1)
 
+# Every identity value a test hands to the service, so tests/test_zz_no_plaintext.py can
+# prove none of them was stored or logged in clear.
+ISSUED: set[str] = set()
+
 
 def action(session: Session, code: str) -> Action:
     return session.execute(sa.select(Action).where(Action.code == code)).scalar_one()
@@ -40,7 +44,27 @@ def person(**overrides: Any) -> dict[str, Any]:
         "birth_date": dt.date(2005, 3, 10), "sex": "F", "ase_past": True,
     }
     data.update(overrides)
+    issue(data)
     return data
+
+
+def issue(identity: dict[str, Any]) -> None:
+    """Remember an identity's values (and their normalised forms) for the plaintext check."""
+    from cohort.identity.normalise import EmptyName, normalise_name
+
+    for field in ("last_name", "first_names"):
+        value = identity.get(field)
+        if isinstance(value, str) and len(value.strip()) >= 4:
+            ISSUED.add(value)
+            try:
+                ISSUED.add(normalise_name(value))
+            except EmptyName:
+                pass
+    birth = identity.get("birth_date")
+    if isinstance(birth, dt.date):
+        ISSUED.update({birth.isoformat(), birth.strftime("%d/%m/%Y")})
+    if identity.get("nir"):
+        ISSUED.add(str(identity["nir"]).replace(" ", ""))
 
 
 def register(session: Session, keyring: Keyring, **overrides: Any) -> Participant:

@@ -47,6 +47,28 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", backends, scope="session")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the plaintext check last, after every other test has written its data."""
+    items.sort(key=lambda item: item.get_closest_marker("last_in_run") is not None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def all_logs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every log line of the run, from every logger, in one file the last test reads."""
+    import logging
+
+    path = tmp_path_factory.getbasetemp() / "all-logs.txt"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(logging.DEBUG)
+    loggers = [logging.getLogger(), logging.getLogger("cohort"), logging.getLogger("werkzeug")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    yield path
+    for logger in loggers:
+        logger.removeHandler(handler)
+    handler.close()
+
+
 def _as_postgres(cmd: list[str]) -> subprocess.CompletedProcess[str]:
     if os.geteuid() == 0:
         cmd = ["runuser", "-u", "postgres", "--", *cmd]

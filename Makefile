@@ -1,0 +1,46 @@
+# cohort — the two commands of the README's quick start are `make demo` and `make test`.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO_DB   := instance/demo.db
+DEMO_KEYS := instance/demo-keys.toml
+DEMO_ENV  := COHORT_DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) COHORT_KEYS_FILE=$(CURDIR)/$(DEMO_KEYS)
+PYTEST_ARGS ?=
+
+.PHONY: demo serve test lint install clean-demo
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+$(DEMO_KEYS): | $(VENV)/.installed
+	$(BIN)/cohort keys new --demo $(DEMO_KEYS)
+
+## Start the service on a demo database with demo data (http://127.0.0.1:5000).
+demo: $(VENV)/.installed $(DEMO_KEYS)
+	$(DEMO_ENV) $(BIN)/cohort db upgrade
+	$(DEMO_ENV) $(BIN)/cohort programme load config/programmes/erbm-2023.toml
+	$(DEMO_ENV) $(BIN)/cohort demo load --if-empty
+	@echo
+	@echo "  cohort demo: http://127.0.0.1:5000/api/v1/docs   (OpenAPI: /api/v1/openapi.json)"
+	@echo "  Demo keys: $(DEMO_KEYS) (DEMO ONLY, not tracked by git). Ctrl-C to stop."
+	@echo
+	$(DEMO_ENV) $(BIN)/gunicorn --workers 2 --bind 127.0.0.1:5000 --access-logfile - 'cohort:create_app()'
+
+## Run the whole test suite on SQLite and PostgreSQL 15.
+test: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+clean-demo:
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
