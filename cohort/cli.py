@@ -118,3 +118,7 @@ def keys_new(path: Path, demo: bool) -> None:
         sys.exit(2)
     generate_key_file(path, demo=demo)
     click.echo(f"wrote {'DEMO ' if demo else ''}keys to {path}")
+
+
+if __name__ == "__main__":
+    cli()

@@ -15,7 +15,6 @@ from typing import Any
 
 from flask import Flask, g, has_request_context, request
 
-
 _HANDLER_NAME = "cohort-json"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import uuid
@@ -56,10 +57,8 @@ def issue(identity: dict[str, Any]) -> None:
         value = identity.get(field)
         if isinstance(value, str) and len(value.strip()) >= 4:
             ISSUED.add(value)
-            try:
+            with contextlib.suppress(EmptyName):
                 ISSUED.add(normalise_name(value))
-            except EmptyName:
-                pass
     birth = identity.get("birth_date")
     if isinstance(birth, dt.date):
         ISSUED.update({birth.isoformat(), birth.strftime("%d/%m/%Y")})

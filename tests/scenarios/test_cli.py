@@ -1,0 +1,65 @@
+"""The `cohort` command as an operator uses it: clear messages, non-zero exits, idempotence."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cohort.config import PROJECT_ROOT
+
+PROGRAMME = PROJECT_ROOT / "config" / "programmes" / "erbm-2023.toml"
+
+
+def cohort(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("COHORT_")}
+    return subprocess.run([sys.executable, "-m", "cohort.cli", *args], env=clean | env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_programme_load_is_idempotent_and_errors_name_key_and_line(
+        fresh_database_url: str, keys_file: Path, tmp_path: Path) -> None:
+    env = {"COHORT_DATABASE_URL": fresh_database_url, "COHORT_KEYS_FILE": str(keys_file)}
+    again = cohort("programme", "load", str(PROGRAMME), env=env)
+    assert again.returncode == 0, again.stderr
+    assert "programme erbm-2023 unchanged" in again.stdout
+    assert "unchanged 17" in again.stdout
+
+    broken = tmp_path / "broken.toml"
+    text = PROGRAMME.read_text(encoding="utf-8")
+    marker = "state = 42_000"
+    assert marker in text
+    line = text[: text.index(marker)].count("\n") + 1
+    broken.write_text(text.replace(marker, 'state = "quarante-deux mille"'), encoding="utf-8")
+    failed = cohort("programme", "load", str(broken), env=env)
+    assert failed.returncode == 2
+    assert "budget.state" in failed.stderr
+    assert f"line {line}" in failed.stderr
+    assert "Traceback" not in failed.stderr
+
+
+def test_start_up_refuses_bad_keys_naming_the_setting(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/x.db"
+    missing = cohort("db", "upgrade", env={"COHORT_DATABASE_URL": db})
+    assert missing.returncode == 2
+    assert "KEYS_FILE" in missing.stderr
+    secret = "c2hvcnQ="  # base64 of a 5-byte key
+    short = cohort("db", "upgrade", env={
+        "COHORT_DATABASE_URL": db, "COHORT_KEY_PSEUDONYM_V1": secret,
+        "COHORT_KEY_PSEUDONYM_CURRENT": "1"})
+    assert short.returncode == 2
+    assert "COHORT_KEY_PSEUDONYM_V1" in short.stderr
+    assert secret not in short.stderr
+    assert "Traceback" not in short.stderr
+
+
+def test_keys_new_never_overwrites(tmp_path: Path) -> None:
+    path = tmp_path / "keys.toml"
+    first = cohort("keys", "new", "--demo", str(path), env={})
+    assert first.returncode == 0, first.stderr
+    content = path.read_bytes()
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    second = cohort("keys", "new", str(path), env={})
+    assert second.returncode == 2
+    assert path.read_bytes() == content
