@@ -10,9 +10,13 @@ from flask import Flask
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application: settings → keys → database → API → CLI → error handlers."""
-    from cohort import logs, request_db
-    from cohort.api import init_api
+    import datetime as dt
+    import secrets
+
+    from cohort import auth, logs, request_db, web
+    from cohort.api import init_api, refused
     from cohort.config import load_settings
+    from cohort.errors import ConfigError
     from cohort.identity.keyring import load_keyring
 
     settings = load_settings(test_config)
@@ -21,6 +25,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     logs.init_app(app)
     keyring = load_keyring(settings.get("KEYS_FILE") or None)
     app.extensions["cohort.keyring"] = keyring
+    secret = settings.get("SECRET_KEY") or keyring.session_secret
+    if not secret:
+        if not settings.get("TESTING"):
+            raise ConfigError("SECRET_KEY: missing (set it, or add [session] secret to the "
+                              "key file)")
+        secret = secrets.token_bytes(32)
+    app.config.update(
+        SECRET_KEY=secret,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(settings.get("SESSION_COOKIE_SECURE", True)),
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=settings["SESSION_MINUTES"]),
+    )
     request_db.init_app(app)
     init_api(app)
+    web.init_app(app)
+    auth.init_app(app, refused)
     return app

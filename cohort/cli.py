@@ -6,6 +6,7 @@ print the outcome; errors print a message and exit non-zero without a traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -18,10 +19,12 @@ from alembic.config import Config as AlembicConfig
 from flask import current_app
 from flask.cli import FlaskGroup
 
-from cohort import create_app
+from cohort import clock, create_app
+from cohort.actors import Role
 from cohort.config import PROJECT_ROOT
 from cohort.db import unit_of_work
-from cohort.errors import CohortError
+from cohort.domain.enums import Departement, StructureKind
+from cohort.errors import CohortError, NotFound
 
 
 def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -118,6 +121,160 @@ def keys_new(path: Path, demo: bool) -> None:
         sys.exit(2)
     generate_key_file(path, demo=demo)
     click.echo(f"wrote {'DEMO ' if demo else ''}keys to {path}")
+
+
+def _system_actor() -> Any:
+    from cohort.actors import SYSTEM
+
+    return SYSTEM
+
+
+@cli.group()
+def structures() -> None:
+    """Structures (Mission Locale, PLIE, MDS...)."""
+
+
+@structures.command("create")
+@click.option("--name", required=True)
+@click.option("--kind", required=True, type=click.Choice([k.value for k in StructureKind]))
+@click.option("--departement", required=True, type=click.Choice([d.value for d in Departement]))
+@_fail_cleanly
+def structures_create(name: str, kind: str, departement: str) -> None:
+    """Create a structure and print its id."""
+    from cohort.services.structures import create_structure
+
+    with unit_of_work(sessions()) as session:
+        structure = create_structure(session, _system_actor(),
+                                     {"name": name, "kind": kind, "departement": departement})
+    click.echo(str(structure.uuid))
+
+
+@cli.group()
+def users() -> None:
+    """Users of the service."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option("--structure", "structure_id", required=True, help="The structure's id (uuid).")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role
+                                                          if r is not Role.SYSTEM]))
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              default="", help="Web password (prompted; empty for API-only users).")
+@_fail_cleanly
+def users_create(email: str, display_name: str, structure_id: str, role: str,
+                 password: str) -> None:
+    """Create a user."""
+    from cohort.services.accounts import create_user
+
+    with unit_of_work(sessions()) as session:
+        user = create_user(session, _system_actor(), {
+            "email": email, "display_name": display_name, "structure_id": structure_id,
+            "role": role, "password": password or None}, now=clock.now())
+    click.echo(str(user.uuid))
+
+
+@users.command("set")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role if r is not Role.SYSTEM]))
+@click.option("--disable", "active", flag_value=False, default=None)
+@click.option("--enable", "active", flag_value=True)
+@click.option("--reset-password", is_flag=True, help="Prompt for a new password.")
+@_fail_cleanly
+def users_set(email: str, role: str | None, active: bool | None, reset_password: bool) -> None:
+    """Change a user's role, disable/enable them, or reset their password."""
+    from cohort.services.accounts import update_user, user_by_email
+
+    data: dict[str, Any] = {}
+    if role:
+        data["role"] = role
+    if active is not None:
+        data["active"] = active
+    if reset_password:
+        data["password"] = click.prompt("New password", hide_input=True,
+                                        confirmation_prompt=True)
+    with unit_of_work(sessions()) as session:
+        user = user_by_email(session, email)
+        if user is None:
+            raise NotFound("no such user", errors={"email": ["not found"]})
+        update_user(session, _system_actor(), user, data, now=clock.now())
+    click.echo("updated")
+
+
+@cli.group()
+def tokens() -> None:
+    """API bearer tokens."""
+
+
+@tokens.command("create")
+@click.argument("email")
+@click.option("--label", default="api", show_default=True)
+@click.option("--days", default=90, show_default=True, type=int)
+@_fail_cleanly
+def tokens_create(email: str, label: str, days: int) -> None:
+    """Create a token for a user; it is printed once and never stored."""
+    from cohort.services.accounts import create_token, user_by_email
+
+    with unit_of_work(sessions()) as session:
+        user = user_by_email(session, email)
+        if user is None:
+            raise NotFound("no such user", errors={"email": ["not found"]})
+        issued = create_token(session, _system_actor(), user, label=label, days=days,
+                              now=clock.now())
+    click.echo(f"token id: {issued.token.uuid}")
+    click.echo(f"token (shown once): {issued.secret}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id")
+@_fail_cleanly
+def tokens_revoke(token_id: str) -> None:
+    """Revoke a token by its id."""
+    from cohort.models import ApiToken
+    from cohort.services.accounts import revoke_token
+    from cohort.services.lookup import by_uuid
+
+    with unit_of_work(sessions()) as session:
+        revoke_token(session, _system_actor(), by_uuid(session, ApiToken, token_id, "token_id"),
+                     now=clock.now())
+    click.echo("revoked")
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Recompute the hash chain; exit 1 naming each altered or missing entry."""
+    from cohort import audit
+
+    with unit_of_work(sessions()) as session:
+        problems = audit.verify(session)
+    if problems:
+        for problem in problems:
+            click.echo(f"entry {problem.entry_id}: {problem.reason}", err=True)
+        sys.exit(1)
+    click.echo("audit chain verified")
+
+
+@audit_group.command("purge")
+@click.option("--months", default=None, type=int,
+              help="Keep this many months (default: the AUDIT_RETENTION_MONTHS setting).")
+def audit_purge(months: int | None) -> None:
+    """Delete entries older than the retention period (recorded in the chain)."""
+    from cohort import audit
+    from cohort.domain.calendar import add_months
+
+    keep = months or int(current_app.config["AUDIT_RETENTION_MONTHS"])
+    now = clock.now()
+    cutoff_day = add_months(now.date(), -keep)
+    cutoff = dt.datetime.combine(cutoff_day, dt.time(), tzinfo=dt.UTC)
+    with unit_of_work(sessions()) as session:
+        deleted = audit.purge(session, _system_actor(), before=cutoff, now=now)
+    click.echo(f"purged {deleted} entries older than {cutoff_day.isoformat()}")
 
 
 if __name__ == "__main__":

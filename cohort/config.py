@@ -19,7 +19,7 @@ CONFIG_DIR = Path(os.environ.get("COHORT_CONFIG_DIR", PROJECT_ROOT / "config"))
 _INT_SETTINGS = (
     "MAX_CONTENT_LENGTH", "PAGE_SIZE_DEFAULT", "PAGE_SIZE_MAX", "DISCLOSURE_K",
     "DISCLOSURE_ROUNDING_BASE", "FOLLOWUP_MONTHS", "FOLLOWUP_WINDOW_BEFORE_DAYS",
-    "FOLLOWUP_WINDOW_AFTER_DAYS",
+    "FOLLOWUP_WINDOW_AFTER_DAYS", "AUDIT_RETENTION_MONTHS", "SESSION_MINUTES",
 )
 
 
@@ -49,6 +49,12 @@ def load_settings(test_config: Mapping[str, Any] | None = None,
             settings[name] = int(settings[name])
         except (KeyError, TypeError, ValueError):
             raise ConfigError(f"{name}: must be a whole number") from None
+    for name in ("SESSION_COOKIE_SECURE", "TESTING"):
+        value = settings.get(name)
+        if isinstance(value, str):
+            if value.lower() not in ("true", "false", "1", "0"):
+                raise ConfigError(f"{name}: must be true or false")
+            settings[name] = value.lower() in ("true", "1")
     if settings["DISCLOSURE_K"] < 3:
         raise ConfigError("DISCLOSURE_K: must be at least 3 (domain.md §7)")
     url = str(settings.get("DATABASE_URL") or "")

@@ -11,10 +11,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cohort.actors import SYSTEM
+from cohort.actors import SYSTEM, Role
 from cohort.identity.keyring import Keyring
 from cohort.models import Action, Enrolment, Event, Participant, Structure
-from cohort.services import enrolments, events, participants, structures
+from cohort.services import accounts, enrolments, events, participants, structures
 
 NOW = dt.datetime(2024, 6, 15, 10, 0, tzinfo=dt.UTC)
 TODAY = dt.date(2024, 6, 15)
@@ -88,3 +88,45 @@ def record(session: Session, keyring: Keyring, participant: Participant, type_: 
         "attributes": fields,
     }
     return events.record(session, keyring, SYSTEM, data, today=TODAY, now=now).event
+
+
+# The cast of the access tests: structure name → (kind, département), user → (role, structure).
+STRUCTURES = {
+    "ml": ("Mission Locale de Lens-Liévin", "mission_locale", "62"),
+    "plie": ("PLIE de Lens-Hénin-Carvin", "plie", "62"),
+    "mds62": ("Maison du Département Solidarité de Lens", "mds", "62"),
+    "mds59": ("Maison du Département Solidarité de Douai", "mds", "59"),
+    "ddets": ("DDETS du Pas-de-Calais", "ddets", "62"),
+    "cd62": ("Département du Pas-de-Calais", "departement", "62"),
+}
+USERS = {
+    "coord_ml": (Role.COORDINATOR, "ml"),
+    "coord_plie": (Role.COORDINATOR, "plie"),
+    "referent62": (Role.ASE_REFERENT, "mds62"),
+    "referent59": (Role.ASE_REFERENT, "mds59"),
+    "evaluator": (Role.EVALUATOR, "ddets"),
+    "pilot62": (Role.PILOT, "cd62"),
+    "admin": (Role.ADMIN, "cd62"),
+}
+
+
+def cast(session: Session) -> dict[str, Any]:
+    """Create the structures and users above, each user with an API token."""
+    made = {key: structure(session, name, kind, dept)
+            for key, (name, kind, dept) in STRUCTURES.items()}
+    users = {}
+    for login, (role, where) in USERS.items():
+        user = accounts.create_user(session, SYSTEM, {
+            "email": f"{login}@example.org", "display_name": login,
+            "structure_id": made[where].uuid, "role": role.value,
+            "password": None}, now=NOW)
+        issued = accounts.create_token(session, SYSTEM, user, label="tests", days=30,
+                                       now=dt.datetime.now(dt.UTC))
+        users[login] = (user, issued.secret)
+    return {"structures": made, "users": users}
+
+
+def token_client(app: Any, secret: str) -> Any:
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+    return client

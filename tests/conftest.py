@@ -188,11 +188,48 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 @pytest.fixture
 def app(database_url: str, keys_file: Path, session_factory: sessionmaker[Session]) -> Any:
     app = create_app({"TESTING": True, "DATABASE_URL": database_url,
-                      "KEYS_FILE": str(keys_file)})
+                      "KEYS_FILE": str(keys_file), "SESSION_COOKIE_SECURE": False,
+                      "WTF_CSRF_ENABLED": True})
     app.extensions["cohort.sessionmaker"] = session_factory
     return app
 
 
 @pytest.fixture
 def client(app: Any) -> Any:
+    """An anonymous client (no token, no session)."""
     return app.test_client()
+
+
+@pytest.fixture
+def people(session: Session) -> dict[str, Any]:
+    """Structures and users of every role, with tokens (see tests/builders.py `cast`)."""
+    from tests.builders import cast
+
+    made = cast(session)
+    session.commit()  # releases the savepoint: the app's sessions see the rows
+    return made
+
+
+def admin_client(app: Any) -> Any:
+    """For tests on a database of their own: an administrator with a token."""
+    from cohort.actors import SYSTEM
+    from cohort.db import unit_of_work
+    from cohort.services import accounts, structures
+    from tests.builders import token_client
+
+    with unit_of_work(app.extensions["cohort.sessionmaker"]) as s:
+        home = structures.create_structure(s, SYSTEM, {
+            "name": "Département du Pas-de-Calais", "kind": "departement", "departement": "62"})
+        user = accounts.create_user(s, SYSTEM, {
+            "email": "admin@example.org", "display_name": "admin", "structure_id": home.uuid,
+            "role": "admin", "password": None}, now=dt.datetime.now(dt.UTC))
+        secret = accounts.create_token(s, SYSTEM, user, label="tests", days=1,
+                                       now=dt.datetime.now(dt.UTC)).secret
+    return token_client(app, secret)
+
+
+def clone(client: Any) -> Any:
+    """Another client with the same credentials (one per thread in concurrency tests)."""
+    twin = client.application.test_client()
+    twin.environ_base.update(client.environ_base)
+    return twin

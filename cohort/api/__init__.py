@@ -6,11 +6,23 @@ from typing import Any
 
 import swagger_ui_bundle
 from flask import Blueprint as FlaskBlueprint
-from flask import Flask, jsonify, request, send_from_directory
+from flask import (
+    Flask,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from cohort.errors import CohortError
+from cohort import clock
+from cohort.actors import Role
+from cohort.auth import public
+from cohort.errors import CohortError, Forbidden
 
 
 class CohortApi(Api):  # type: ignore[misc]
@@ -57,13 +69,24 @@ def init_api(app: Flask) -> CohortApi:
     static = FlaskBlueprint("swagger_static", __name__)
 
     @static.route("/api/v1/docs/static/<path:filename>")
+    @public
     def swagger_file(filename: str) -> Any:
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
 
     app.register_blueprint(static)
+    _declare_public_docs(app)
+    from cohort.web import csrf
+
+    for module in (participants, enrolments, events, structures, programmes):
+        csrf.exempt(module.blp)  # bearer tokens only on /api: no ambient credential
 
     @app.errorhandler(CohortError)
     def _domain_error(error: CohortError) -> Any:
+        from cohort.services.access import refused_target
+
+        target = refused_target(error)
+        if target is not None or isinstance(error, Forbidden):
+            audit_refusal(error.message, *(target or (None, None)))
         names = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
                  422: "Unprocessable Entity"}
         body = _error_body(error.status, names.get(error.status, "Error"), error.message,
@@ -80,3 +103,39 @@ def init_api(app: Flask) -> CohortApi:
                                    "an unexpected error occurred", None)), 500
 
     return api
+
+
+def _declare_public_docs(app: Flask) -> None:
+    """The OpenAPI document and the docs page describe the API: no secret in them."""
+    public_endpoints = app.extensions.setdefault("cohort.public_endpoints", set())
+    public_endpoints.update(e for e in app.view_functions if e.startswith("api-docs."))
+
+
+def audit_refusal(reason: str, target_type: str | None = None,
+                  target_id: str | None = None) -> None:
+    """Write a refused access to the audit log in its own transaction (the request's
+    transaction is being rolled back)."""
+    from cohort import audit
+    from cohort.actors import Actor
+    from cohort.request_db import sessions
+
+    actor = g.get("actor") or Actor(role=Role.SYSTEM)
+    with sessions()() as s, s.begin():
+        audit.append(s, actor, "access.refused", now=clock.now(), outcome="refused",
+                     target_type=target_type, target_id=target_id,
+                     details={"path": request.path, "method": request.method,
+                              "reason": reason})
+
+
+def refused(status: int, message: str) -> Any:
+    """Answer a request refused before its view ran (401/403)."""
+    if status == 403:
+        audit_refusal(message)
+    if request.path.startswith("/api/"):
+        names = {401: "Unauthorized", 403: "Forbidden"}
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+        return jsonify(_error_body(status, names[status], message, None)), status, headers
+    if status == 401:
+        return redirect(url_for("web.login"))
+    return render_template("error.html", status=status,
+                           message="Vous n'avez pas accès à cette page."), status

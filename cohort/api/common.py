@@ -10,12 +10,9 @@ from flask import current_app
 from marshmallow import fields, validate
 from sqlalchemy.orm import Session
 
+from cohort.schemas.common import StrictSchema, one_of
 
-class StrictSchema(ma.Schema):
-    """Input schemas refuse unknown fields."""
-
-    class Meta:
-        unknown = ma.RAISE
+__all__ = ["DEPARTEMENTS", "PageArgs", "PageSchema", "StrictSchema", "one_of", "paginate"]
 
 
 class PageArgs(StrictSchema):
@@ -39,10 +36,6 @@ def paginate(session: Session, query: sa.Select[Any], args: dict[str, Any]) -> d
     ).scalar_one()
     items = session.execute(query.limit(per_page).offset((page - 1) * per_page)).scalars().all()
     return {"items": items, "page": {"page": page, "per_page": per_page, "total": total}}
-
-
-def one_of(enum: type) -> validate.OneOf:
-    return validate.OneOf([m.value for m in enum])
 
 
 DEPARTEMENTS = validate.OneOf(["59", "62", "joint"])

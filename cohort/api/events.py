@@ -9,13 +9,14 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from cohort import clock
-from cohort.actors import SYSTEM
+from cohort.actors import Role
 from cohort.api.common import PageArgs, PageSchema, StrictSchema, paginate
 from cohort.api.schemas import EventSchema
+from cohort.auth import allow, current_actor
 from cohort.domain.enums import EventType
 from cohort.request_db import keyring, session, transaction
 from cohort.schemas.events import EventCreateSchema, VoidSchema
-from cohort.services import events
+from cohort.services import access, events
 from cohort.services.event_views import event_list_query, event_view, event_views
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1/events", description="Pathway events")
@@ -35,6 +36,7 @@ class EventPage(StrictSchema):
 
 @blp.route("")
 class Events(MethodView):
+    @allow(Role.COORDINATOR, Role.ADMIN)
     @blp.arguments(EventCreateSchema)
     @blp.response(201, EventSchema)
     @blp.alt_response(200, schema=EventSchema, description="Already recorded (same id, same body)")
@@ -42,36 +44,41 @@ class Events(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Record a pathway event; retrying with the same id returns the original"""
         with transaction() as s:
-            result = events.record(s, keyring(), SYSTEM, data, today=clock.today(), now=clock.now())
+            result = events.record(s, keyring(), current_actor(), data, today=clock.today(),
+                                   now=clock.now())
             body = event_view(s, result.event)
         return body, 201 if result.created else 200
 
+    @allow(Role.COORDINATOR, Role.ASE_REFERENT, Role.ADMIN)
     @blp.arguments(EventListArgs, location="query")
     @blp.response(200, EventPage)
     def get(self, args: dict[str, Any]) -> Any:
-        """List events, filtered and paginated (date order)"""
+        """List the events of the participants one may see, filtered and paginated"""
         s = session()
-        page = paginate(s, event_list_query(args), args)
+        page = paginate(s, event_list_query(current_actor(), args, now=clock.now()), args)
         page["items"] = event_views(s, page["items"])
         return page
 
 
 @blp.route("/<uuid:event_id>")
 class EventItem(MethodView):
+    @allow(Role.COORDINATOR, Role.ASE_REFERENT, Role.ADMIN)
     @blp.response(200, EventSchema)
     def get(self, event_id: Any) -> Any:
         """Read one event"""
         s = session()
-        return event_view(s, events.get_event(s, event_id))
+        return event_view(s, access.readable_event(s, current_actor(), event_id,
+                                                   now=clock.now()))
 
 
 @blp.route("/<uuid:event_id>/void")
 class EventVoid(MethodView):
+    @allow(Role.COORDINATOR, Role.ADMIN)
     @blp.arguments(VoidSchema)
     @blp.response(200, EventSchema)
     def post(self, data: dict[str, Any], event_id: Any) -> Any:
         """Void an event with a reason (it stays in the timeline, marked)"""
         with transaction() as s:
             event = events.get_event(s, event_id)
-            events.void(s, SYSTEM, event, data["reason"], now=clock.now())
+            events.void(s, current_actor(), event, data["reason"], now=clock.now())
             return event_view(s, event)

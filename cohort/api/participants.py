@@ -9,39 +9,19 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from cohort import clock
-from cohort.actors import SYSTEM
-from cohort.api.common import StrictSchema, one_of
+from cohort.actors import Role
+from cohort.api.common import StrictSchema
 from cohort.api.schemas import EnrolmentSchema, EventSchema, IntervalSchema
-from cohort.domain.enums import Sex
+from cohort.auth import allow, current_actor
 from cohort.models import Participant
 from cohort.request_db import keyring, session, transaction
+from cohort.schemas.participants import RegisterSchema
 from cohort.services import participants
 from cohort.services.lookup import by_uuid
 from cohort.services.timeline import timeline
 
 blp = Blueprint("participants", __name__, url_prefix="/api/v1/participants",
                 description="Pseudonymous participants and their pathway")
-
-_NAME = validate.Length(min=1, max=200)
-
-
-class RegisterSchema(StrictSchema):
-    last_name = fields.String(required=True, validate=_NAME)
-    first_names = fields.String(required=True, validate=_NAME)
-    birth_date = fields.Date(required=True)
-    sex = fields.String(load_default="U", validate=one_of(Sex))
-    nir = fields.String(load_default=None, validate=validate.Length(min=13, max=21))
-    caf_number = fields.String(load_default=None, validate=validate.Length(max=20))
-    imilo_id = fields.String(load_default=None, validate=validate.Length(max=30))
-    france_travail_id = fields.String(load_default=None, validate=validate.Length(max=30))
-    phone = fields.String(load_default=None, validate=validate.Length(max=30))
-    email = fields.Email(load_default=None, validate=validate.Length(max=254))
-    home_departement = fields.String(
-        load_default=None, validate=validate.Regexp(r"^(\d{2}|2A|2B|97\d)$")
-    )
-    home_epci = fields.String(load_default=None, validate=validate.Regexp(r"^\d{9}$"))
-    ase_past = fields.Boolean(load_default=False)
-
 
 class ParticipantSchema(StrictSchema):
     """The pseudonymous record: clear attributes only, never the identity."""
@@ -69,22 +49,80 @@ _RECORD_FIELDS = ("uuid", "birth_month", "sex", "home_departement", "home_epci",
 
 @blp.route("")
 class Participants(MethodView):
+    @allow(Role.COORDINATOR, Role.ADMIN)
     @blp.arguments(RegisterSchema)
     @blp.response(201, ParticipantSchema)
-    @blp.alt_response(200, schema=ParticipantSchema, description="Already registered")
+    @blp.alt_response(200, schema=ParticipantSchema,
+                      description="Already registered. When another structure follows the "
+                                  "person, only `id` and `already_known` are returned.")
     def post(self, data: dict[str, Any]) -> Any:
         """Register a participant, or find the one already registered with that identity"""
         with transaction() as s:
-            result = participants.register(s, keyring(), SYSTEM, data, today=clock.today())
+            result = participants.register(s, keyring(), current_actor(), data,
+                                           today=clock.today(), now=clock.now())
+        if not result.visible:
+            return {"uuid": result.participant.uuid, "already_known": True}, 200
         body = {field: getattr(result.participant, field) for field in _RECORD_FIELDS}
         return body | {"already_known": not result.created}, 201 if result.created else 200
 
 
 @blp.route("/<uuid:participant_id>")
 class ParticipantRecord(MethodView):
+    @allow(Role.COORDINATOR, Role.ASE_REFERENT, Role.ADMIN)
     @blp.response(200, TimelineSchema)
     def get(self, participant_id: Any) -> Any:
         """Read a participant's pseudonymous record and timeline"""
         s = session()
         participant = by_uuid(s, Participant, participant_id, "participant_id")
-        return timeline(s, participant)
+        return timeline(s, current_actor(), participant, now=clock.now())
+
+
+class IdentityRequestSchema(StrictSchema):
+    purpose = fields.String(required=True, validate=validate.Length(min=5, max=500),
+                            metadata={"description": "Why the identity is needed (audited)"})
+
+
+class IdentitySchema(StrictSchema):
+    last_name = fields.String(dump_only=True)
+    first_names = fields.String(dump_only=True)
+    birth_date = fields.Date(dump_only=True)
+    nir = fields.String(dump_only=True)
+    caf_number = fields.String(dump_only=True)
+    imilo_id = fields.String(dump_only=True)
+    france_travail_id = fields.String(dump_only=True)
+    phone = fields.String(dump_only=True)
+    email = fields.String(dump_only=True)
+
+
+class ExceptionalAccessSchema(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=10, max=2000))
+
+
+class GrantSchema(StrictSchema):
+    expires_at = fields.DateTime(dump_only=True)
+
+
+@blp.route("/<uuid:participant_id>/identity")
+class ParticipantIdentity(MethodView):
+    @allow(Role.COORDINATOR, Role.ASE_REFERENT, Role.ADMIN)
+    @blp.arguments(IdentityRequestSchema)
+    @blp.response(200, IdentitySchema)
+    def post(self, data: dict[str, Any], participant_id: Any) -> Any:
+        """Decrypt a participant's identity, stating the purpose (audited)"""
+        with transaction() as s:
+            participant = by_uuid(s, Participant, participant_id, "participant_id")
+            return participants.reveal_identity(s, keyring(), current_actor(), participant,
+                                                purpose=data["purpose"], now=clock.now())
+
+
+@blp.route("/<uuid:participant_id>/exceptional-access")
+class ParticipantExceptionalAccess(MethodView):
+    @allow(Role.ADMIN)
+    @blp.arguments(ExceptionalAccessSchema)
+    @blp.response(201, GrantSchema)
+    def post(self, data: dict[str, Any], participant_id: Any) -> Any:
+        """Open a time-limited access to a participant outside one's scope (audited)"""
+        with transaction() as s:
+            participant = by_uuid(s, Participant, participant_id, "participant_id")
+            return participants.grant_exceptional_access(
+                s, current_actor(), participant, reason=data["reason"], now=clock.now())

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from cohort.api.common import StrictSchema
+from cohort.auth import ALL_ROLES, allow
 from cohort.errors import NotFound
 from cohort.models import Programme
 from cohort.request_db import session
@@ -42,6 +43,7 @@ class ProgrammeSchema(StrictSchema):
 
 @blp.route("")
 class Programmes(MethodView):
+    @allow(*ALL_ROLES)
     @blp.response(200, ProgrammeSchema(many=True))
     def get(self) -> Any:
         """List programmes with their actions"""
@@ -50,6 +52,7 @@ class Programmes(MethodView):
 
 @blp.route("/<string:code>")
 class ProgrammeItem(MethodView):
+    @allow(*ALL_ROLES)
     @blp.response(200, ProgrammeSchema)
     def get(self, code: str) -> Any:
         """Read one programme and its actions"""

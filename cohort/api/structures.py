@@ -8,8 +8,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from cohort.actors import SYSTEM
+from cohort.actors import Role
 from cohort.api.common import DEPARTEMENTS, PageArgs, PageSchema, StrictSchema, one_of, paginate
+from cohort.auth import ALL_ROLES, allow, current_actor
 from cohort.domain.enums import OperationKind, StructureKind
 from cohort.models import Operation, Structure
 from cohort.request_db import session, transaction
@@ -89,6 +90,7 @@ class OperationListArgs(PageArgs):
 
 @blp.route("/structures")
 class Structures(MethodView):
+    @allow(*ALL_ROLES)
     @blp.arguments(StructureListArgs, location="query")
     @blp.response(200, StructurePage)
     def get(self, args: dict[str, Any]) -> Any:
@@ -96,32 +98,36 @@ class Structures(MethodView):
         query = structures.structure_list_query(args)
         return paginate(session(), query, args)
 
+    @allow(Role.ADMIN)
     @blp.arguments(StructureCreateSchema)
     @blp.response(201, StructureSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a structure"""
         with transaction() as s:
-            return structures.create_structure(s, SYSTEM, data)
+            return structures.create_structure(s, current_actor(), data)
 
 
 @blp.route("/structures/<uuid:structure_id>")
 class StructureItem(MethodView):
+    @allow(*ALL_ROLES)
     @blp.response(200, StructureSchema)
     def get(self, structure_id: Any) -> Any:
         """Read a structure"""
         return by_uuid(session(), Structure, structure_id, "structure_id")
 
+    @allow(Role.ADMIN)
     @blp.arguments(StructureUpdateSchema)
     @blp.response(200, StructureSchema)
     def patch(self, data: dict[str, Any], structure_id: Any) -> Any:
         """Update a structure"""
         with transaction() as s:
             structure = by_uuid(s, Structure, structure_id, "structure_id")
-            return structures.update_structure(s, SYSTEM, structure, data)
+            return structures.update_structure(s, current_actor(), structure, data)
 
 
 @blp.route("/operations")
 class Operations(MethodView):
+    @allow(*ALL_ROLES)
     @blp.arguments(OperationListArgs, location="query")
     @blp.response(200, OperationPage)
     def get(self, args: dict[str, Any]) -> Any:
@@ -129,27 +135,30 @@ class Operations(MethodView):
         return paginate(session(), structures.list_operations(action_uuid=args.get("action_id")),
                         args)
 
+    @allow(Role.COORDINATOR, Role.PILOT, Role.ADMIN)
     @blp.arguments(OperationCreateSchema)
     @blp.response(201, OperationSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Create an operation (a clause site, a crèche project, a housing partner...)"""
         with transaction() as s:
-            return structures.create_operation(s, SYSTEM, data)
+            return structures.create_operation(s, current_actor(), data)
 
 
 @blp.route("/operations/<uuid:operation_id>")
 class OperationItem(MethodView):
+    @allow(*ALL_ROLES)
     @blp.response(200, OperationSchema)
     def get(self, operation_id: Any) -> Any:
         """Read an operation"""
         return by_uuid(session(), Operation, operation_id, "operation_id")
 
+    @allow(Role.COORDINATOR, Role.PILOT, Role.ADMIN)
     @blp.arguments(OperationUpdateSchema)
     @blp.response(200, OperationSchema)
     def patch(self, data: dict[str, Any], operation_id: Any) -> Any:
         """Update an operation"""
         with transaction() as s:
             operation = by_uuid(s, Operation, operation_id, "operation_id")
-            return structures.update_operation(s, SYSTEM, operation, data)
+            return structures.update_operation(s, current_actor(), operation, data)
 
 

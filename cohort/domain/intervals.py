@@ -17,7 +17,7 @@ from cohort.domain.enums import EventType, Family
 from cohort.domain.event_types import Role, kind_of
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventFact:
     """The minimum the resolution needs from an event."""
 
@@ -47,35 +47,77 @@ class Resolution:
     closed_by: dict[Hashable, Hashable | None]  # end key → start key it closed (None: nothing)
 
 
-def _order(e: EventFact) -> tuple[dt.date, int, int]:
+def order_key(e: EventFact) -> tuple[dt.date, int, int]:
+    """Resolution order: date, then starts before ends, then recording order."""
     return (e.date, 0 if kind_of(e.type).role is Role.START else 1, e.seq)
+
+
+class Resolver:
+    """The resolution fed one fact at a time, in resolution order.
+
+    ``resolve`` is built on it; a caller that receives a participant's events already in
+    order (a chronological import) uses it to learn what each end closes without
+    re-resolving the whole history at every event.
+    """
+
+    __slots__ = ("_open", "last")
+
+    def __init__(self) -> None:
+        self._open: dict[Family, list[EventFact]] = {}
+        self.last: tuple[dt.date, int, int] | None = None
+
+    def follows(self, e: EventFact) -> bool:
+        """True when ``e`` sorts after every fact fed so far (so it may be fed next)."""
+        return self.last is None or order_key(e) > self.last
+
+    def feed(self, e: EventFact) -> EventFact | None:
+        """Take the next fact; for an end, return the start it closes (None: nothing)."""
+        key = order_key(e)
+        if self.last is not None and key < self.last:
+            raise ValueError("fact fed out of resolution order")
+        self.last = key
+        kind = kind_of(e.type)
+        if kind.role is Role.POINT or kind.family is None:
+            return None
+        stack = self._open.setdefault(kind.family, [])
+        if kind.role is Role.START:
+            stack.append(e)
+            return None
+        target = self.target(e)
+        if target is not None:
+            stack.remove(target)
+        return target
+
+    def target(self, e: EventFact) -> EventFact | None:
+        """The start an end fed next would close (None: nothing), without feeding it."""
+        kind = kind_of(e.type)
+        if kind.role is not Role.END or kind.family is None:
+            return None
+        stack = self._open.get(kind.family, [])
+        if e.closes is not None:
+            return next((s for s in stack if s.key == e.closes), None)
+        candidates = [s for s in stack if s.date <= e.date]
+        if not candidates:
+            return None
+        return max(candidates, key=lambda s: (s.date, s.seq))
 
 
 def resolve(events: Iterable[EventFact]) -> Resolution:
     """Resolve the intervals of one participant's non-voided events."""
-    open_by_family: dict[Family, list[EventFact]] = {}
+    resolver = Resolver()
     opened: dict[Hashable, EventFact] = {}
     ends: dict[Hashable, EventFact] = {}
     closed_by: dict[Hashable, Hashable | None] = {}
-    for e in sorted(events, key=_order):
+    for e in sorted(events, key=order_key):
+        target = resolver.feed(e)
         kind = kind_of(e.type)
         if kind.role is Role.POINT or kind.family is None:
             continue
-        stack = open_by_family.setdefault(kind.family, [])
         if kind.role is Role.START:
-            stack.append(e)
             opened[e.key] = e
             continue
-        target: EventFact | None = None
-        if e.closes is not None:
-            target = next((s for s in stack if s.key == e.closes), None)
-        else:
-            candidates = [s for s in stack if s.date <= e.date]
-            if candidates:
-                target = max(candidates, key=lambda s: (s.date, s.seq))
         closed_by[e.key] = target.key if target is not None else None
         if target is not None:
-            stack.remove(target)
             ends[target.key] = e
     intervals = []
     for key, start in opened.items():

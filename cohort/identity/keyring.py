@@ -57,6 +57,7 @@ class PurposeKeys:
 class Keyring:
     purposes: Mapping[Purpose, PurposeKeys]
     demo: bool = False
+    session_secret: bytes | None = None  # signs web-session cookies (optional here)
 
     def __getitem__(self, purpose: Purpose) -> PurposeKeys:
         return self.purposes[purpose]
@@ -147,7 +148,19 @@ def load_keyring(keys_file: str | None, env: Mapping[str, str] | None = None) ->
     demo = table.get("demo", False)
     if not isinstance(demo, bool):
         raise ConfigError(f"{setting}.demo: must be true or false")
-    return Keyring(purposes=purposes, demo=demo)
+    return Keyring(purposes=purposes, demo=demo, session_secret=_session_secret(table, env))
+
+
+def _session_secret(table: Mapping[str, Any], env: Mapping[str, str]) -> bytes | None:
+    """The web-session signing secret: `[session] secret` or COHORT_KEY_SESSION."""
+    if "COHORT_KEY_SESSION" in env:
+        return _decode("COHORT_KEY_SESSION", env["COHORT_KEY_SESSION"], Purpose.PSEUDONYM)
+    section = table.get("session", {})
+    if not isinstance(section, dict):
+        raise ConfigError("KEYS_FILE.session: must be a table")
+    if "secret" not in section:
+        return None
+    return _decode("KEYS_FILE.session.secret", section["secret"], Purpose.PSEUDONYM)
 
 
 def generate_key_file(path: Path, *, demo: bool) -> None:
@@ -163,6 +176,8 @@ def generate_key_file(path: Path, *, demo: bool) -> None:
     for purpose in Purpose:
         key = base64.b64encode(secrets.token_bytes(MIN_KEY_BYTES)).decode()
         lines += ["", f"[{purpose}]", "current = 1", f'1 = "{key}"']
+    session_secret = base64.b64encode(secrets.token_bytes(MIN_KEY_BYTES)).decode()
+    lines += ["", "[session]", f'secret = "{session_secret}"']
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -11,9 +11,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from cohort.actors import Actor
-from cohort.domain import eligibility
-from cohort.domain.calendar import age_in_years
-from cohort.errors import Conflict, Forbidden, Rejected
+from cohort.domain import rules
+from cohort.errors import Conflict
 from cohort.identity.keyring import Keyring
 from cohort.models import Action, Enrolment, Participant, Structure
 from cohort.services.lookup import by_uuid
@@ -26,47 +25,23 @@ def enrol(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any]
     participant = by_uuid(session, Participant, data["participant_id"], "participant_id")
     action = by_uuid(session, Action, data["action_id"], "action_id")
     structure = by_uuid(session, Structure, data["structure_id"], "structure_id")
-    start: dt.date = data["start_date"]
-    if start > today:
-        raise Rejected("start_date", "is in the future")
-    birth = birth_date_of(keyring, participant)
-    if birth is None:
-        raise Rejected("participant_id", "identity erased: cannot enrol")
-    if start < birth:
-        raise Rejected("start_date", "is before the participant's birth")
-    if action.settings.get("intensity_units") and not data.get("intensity"):
-        raise Rejected("intensity", "required for this action (simple or reinforced)")
-
-    age = age_in_years(birth, start)
-    facts = eligibility.Facts(
-        age=age,
-        rsa_at_entry=data["rsa_at_entry"],
-        ase_past=participant.ase_past,
-        parent_child_0_3=data.get("parent_child_0_3", False),
+    entry = rules.enrolment_entry(
+        action.eligibility, action.settings, data, birth=birth_date_of(keyring, participant),
+        ase_past=participant.ase_past, is_admin=actor.is_admin, today=today,
     )
-    verdict = eligibility.check(action.eligibility, facts)
-    forced = bool(data.get("force"))
-    if forced:
-        if not actor.is_admin:
-            raise Forbidden("only an administrator may force an ineligible enrolment")
-        if not (data.get("force_justification") or "").strip():
-            raise Rejected("force_justification", "required to force an enrolment")
-    elif not verdict.ok:
-        raise Rejected("eligibility", "; ".join(verdict.reasons), code="ineligible")
-
     enrolment = Enrolment(
         participant_id=participant.id,
         action_id=action.id,
         structure_id=structure.id,
-        start_date=start,
+        start_date=data["start_date"],
         rsa_at_entry=data["rsa_at_entry"],
-        age_at_entry=age,
-        under_26=age < 26,
+        age_at_entry=entry.age,
+        under_26=entry.under_26,
         ase_past=participant.ase_past,
         parent_child_0_3=data.get("parent_child_0_3", False),
         intensity=data.get("intensity"),
-        forced=forced and not verdict.ok,
-        force_justification=data.get("force_justification") if forced and not verdict.ok else None,
+        forced=entry.forced,
+        force_justification=entry.force_justification,
         recorded_at=now,
     )
     try:
@@ -94,10 +69,7 @@ def end(session: Session, actor: Actor, enrolment: Enrolment, data: dict[str, An
     if enrolment.end_date is not None:
         raise Conflict("the enrolment is already ended", errors={"end_date": ["already ended"]})
     end_date: dt.date = data["end_date"]
-    if end_date < enrolment.start_date:
-        raise Rejected("end_date", "is before the enrolment's start date")
-    if end_date > today:
-        raise Rejected("end_date", "is in the future")
+    rules.check_enrolment_end(enrolment.start_date, end_date, today=today)
     enrolment.end_date = end_date
     enrolment.exit_reason = data["exit_reason"]
     enrolment.end_recorded_at = now

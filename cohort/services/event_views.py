@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from cohort.actors import Actor
 from cohort.models import Enrolment, Event, EventInterval, EventVoid, Operation, Participant
+from cohort.services import access
 
 
 def event_views(session: Session, items: Sequence[Event]) -> list[dict[str, Any]]:
@@ -47,11 +50,14 @@ def event_view(session: Session, event: Event) -> dict[str, Any]:
     return event_views(session, [event])[0]
 
 
-def event_list_query(filters: dict[str, Any]) -> sa.Select[tuple[Event]]:
-    """Events in date then recording order, filtered by participant, type and dates."""
-    query = sa.select(Event).order_by(Event.date, Event.id)
+def event_list_query(actor: Actor, filters: dict[str, Any], *,
+                     now: dt.datetime) -> sa.Select[tuple[Event]]:
+    """The events of the participants the actor may see, in date then recording order."""
+    access.require_person_role(actor)
+    query = (sa.select(Event).join(Participant, Participant.id == Event.participant_id)
+             .where(access.visible(actor, now=now)).order_by(Event.date, Event.id))
     if filters.get("participant_id"):
-        query = query.join(Participant).where(Participant.uuid == filters["participant_id"])
+        query = query.where(Participant.uuid == filters["participant_id"])
     if filters.get("type"):
         query = query.where(Event.type == filters["type"])
     if filters.get("date_from"):

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cohort.actors import Actor
-from cohort.domain.calendar import add_months
+from cohort.domain import rules
 from cohort.domain.enums import EventType
 from cohort.domain.event_types import Role, kind_of
 from cohort.domain.intervals import EventFact, Resolution, resolve
@@ -43,6 +43,19 @@ class Recorded:
     created: bool  # False: the same event was already recorded (idempotent replay)
 
 
+def promoted_columns(event_type: EventType, attributes: dict[str, Any]) -> dict[str, Any]:
+    """The attributes copied into their own columns, so indicator SQL needs no JSON."""
+    category_key = _CATEGORY.get(event_type)
+    return {
+        "category": attributes.get(category_key) if category_key else None,
+        "qualifying": attributes.get("qualifying"),
+        "via_programme": attributes.get("via_programme")
+        if event_type is EventType.HOUSING_ENTRY else None,
+        "planned_months": attributes.get("planned_months"),
+        "hours": Decimal(attributes["hours"]) if "hours" in attributes else None,
+    }
+
+
 def body_digest(data: dict[str, Any]) -> str:
     """SHA-256 of the validated body: the same uuid must come back with the same facts."""
     canonical = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
@@ -67,36 +80,29 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
     enrolment_id = None
     if data.get("enrolment_id"):
         enrolment = by_uuid(session, Enrolment, data["enrolment_id"], "enrolment_id")
-        if enrolment.participant_id != participant.id:
-            raise Rejected("enrolment_id", "belongs to another participant")
+        rules.check_enrolment_link(event_type, participant.id, enrolment.participant_id)
         enrolment_id = enrolment.id
-    elif kind.needs_enrolment:
-        raise Rejected("enrolment_id", f"required for a {event_type} event")
+    else:
+        rules.check_enrolment_link(event_type, participant.id, None)
     operation_id = None
     if data.get("operation_id"):
         operation_id = by_uuid(session, Operation, data["operation_id"], "operation_id").id
-    elif kind.needs_operation:
-        raise Rejected("operation_id", f"required for a {event_type} event")
+    rules.check_operation_link(event_type, named=operation_id is not None)
 
     closes_id = None
     if data.get("closes"):
-        if kind.role is not Role.END:
-            raise Rejected("closes", "only an end event can close an interval")
         start = session.execute(
-            sa.select(Event).where(Event.uuid == data["closes"])
-        ).scalar_one_or_none()
-        if start is None or start.participant_id != participant.id:
-            raise Rejected("closes", "names no event of this participant")
-        start_kind = kind_of(start.type)
-        if start_kind.role is not Role.START or start_kind.family is not kind.family:
-            raise Rejected("closes", f"names an event of another family than {kind.family}")
-        closes_id = start.id
+            sa.select(Event.id, Event.participant_id, Event.type).where(
+                Event.uuid == data["closes"])
+        ).one_or_none()
+        rules.check_closes(event_type, participant.id,
+                           (start.participant_id, start.type) if start is not None else None)
+        closes_id = None if start is None else start.id
 
     if kind.role is Role.END:
         _check_something_to_close(session, participant.id, event_type, date, closes_id)
 
     attributes = data.get("attributes") or {}
-    category_key = _CATEGORY.get(event_type)
     event = Event(
         uuid=event_uuid,
         participant_id=participant.id,
@@ -106,12 +112,7 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
         date=date,
         closes_id=closes_id,
         attributes=attributes,
-        category=attributes.get(category_key) if category_key else None,
-        qualifying=attributes.get("qualifying"),
-        via_programme=attributes.get("via_programme") if event_type is EventType.HOUSING_ENTRY
-        else None,
-        planned_months=attributes.get("planned_months"),
-        hours=Decimal(attributes["hours"]) if "hours" in attributes else None,
+        **promoted_columns(event_type, attributes),
         body_sha256=digest,
         recorded_at=now,
     )
@@ -139,12 +140,7 @@ def _check_something_to_close(session: Session, participant_id: int, event_type:
     facts = facts_of(session, participant_id)
     seq = max((f.seq for f in facts), default=0) + 1
     facts.append(EventFact(key=_NEW, type=event_type, date=date, seq=seq, closes=closes_id))
-    if resolve(facts).closed_by.get(_NEW) is None:
-        raise Rejected(
-            "closes" if closes_id else "type",
-            "no open interval of this family to close on this date",
-            code="nothing_to_close",
-        )
+    rules.check_end_closes(resolve(facts).closed_by.get(_NEW), named=closes_id is not None)
 
 
 def _replay(session: Session, event_uuid: uuid.UUID, digest: str) -> Recorded | None:
@@ -163,18 +159,8 @@ def _replay(session: Session, event_uuid: uuid.UUID, digest: str) -> Recorded | 
 
 def _check_date(session: Session, keyring: Keyring, participant: Participant, date: dt.date,
                 *, today: dt.date) -> None:
-    if date > today:
-        raise Rejected("date", "is in the future")
-    birth = birth_date_of(keyring, participant)
-    if birth is None:
-        raise Rejected("participant_id", "identity erased: no new events")
-    if date < birth:
-        raise Rejected("date", "is before the participant's birth")
-    first = first_start(session, participant.id)
-    if first is None:
-        raise Rejected("participant_id", "has no enrolment yet: enrol the participant first")
-    if date < add_months(first, -12):
-        raise Rejected("date", "is more than one year before the participant's first enrolment")
+    rules.check_event_date(date, today=today, birth=birth_date_of(keyring, participant),
+                           first_start=first_start(session, participant.id))
 
 
 def void(session: Session, actor: Actor, event: Event, reason: str,

@@ -13,13 +13,16 @@ from sqlalchemy.orm import Session
 from stdnum.exceptions import ValidationError as NirInvalid
 from stdnum.fr import nir as stdnum_nir
 
-from cohort.actors import Actor
+from cohort import audit
+from cohort.actors import Actor, Role
+from cohort.domain import rules
 from cohort.domain.calendar import birth_month
-from cohort.errors import Conflict, Rejected
+from cohort.errors import Conflict, Forbidden, Rejected
 from cohort.identity import pseudonym, vault
 from cohort.identity.keyring import Keyring, Purpose
 from cohort.identity.normalise import EmptyName, identity_key, normalise_name, normalise_nir
-from cohort.models import Participant
+from cohort.models import ExceptionalAccess, Participant, RegistrationGrant
+from cohort.services import access
 
 IDENTITY_FIELDS = (
     "last_name", "first_names", "birth_date", "nir", "caf_number", "imilo_id",
@@ -31,9 +34,11 @@ IDENTITY_FIELDS = (
 class Registration:
     participant: Participant
     created: bool
+    visible: bool = True  # False: followed by another structure, say "already known" only
 
 
-def _identity_key(data: dict[str, Any]) -> str:
+def identity_key_of(data: dict[str, Any]) -> str:
+    """The normalised identity of a validated registration (names must keep a letter)."""
     for field in ("last_name", "first_names"):
         try:
             normalise_name(data[field])
@@ -42,7 +47,13 @@ def _identity_key(data: dict[str, Any]) -> str:
     return identity_key(data["last_name"], data["first_names"], data["birth_date"])
 
 
-def _nir_hash(keyring: Keyring, raw: str, birth_date: dt.date) -> dict[int, str]:
+def pseudonyms_of(keyring: Keyring, data: dict[str, Any]) -> dict[int, str]:
+    """The identity's pseudonym under every key version (the blind-index look-up keys)."""
+    return pseudonym.all_versions(keyring[Purpose.PSEUDONYM], identity_key_of(data))
+
+
+def nir_hashes_of(keyring: Keyring, raw: str, birth_date: dt.date) -> dict[int, str]:
+    """The NIR's blind index under every key version; refuse an invalid or mismatched NIR."""
     compact = normalise_nir(raw)
     try:
         stdnum_nir.validate(compact)
@@ -54,6 +65,14 @@ def _nir_hash(keyring: Keyring, raw: str, birth_date: dt.date) -> dict[int, str]
     return pseudonym.all_versions(keyring[Purpose.NIR], compact)
 
 
+def identity_record(data: dict[str, Any]) -> dict[str, Any]:
+    """The identity fields to seal, as JSON values (the NIR in its compact form)."""
+    record = {f: _jsonable(data.get(f)) for f in IDENTITY_FIELDS if data.get(f) is not None}
+    if "nir" in record:
+        record["nir"] = normalise_nir(record["nir"])
+    return record
+
+
 def find_by_pseudonym(session: Session, hashes: dict[int, str]) -> Participant | None:
     """One indexed look-up under every key version (rotation keeps both readable)."""
     return session.execute(
@@ -62,40 +81,27 @@ def find_by_pseudonym(session: Session, hashes: dict[int, str]) -> Participant |
 
 
 def register(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any],
-             *, today: dt.date) -> Registration:
+             *, today: dt.date, now: dt.datetime | None = None) -> Registration:
     """Register a person, or return the participant already registered with that identity.
 
     Race-safe: the pseudonym is unique in the database; a concurrent registration that
     loses the race finds the winner's row instead of failing.
     """
-    if data["birth_date"] > today:
-        raise Rejected("birth_date", "is in the future")
-    if data["birth_date"] < dt.date(1900, 1, 1):
-        raise Rejected("birth_date", "is implausibly old")
-    key = _identity_key(data)
-    hashes = pseudonym.all_versions(keyring[Purpose.PSEUDONYM], key)
-    nir_hashes = _nir_hash(keyring, data["nir"], data["birth_date"]) if data.get("nir") else {}
+    rules.check_birth_date(data["birth_date"], today=today)
+    hashes = pseudonyms_of(keyring, data)
+    nir_hashes = nir_hashes_of(keyring, data["nir"], data["birth_date"]) if data.get("nir") else {}
 
     existing = find_by_pseudonym(session, hashes)
     if existing is not None:
         _check_nir_agrees(session, existing, nir_hashes)
-        return Registration(existing, created=False)
+        return _already_known(session, actor, existing, now=now or dt.datetime.now(dt.UTC))
     if nir_hashes:
-        holder = session.execute(
-            sa.select(Participant.id).where(Participant.nir_hash.in_(list(nir_hashes.values())))
-        ).scalar_one_or_none()
-        if holder is not None:
-            raise Conflict(
-                "this NIR is already registered under another identity",
-                errors={"nir": ["already registered under another identity"]},
-            )
+        rules.check_nir_free(nir_held_elsewhere=_nir_holder(session, nir_hashes) is not None)
 
     participant_uuid = uuid.uuid4()
-    record = {f: _jsonable(data.get(f)) for f in IDENTITY_FIELDS if data.get(f) is not None}
-    if "nir" in record:
-        record["nir"] = normalise_nir(record["nir"])
     sealed, version = vault.seal(
-        keyring[Purpose.ENCRYPTION], "participant", "identity", participant_uuid, record
+        keyring[Purpose.ENCRYPTION], "participant", "identity", participant_uuid,
+        identity_record(data),
     )
     pkeys = keyring[Purpose.PSEUDONYM]
     participant = Participant(
@@ -123,29 +129,78 @@ def register(session: Session, keyring: Keyring, actor: Actor, data: dict[str, A
                 "this NIR is already registered under another identity",
                 errors={"nir": ["already registered under another identity"]},
             ) from None
-        return Registration(winner, created=False)
+        return _already_known(session, actor, winner, now=now or dt.datetime.now(dt.UTC))
     return Registration(participant, created=True)
+
+
+def _already_known(session: Session, actor: Actor, participant: Participant, *,
+                   now: dt.datetime) -> Registration:
+    """A person registered again: the full record only for those who may see it.
+
+    Another structure gets "already known" and a grant to enrol the person; the first such
+    access is audited.
+    """
+    if actor.role is Role.SYSTEM or session.execute(
+        sa.select(Participant.id).where(Participant.id == participant.id,
+                                        access.visible(actor, now=now))
+    ).first():
+        return Registration(participant, created=False)
+    if actor.structure_id is not None:
+        granted = session.execute(
+            sa.select(RegistrationGrant.id).where(
+                RegistrationGrant.participant_id == participant.id,
+                RegistrationGrant.structure_id == actor.structure_id)
+        ).first()
+        if granted is None:
+            session.add(RegistrationGrant(structure_id=actor.structure_id,
+                                          participant_id=participant.id, granted_at=now))
+            audit.append(session, actor, "participant.already_known", now=now,
+                         target_type="participant", target_id=participant.uuid)
+    return Registration(participant, created=False, visible=False)
+
+
+def reveal_identity(session: Session, keyring: Keyring, actor: Actor, participant: Participant,
+                    *, purpose: str, now: dt.datetime) -> dict[str, Any]:
+    """Decrypt a participant's identity for someone who may see them; audit fields and purpose."""
+    access.readable_participant(session, actor, participant, now=now)
+    record = read_identity(keyring, participant)
+    audit.append(session, actor, "participant.identity_read", now=now,
+                 target_type="participant", target_id=participant.uuid,
+                 fields=record.keys(), purpose=purpose)
+    if "birth_date" in record:
+        record["birth_date"] = dt.date.fromisoformat(record["birth_date"])
+    return record
+
+
+def grant_exceptional_access(session: Session, actor: Actor, participant: Participant, *,
+                             reason: str, now: dt.datetime) -> ExceptionalAccess:
+    """An administrator opens a time-limited access outside their scope, with a typed reason."""
+    if actor.role is not Role.ADMIN or actor.user_id is None:
+        raise Forbidden("administrators only")
+    if len(reason.strip()) < 10:
+        raise Rejected("reason", "say why, in at least 10 characters")
+    grant = ExceptionalAccess(user_id=actor.user_id, participant_id=participant.id,
+                              reason=reason.strip(), granted_at=now,
+                              expires_at=now + access.EXCEPTIONAL_ACCESS_DURATION)
+    session.add(grant)
+    session.flush()
+    audit.append(session, actor, "participant.exceptional_access", now=now,
+                 target_type="participant", target_id=participant.uuid,
+                 purpose=reason.strip(), details={"expires_at": grant.expires_at.isoformat()})
+    return grant
+
+
+def _nir_holder(session: Session, nir_hashes: dict[int, str]) -> int | None:
+    return session.execute(
+        sa.select(Participant.id).where(Participant.nir_hash.in_(list(nir_hashes.values())))
+    ).scalar_one_or_none()
 
 
 def _check_nir_agrees(session: Session, participant: Participant, nir_hashes: dict[int, str]
                       ) -> None:
-    if not nir_hashes:
-        return
-    if participant.nir_hash is None:
-        clash = session.execute(
-            sa.select(Participant.id).where(Participant.nir_hash.in_(list(nir_hashes.values())))
-        ).scalar_one_or_none()
-        if clash is not None:
-            raise Conflict(
-                "this NIR is already registered under another identity",
-                errors={"nir": ["already registered under another identity"]},
-            )
-        return
-    if participant.nir_hash not in nir_hashes.values():
-        raise Conflict(
-            "this identity is registered with another NIR",
-            errors={"nir": ["differs from the NIR registered for this identity"]},
-        )
+    held = (bool(nir_hashes) and participant.nir_hash is None
+            and _nir_holder(session, nir_hashes) is not None)
+    rules.check_nir_for_known(participant.nir_hash, nir_hashes, nir_held_elsewhere=held)
 
 
 def _jsonable(value: Any) -> Any:

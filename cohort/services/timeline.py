@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from cohort import audit
+from cohort.actors import Actor, Role
 from cohort.domain.event_types import START_TYPES
 from cohort.models import Action, Enrolment, Event, EventInterval, Participant, Structure
+from cohort.services import access
 from cohort.services.event_views import event_views
 
 
-def timeline(session: Session, participant: Participant) -> dict[str, Any]:
+def timeline(session: Session, actor: Actor, participant: Participant, *,
+             now: dt.datetime) -> dict[str, Any]:
     """Events in date order (starts before ends on a date, then recording order), voided
     ones included and marked, with the intervals as currently resolved."""
+    access.readable_participant(session, actor, participant, now=now)
+    if actor.role is Role.ADMIN:
+        audit.append(session, actor, "participant.read", now=now, target_type="participant",
+                     target_id=participant.uuid)
     ordered = session.execute(
         sa.select(Event)
         .where(Event.participant_id == participant.id)

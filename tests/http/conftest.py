@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.builders import person
+from tests.builders import person, token_client
 
 
 def jsonable(data: dict[str, Any]) -> dict[str, Any]:
@@ -65,6 +65,14 @@ class Api:
 
 
 @pytest.fixture
-def api(client: Any) -> Api:
-    programme = client.get("/api/v1/programmes/erbm-2023").get_json()
-    return Api(client, {a["code"]: a["id"] for a in programme["actions"]})
+def clients(app: Any, session: Any, people: dict[str, Any]) -> dict[str, Any]:
+    """A test client per user of `people`, each sending its own bearer token."""
+    return {name: token_client(app, secret) for name, (_, secret) in people["users"].items()}
+
+
+@pytest.fixture
+def api(clients: dict[str, Any]) -> Api:
+    """The API as an administrator (issue-2 tests exercise rules, not scoping)."""
+    admin = clients["admin"]
+    programme = admin.get("/api/v1/programmes/erbm-2023").get_json()
+    return Api(admin, {a["code"]: a["id"] for a in programme["actions"]})

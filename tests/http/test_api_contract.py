@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cohort import create_app
+from tests.conftest import admin_client, clone
 from tests.builders import person
 from tests.http.conftest import Api, jsonable
 
@@ -27,7 +28,8 @@ def test_openapi_document_and_offline_docs(client: Any) -> None:
     script.close()
 
 
-def test_malformed_bodies_get_4xx_json(client: Any) -> None:
+def test_malformed_bodies_get_4xx_json(api: Api) -> None:
+    client = api.client
     broken = client.post("/api/v1/participants", data=b"{not json",
                          content_type="application/json")
     assert 400 <= broken.status_code < 500
@@ -42,7 +44,8 @@ def test_malformed_bodies_get_4xx_json(client: Any) -> None:
     assert "Allow" in client.delete("/api/v1/events").headers
 
 
-def test_oversized_body_is_413(client: Any) -> None:
+def test_oversized_body_is_413(api: Api) -> None:
+    client = api.client
     huge = {"last_name": "x" * 2_000_000, "first_names": "y", "birth_date": "2000-01-01"}
     response = client.post("/api/v1/participants", json=huge)
     assert response.status_code == 413
@@ -70,7 +73,7 @@ def test_lists_paginate_and_filter(api: Api) -> None:
 
 def test_two_coordinators_ending_one_enrolment(fresh_database_url: str, keys_file: Path) -> None:
     app = create_app({"DATABASE_URL": fresh_database_url, "KEYS_FILE": str(keys_file)})
-    client = app.test_client()
+    client = admin_client(app)
     pid = client.post("/api/v1/participants", json=jsonable(person())).get_json()["id"]
     programme = client.get("/api/v1/programmes/erbm-2023").get_json()
     a6 = next(a["id"] for a in programme["actions"] if a["code"] == "62-A6")
@@ -84,7 +87,7 @@ def test_two_coordinators_ending_one_enrolment(fresh_database_url: str, keys_fil
     statuses: list[int] = []
 
     def end(reason: str) -> None:
-        c = app.test_client()
+        c = clone(client)
         barrier.wait()
         statuses.append(c.post(f"/api/v1/enrolments/{enrolment['id']}/end", json={
             "end_date": "2023-12-31", "exit_reason": reason,

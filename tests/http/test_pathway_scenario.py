@@ -18,8 +18,8 @@ def _post(client: Any, url: str, body: dict[str, Any], status: int) -> dict[str,
 
 
 @pytest.fixture
-def actions(client: Any) -> dict[str, str]:
-    programme = client.get("/api/v1/programmes/erbm-2023").get_json()
+def actions(clients: dict[str, Any]) -> dict[str, str]:
+    programme = clients["coord_ml"].get("/api/v1/programmes/erbm-2023").get_json()
     return {a["code"]: a["id"] for a in programme["actions"]}
 
 
@@ -27,23 +27,24 @@ def _jsonable(identity: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in identity.items()}
 
 
-def test_ase_youth_pathway_end_to_end(client: Any, actions: dict[str, str]) -> None:
-    mission_locale = _post(client, "/api/v1/structures",
-                           {"name": "Mission Locale de Lens", "kind": "mission_locale",
-                            "departement": "62"}, 201)
-    plie = _post(client, "/api/v1/structures",
-                 {"name": "PLIE de Lens-Liévin", "kind": "plie", "departement": "62"}, 201)
+def test_ase_youth_pathway_end_to_end(clients: dict[str, Any], people: dict[str, Any],
+                                      actions: dict[str, str]) -> None:
+    client, plie_client = clients["coord_ml"], clients["coord_plie"]
+    mission_locale = {"id": str(people["structures"]["ml"].uuid)}
+    plie = {"id": str(people["structures"]["plie"].uuid)}
 
     identity = person(last_name="Dupont-Martin", first_names="Éloïse", ase_past=True)
     first = _post(client, "/api/v1/participants", _jsonable(identity), 201)
     assert first["already_known"] is False
+    assert first["birth_month"] == identity["birth_date"].strftime("%Y-%m")
+    assert "last_name" not in first
+    assert "birth_date" not in first
+    # The PLIE registers the same youth, spelled differently: the same participant, and
+    # "already known" with nothing else (no attribute, enrolment or event of the ML's).
     respelled = dict(identity, last_name="DUPONT MARTIN", first_names="eloise")
-    second = _post(client, "/api/v1/participants", _jsonable(respelled), 200)
-    assert second["id"] == first["id"]
-    assert second["already_known"] is True
-    assert "last_name" not in second
-    assert "birth_date" not in second
-    assert second["birth_month"] == identity["birth_date"].strftime("%Y-%m")
+    second = _post(plie_client, "/api/v1/participants", _jsonable(respelled), 200)
+    assert second == {"id": first["id"], "already_known": True}
+    assert plie_client.get(f"/api/v1/participants/{first['id']}").status_code == 404
 
     enrolment = _post(client, "/api/v1/enrolments", {
         "participant_id": first["id"], "action_id": actions["62-A6"],
@@ -101,8 +102,10 @@ def test_ase_youth_pathway_end_to_end(client: Any, actions: dict[str, str]) -> N
     assert timeline["enrolments"][0]["exit_reason"] == "end_of_support"
 
     # The same person enrolled by the PLIE is the same participant (one row basin-wide).
-    plie_enrolment = _post(client, "/api/v1/enrolments", {
+    plie_enrolment = _post(plie_client, "/api/v1/enrolments", {
         "participant_id": second["id"], "action_id": actions["62-A1"],
         "structure_id": plie["id"], "start_date": "2024-02-01", "rsa_at_entry": False,
     }, 201)
     assert plie_enrolment["age_at_entry"] == 18
+    # Once it enrols the youth, the PLIE follows them too.
+    assert plie_client.get(f"/api/v1/participants/{first['id']}").status_code == 200

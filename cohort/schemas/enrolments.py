@@ -1,0 +1,26 @@
+"""Enrolment input schemas (enrol, end), shared by the API and the CSV import."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from cohort.domain.enums import ExitReason, Intensity
+from cohort.schemas.common import StrictSchema, one_of
+
+
+class EnrolSchema(StrictSchema):
+    participant_id = fields.UUID(required=True)
+    action_id = fields.UUID(required=True)
+    structure_id = fields.UUID(required=True)
+    start_date = fields.Date(required=True)
+    rsa_at_entry = fields.Boolean(required=True)
+    parent_child_0_3 = fields.Boolean(load_default=False)
+    intensity = fields.String(load_default=None, validate=one_of(Intensity))
+    force = fields.Boolean(load_default=False)
+    force_justification = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class EndSchema(StrictSchema):
+    end_date = fields.Date(required=True, metadata={"description": "Last day of support"})
+    exit_reason = fields.String(required=True, validate=one_of(ExitReason))
+    expected_version = fields.Integer(load_default=None)

@@ -1,0 +1,28 @@
+"""The registration input schema, shared by the API and the CSV import."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from cohort.domain.enums import Sex
+from cohort.schemas.common import StrictSchema, one_of
+
+_NAME = validate.Length(min=1, max=200)
+
+
+class RegisterSchema(StrictSchema):
+    last_name = fields.String(required=True, validate=_NAME)
+    first_names = fields.String(required=True, validate=_NAME)
+    birth_date = fields.Date(required=True)
+    sex = fields.String(load_default="U", validate=one_of(Sex))
+    nir = fields.String(load_default=None, validate=validate.Length(min=13, max=21))
+    caf_number = fields.String(load_default=None, validate=validate.Length(max=20))
+    imilo_id = fields.String(load_default=None, validate=validate.Length(max=30))
+    france_travail_id = fields.String(load_default=None, validate=validate.Length(max=30))
+    phone = fields.String(load_default=None, validate=validate.Length(max=30))
+    email = fields.Email(load_default=None, validate=validate.Length(max=254))
+    home_departement = fields.String(
+        load_default=None, validate=validate.Regexp(r"^(\d{2}|2A|2B|97\d)$")
+    )
+    home_epci = fields.String(load_default=None, validate=validate.Regexp(r"^\d{9}$"))
+    ase_past = fields.Boolean(load_default=False)

@@ -1,0 +1,114 @@
+"""Users and API tokens: created by administrators, audited, never storing a secret."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cohort import audit
+from cohort.actors import Actor, Role
+from cohort.auth import hash_password, new_token, token_digest
+from cohort.errors import Conflict, Forbidden, Rejected
+from cohort.models import ApiToken, Structure, User
+from cohort.services.lookup import by_uuid
+
+MIN_PASSWORD_LENGTH = 12
+MAX_TOKEN_DAYS = 366
+
+
+def _admin_only(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise Forbidden("administrators only")
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Rejected("password", f"at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def create_user(session: Session, actor: Actor, data: dict[str, Any], *,
+                now: dt.datetime) -> User:
+    _admin_only(actor)
+    structure = by_uuid(session, Structure, data["structure_id"], "structure_id")
+    password = data.get("password")
+    if password is not None:
+        _check_password(password)
+    user = User(
+        email=data["email"].strip().lower(), display_name=data["display_name"].strip(),
+        structure_id=structure.id, role=Role(data["role"]).value,
+        password_hash=hash_password(password) if password else None,
+    )
+    try:
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        raise Conflict("a user with this e-mail already exists",
+                       errors={"email": ["already exists"]}) from None
+    audit.append(session, actor, "user.create", now=now, target_type="user",
+                 target_id=user.uuid, details={"role": user.role})
+    return user
+
+
+def update_user(session: Session, actor: Actor, user: User, data: dict[str, Any], *,
+                now: dt.datetime) -> User:
+    """Change role, activity or password; any of them ends the user's open web sessions."""
+    _admin_only(actor)
+    changed = []
+    if "role" in data and data["role"] != user.role:
+        user.role = Role(data["role"]).value
+        changed.append("role")
+    if "active" in data and data["active"] != user.active:
+        user.active = bool(data["active"])
+        changed.append("active")
+    if data.get("password"):
+        _check_password(data["password"])
+        user.password_hash = hash_password(data["password"])
+        changed.append("password")
+    if changed:
+        user.session_version += 1
+        audit.append(session, actor, "user.update", now=now, target_type="user",
+                     target_id=user.uuid, fields=changed,
+                     details={"role": user.role, "active": user.active})
+    session.flush()
+    return user
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str  # shown once to the caller, never stored
+
+
+def create_token(session: Session, actor: Actor, user: User, *, label: str, days: int,
+                 now: dt.datetime) -> IssuedToken:
+    _admin_only(actor)
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise Rejected("days", f"between 1 and {MAX_TOKEN_DAYS}")
+    secret = new_token()
+    token = ApiToken(user_id=user.id, token_sha256=token_digest(secret), label=label.strip(),
+                     expires_at=now + dt.timedelta(days=days), created_at=now)
+    session.add(token)
+    session.flush()
+    audit.append(session, actor, "token.create", now=now, target_type="api_token",
+                 target_id=token.uuid, details={"user": str(user.uuid), "days": days})
+    return IssuedToken(token, secret)
+
+
+def revoke_token(session: Session, actor: Actor, token: ApiToken, *, now: dt.datetime) -> None:
+    _admin_only(actor)
+    if token.revoked_at is None:
+        token.revoked_at = now
+        audit.append(session, actor, "token.revoke", now=now, target_type="api_token",
+                     target_id=token.uuid)
+    session.flush()
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.execute(
+        sa.select(User).where(User.email == email.strip().lower())
+    ).scalar_one_or_none()
