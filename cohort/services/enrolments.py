@@ -15,6 +15,7 @@ from cohort.domain import rules
 from cohort.errors import Conflict
 from cohort.identity.keyring import Keyring
 from cohort.models import Action, Enrolment, Participant, Structure
+from cohort.services import access
 from cohort.services.lookup import by_uuid
 from cohort.services.participants import birth_date_of
 
@@ -25,6 +26,8 @@ def enrol(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any]
     participant = by_uuid(session, Participant, data["participant_id"], "participant_id")
     action = by_uuid(session, Action, data["action_id"], "action_id")
     structure = by_uuid(session, Structure, data["structure_id"], "structure_id")
+    access.may_enrol(session, actor, participant, now=now)
+    access.own_structure(actor, structure.id)
     entry = rules.enrolment_entry(
         action.eligibility, action.settings, data, birth=birth_date_of(keyring, participant),
         ase_past=participant.ase_past, is_admin=actor.is_admin, today=today,
@@ -62,6 +65,9 @@ def end(session: Session, actor: Actor, enrolment: Enrolment, data: dict[str, An
     ``expected_version`` (optional) turns a lost update into a 409: two coordinators
     ending the same enrolment cannot both win.
     """
+    access.writable_participant(session, actor, enrolment.participant, now=now,
+                                field="enrolment_id")
+    access.own_structure(actor, enrolment.structure_id)
     expected = data.get("expected_version")
     if expected is not None and expected != enrolment.version:
         raise Conflict("the enrolment changed since it was read",

@@ -22,6 +22,7 @@ from cohort.domain.intervals import EventFact, Resolution, resolve
 from cohort.errors import Conflict, NotFound, Rejected
 from cohort.identity.keyring import Keyring
 from cohort.models import Enrolment, Event, EventInterval, EventVoid, Operation, Participant
+from cohort.services import access
 from cohort.services.enrolments import first_start
 from cohort.services.lookup import by_uuid
 from cohort.services.participants import birth_date_of
@@ -56,10 +57,14 @@ def promoted_columns(event_type: EventType, attributes: dict[str, Any]) -> dict[
     }
 
 
+def canonical_body(data: dict[str, Any]) -> str:
+    """The validated body as canonical JSON (sorted keys, no spaces): what the digest hashes."""
+    return json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+
+
 def body_digest(data: dict[str, Any]) -> str:
     """SHA-256 of the validated body: the same uuid must come back with the same facts."""
-    canonical = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(canonical_body(data).encode()).hexdigest()
 
 
 def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any],
@@ -67,13 +72,14 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
     """Record one event, or return the one already recorded under the same client uuid."""
     digest = body_digest(data)
     event_uuid: uuid.UUID = data["id"]
+    participant = by_uuid(session, Participant, data["participant_id"], "participant_id")
+    access.writable_participant(session, actor, participant, now=now)
     replay = _replay(session, event_uuid, digest)
     if replay is not None:
         return replay
 
     event_type = EventType(data["type"])
     kind = kind_of(event_type)
-    participant = by_uuid(session, Participant, data["participant_id"], "participant_id")
     date: dt.date = data["date"]
     _check_date(session, keyring, participant, date, today=today)
 
@@ -166,6 +172,9 @@ def _check_date(session: Session, keyring: Keyring, participant: Participant, da
 def void(session: Session, actor: Actor, event: Event, reason: str,
          *, now: dt.datetime) -> EventVoid:
     """Void an event with a reason; intervals re-resolve as if it had never been recorded."""
+    participant = session.get(Participant, event.participant_id)
+    assert participant is not None  # the foreign key guarantees it
+    access.writable_participant(session, actor, participant, now=now, field="event_id")
     if not reason.strip():
         raise Rejected("reason", "a reason is required to void an event")
     if event.void is not None:

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from cohort import create_app
-from tests.conftest import admin_client, clone
 from tests.builders import person
+from tests.conftest import admin_client, clone
 from tests.http.conftest import Api, jsonable
 
 

@@ -10,9 +10,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from cohort import create_app
-from tests.conftest import admin_client, clone
 from cohort.models import Event, Participant
 from tests.builders import person
+from tests.conftest import admin_client, clone
 from tests.http.conftest import Api, jsonable
 
 
