@@ -27,9 +27,10 @@ class StructureCreateSchema(StrictSchema):
     departement = fields.String(required=True, validate=DEPARTEMENTS)
 
 
-class StructureUpdateSchema(StructureCreateSchema):
-    class Meta:
-        partial = True
+class StructureUpdateSchema(StrictSchema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    kind = fields.String(validate=one_of(StructureKind))
+    departement = fields.String(validate=DEPARTEMENTS)
 
 
 class StructureSchema(StrictSchema):

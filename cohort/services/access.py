@@ -111,9 +111,9 @@ def may_enrol(session: Session, actor: Actor, participant: Participant, *,
               now: dt.datetime) -> None:
     """Enrolling needs the person followed, or found at registration (a grant)."""
     require_person_role(actor)
-    if actor.role in (Role.SYSTEM, Role.ADMIN):
+    if actor.role is Role.SYSTEM:
         return
-    if actor.role is not Role.COORDINATOR:
+    if actor.role not in (Role.COORDINATOR, Role.ADMIN):
         raise Forbidden("only coordinators and administrators enrol participants")
     if _matches(session, participant, writable(actor, now=now)):
         return

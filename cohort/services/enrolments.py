@@ -20,6 +20,27 @@ from cohort.services.lookup import by_uuid
 from cohort.services.participants import birth_date_of
 
 
+def enrolment_columns(participant_id: int, action_id: int, structure_id: int,
+                      data: dict[str, Any], entry: rules.Entry, *, ase_past: bool,
+                      now: dt.datetime) -> dict[str, Any]:
+    """A new enrolment row: the request's facts and what the rules derived at entry."""
+    return {
+        "participant_id": participant_id,
+        "action_id": action_id,
+        "structure_id": structure_id,
+        "start_date": data["start_date"],
+        "rsa_at_entry": data["rsa_at_entry"],
+        "age_at_entry": entry.age,
+        "under_26": entry.under_26,
+        "ase_past": ase_past,
+        "parent_child_0_3": data.get("parent_child_0_3", False),
+        "intensity": data.get("intensity"),
+        "forced": entry.forced,
+        "force_justification": entry.force_justification,
+        "recorded_at": now,
+    }
+
+
 def enrol(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any],
           *, today: dt.date, now: dt.datetime) -> Enrolment:
     """Enrol a participant; refuse an ineligible one unless forced with a justification."""
@@ -32,21 +53,9 @@ def enrol(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any]
         action.eligibility, action.settings, data, birth=birth_date_of(keyring, participant),
         ase_past=participant.ase_past, is_admin=actor.is_admin, today=today,
     )
-    enrolment = Enrolment(
-        participant_id=participant.id,
-        action_id=action.id,
-        structure_id=structure.id,
-        start_date=data["start_date"],
-        rsa_at_entry=data["rsa_at_entry"],
-        age_at_entry=entry.age,
-        under_26=entry.under_26,
-        ase_past=participant.ase_past,
-        parent_child_0_3=data.get("parent_child_0_3", False),
-        intensity=data.get("intensity"),
-        forced=entry.forced,
-        force_justification=entry.force_justification,
-        recorded_at=now,
-    )
+    enrolment = Enrolment(**enrolment_columns(
+        participant.id, action.id, structure.id, data, entry, ase_past=participant.ase_past,
+        now=now))
     try:
         with session.begin_nested():
             session.add(enrolment)

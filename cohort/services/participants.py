@@ -73,6 +73,33 @@ def identity_record(data: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
+def participant_columns(keyring: Keyring, data: dict[str, Any], hashes: dict[int, str],
+                        nir_hashes: dict[int, str], *, registered_by: int | None
+                        ) -> dict[str, Any]:
+    """A new participant row: current-version hashes, the sealed identity, clear attributes."""
+    participant_uuid = uuid.uuid4()
+    sealed, version = vault.seal(
+        keyring[Purpose.ENCRYPTION], "participant", "identity", participant_uuid,
+        identity_record(data),
+    )
+    pkeys, nkeys = keyring[Purpose.PSEUDONYM], keyring[Purpose.NIR]
+    return {
+        "uuid": participant_uuid,
+        "pseudonym": hashes[pkeys.current],
+        "pseudonym_version": pkeys.current,
+        "nir_hash": nir_hashes.get(nkeys.current) if nir_hashes else None,
+        "nir_version": nkeys.current if nir_hashes else None,
+        "identity_sealed": sealed,
+        "identity_version": version,
+        "birth_month": birth_month(data["birth_date"]),
+        "sex": data.get("sex") or "U",
+        "home_departement": data.get("home_departement"),
+        "home_epci": data.get("home_epci"),
+        "ase_past": bool(data.get("ase_past", False)),
+        "registered_by_structure_id": registered_by,
+    }
+
+
 def find_by_pseudonym(session: Session, hashes: dict[int, str]) -> Participant | None:
     """One indexed look-up under every key version (rotation keeps both readable)."""
     return session.execute(
@@ -98,27 +125,8 @@ def register(session: Session, keyring: Keyring, actor: Actor, data: dict[str, A
     if nir_hashes:
         rules.check_nir_free(nir_held_elsewhere=_nir_holder(session, nir_hashes) is not None)
 
-    participant_uuid = uuid.uuid4()
-    sealed, version = vault.seal(
-        keyring[Purpose.ENCRYPTION], "participant", "identity", participant_uuid,
-        identity_record(data),
-    )
-    pkeys = keyring[Purpose.PSEUDONYM]
-    participant = Participant(
-        uuid=participant_uuid,
-        pseudonym=hashes[pkeys.current],
-        pseudonym_version=pkeys.current,
-        nir_hash=nir_hashes.get(keyring[Purpose.NIR].current) if nir_hashes else None,
-        nir_version=keyring[Purpose.NIR].current if nir_hashes else None,
-        identity_sealed=sealed,
-        identity_version=version,
-        birth_month=birth_month(data["birth_date"]),
-        sex=data.get("sex") or "U",
-        home_departement=data.get("home_departement"),
-        home_epci=data.get("home_epci"),
-        ase_past=bool(data.get("ase_past", False)),
-        registered_by_structure_id=actor.structure_id,
-    )
+    participant = Participant(**participant_columns(
+        keyring, data, hashes, nir_hashes, registered_by=actor.structure_id))
     try:
         with session.begin_nested():
             session.add(participant)

@@ -72,7 +72,7 @@ def update_operation(session: Session, actor: Actor, operation: Operation,
     return operation
 
 
-def list_operations(session: Session, *, action_uuid: Any = None) -> sa.Select[tuple[Operation]]:
+def list_operations(*, action_uuid: Any = None) -> sa.Select[tuple[Operation]]:
     query = sa.select(Operation).order_by(Operation.start_date, Operation.id)
     if action_uuid is not None:
         query = query.join(Action).where(Action.uuid == action_uuid)

@@ -1,0 +1,139 @@
+"""The import driver: stream the file in chunks, prepare them, apply them in file order.
+
+A kind of import (participants, enrolments, events) is two halves. ``prepare`` is pure and
+CPU-bound (schema validation, normalisation, HMAC, encryption): it may run in worker
+processes, which receive a chunk of raw rows and return compact results. ``apply`` runs in
+the importing process, in file order, inside the one transaction: set-based look-ups per
+chunk, the rules that need the database, and the bulk inserts.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from cohort.importer.csvfile import CsvFile, check_header
+from cohort.importer.report import ErrorLog, ImportFailed, ImportResult
+
+CHUNK_ROWS = 5000
+IN_BATCH = 5000  # values per "IN (...)" look-up: under every backend's parameter limit
+PARALLEL_FROM_BYTES = 2_000_000  # smaller files are done before worker processes start
+
+RawRows = list[tuple[int, list[str]]]
+Prepare = Callable[[Any, RawRows], list[Any]]
+Progress = Callable[[int, int], None]  # (bytes done, bytes total)
+
+
+class Applier(Protocol):
+    def apply(self, prepared: list[Any]) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What one kind of import file is: its columns and its two halves."""
+
+    name: str
+    columns: Sequence[str]
+    required: Sequence[str]
+    prepare: Prepare
+    check_columns: Callable[[list[str]], list[Any]] | None = None
+
+
+def default_workers(size: int) -> int:
+    """Two worker processes for a big file on a multi-core machine, none for a small one."""
+    if size < PARALLEL_FROM_BYTES:
+        return 0
+    return min(2, os.cpu_count() or 1)
+
+
+def chunked(rows: Iterable[tuple[int, list[str]]], size: int = CHUNK_ROWS) -> Iterator[RawRows]:
+    chunk: RawRows = []
+    for item in rows:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def batches(values: Sequence[Any], size: int = IN_BATCH) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+_WORKER: tuple[Prepare, Any] | None = None
+
+
+def _init_worker(fn: Prepare, context: Any) -> None:
+    global _WORKER
+    _WORKER = (fn, context)
+
+
+def _run_in_worker(rows: RawRows) -> list[Any]:
+    if _WORKER is None:  # pragma: no cover - the pool initializer always runs first
+        raise RuntimeError("import worker not initialised")
+    fn, context = _WORKER
+    return fn(context, rows)
+
+
+def prepared_chunks(fn: Prepare, context: Any, chunks: Iterable[RawRows], *,
+                    workers: int) -> Iterator[list[Any]]:
+    """``fn(context, chunk)`` for each chunk, in order, in ``workers`` processes (0: here).
+
+    At most two chunks per worker are in flight, so memory stays flat whatever the file
+    size. Processes are spawned (not forked): the parent holds database connections.
+    """
+    if workers <= 0:
+        for chunk in chunks:
+            yield fn(context, chunk)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(fn, context)) as pool:
+        pending: deque[Any] = deque()
+        for chunk in chunks:
+            pending.append(pool.apply_async(_run_in_worker, (chunk,)))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
+def run(session: Session, path: str | Path, kind: Kind, context_for: Callable[[list[str]], Any],
+        applier_for: Callable[[ImportResult, ErrorLog], Applier], *, workers: int | None,
+        progress: Progress | None) -> ImportResult:
+    """Import one file all-or-nothing: a savepoint around everything, rolled back on errors."""
+    result = ImportResult(kind.name)
+    log = ErrorLog()
+    with session.begin_nested(), CsvFile(path, kind.columns) as source:
+        log.extend(check_header(source.columns, kind.columns, kind.required))
+        if kind.check_columns is not None:
+            log.extend(kind.check_columns(source.columns))
+        log.raise_if_any()
+        session.flush()
+        applier = applier_for(result, log)
+        count = workers if workers is not None else default_workers(source.size)
+        try:
+            for prepared in prepared_chunks(kind.prepare, context_for(source.columns),
+                                            chunked(source.rows()), workers=count):
+                result.rows += len(prepared)
+                applier.apply(prepared)
+                if progress is not None:
+                    progress(source.position(), source.size)
+                if log.stopped:
+                    break
+        except ImportFailed as exc:  # malformed CSV: reading cannot go on
+            log.extend(exc.row_errors)
+        if not log.errors:
+            applier.finish()
+        log.raise_if_any()
+    return result
