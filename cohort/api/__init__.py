@@ -29,6 +29,8 @@ class CohortApi(Api):  # type: ignore[misc]
     """flask-smorest's JSON error handler drops werkzeug's headers (e.g. Allow on 405)."""
 
     def handle_http_exception(self, error: HTTPException) -> Any:
+        if not request.path.startswith("/api/"):
+            return html_error(error.code or 500, error)
         payload, code, headers = super().handle_http_exception(error)
         if isinstance(payload, dict) and "message" not in payload:
             fields = sorted({name for location in payload.get("errors", {}).values()
@@ -40,6 +42,25 @@ class CohortApi(Api):  # type: ignore[misc]
             if key.lower() != "content-type":
                 headers.setdefault(key, value)
         return payload, code, headers
+
+
+FRENCH_ERRORS = {
+    400: "La requête n'a pas pu être traitée (formulaire expiré ou incomplet).",
+    403: "Vous n'avez pas accès à cette page.",
+    404: "Cette page n'existe pas ou ne vous est pas accessible.",
+    405: "Cette action n'est pas possible ici.",
+    413: "L'envoi est trop volumineux.",
+    429: "Trop de tentatives : réessayez dans une minute.",
+    500: "Une erreur inattendue s'est produite.",
+}
+
+
+def html_error(status: int, error: Exception | None = None) -> Any:
+    """French HTML error page for everything outside /api."""
+    message = FRENCH_ERRORS.get(status, "La requête n'a pas abouti.")
+    headers = dict(error.get_headers()) if isinstance(error, HTTPException) else {}
+    headers.pop("Content-Type", None)
+    return render_template("error.html", status=status, message=message), status, headers
 
 
 def _error_body(status: int, name: str, message: str, errors: dict[str, Any] | None) -> Any:
@@ -137,5 +158,4 @@ def refused(status: int, message: str) -> Any:
         return jsonify(_error_body(status, names[status], message, None)), status, headers
     if status == 401:
         return redirect(url_for("web.login"))
-    return render_template("error.html", status=status,
-                           message="Vous n'avez pas accès à cette page."), status
+    return html_error(status)
