@@ -30,3 +30,27 @@ def test_no_identity_in_sqlite_files_or_logs(tmp_path_factory: pytest.TempPathFa
             if any(form in content for form in forms):
                 leaks.append((path.name, len(value)))  # never print the value itself
     assert leaks == []
+
+
+@pytest.mark.last_in_run
+def test_audit_chains_of_the_run_verify(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every SQLite database the run committed to still has an intact audit chain."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from cohort import audit
+
+    checked = 0
+    for path in tmp_path_factory.getbasetemp().glob("**/*.db"):
+        engine = sa.create_engine(f"sqlite:///{path}")
+        try:
+            with Session(engine) as session:
+                if not sa.inspect(engine).has_table("audit_head"):
+                    continue
+                if "test_users_tokens" in str(path):  # this CLI test tampers on purpose
+                    continue
+                assert audit.verify(session) == [], path.name
+                checked += 1
+        finally:
+            engine.dispose()
+    assert checked > 0

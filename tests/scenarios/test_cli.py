@@ -63,3 +63,37 @@ def test_keys_new_never_overwrites(tmp_path: Path) -> None:
     second = cohort("keys", "new", str(path), env={})
     assert second.returncode == 2
     assert path.read_bytes() == content
+
+
+def test_users_tokens_and_audit_verify(fresh_database_url: str, keys_file: Path) -> None:
+    import sqlalchemy as sa
+
+    env = {"COHORT_DATABASE_URL": fresh_database_url, "COHORT_KEYS_FILE": str(keys_file)}
+    structure = cohort("structures", "create", "--name", "Mission Locale de l'Artois",
+                       "--kind", "mission_locale", "--departement", "62", env=env)
+    assert structure.returncode == 0, structure.stderr
+    user = cohort("users", "create", "--email", "c.dubois@example.org", "--name", "C. Dubois",
+                  "--structure", structure.stdout.strip(), "--role", "coordinator",
+                  "--password", "", env=env)
+    assert user.returncode == 0, user.stderr
+    token = cohort("tokens", "create", "c.dubois@example.org", "--days", "30", env=env)
+    assert token.returncode == 0, token.stderr
+    secret = token.stdout.split("(shown once): ")[1].strip()
+    assert secret.startswith("cht_")
+    unknown = cohort("tokens", "create", "nobody@example.org", env=env)
+    assert unknown.returncode == 2
+    assert "email: not found" in unknown.stderr
+
+    assert cohort("audit", "verify", env=env).returncode == 0
+    engine = sa.create_engine(fresh_database_url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.execute(sa.text("DROP TRIGGER audit_entry_no_update"))
+        else:
+            conn.execute(sa.text("DROP TRIGGER audit_entry_append_only ON audit_entry"))
+        conn.execute(sa.text("UPDATE audit_entry SET details = '{}' WHERE id = 2"))
+    engine.dispose()
+    tampered = cohort("audit", "verify", env=env)
+    assert tampered.returncode == 1
+    assert "entry 2: content altered" in tampered.stderr
+    assert secret not in tampered.stderr + tampered.stdout
