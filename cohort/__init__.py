@@ -39,6 +39,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=settings["SESSION_MINUTES"]),
     )
     request_db.init_app(app)
+    from cohort.services.keys import check_against_database
+
+    engine = app.extensions["cohort.engine"]
+    try:
+        with engine.connect() as conn:
+            check_against_database(keyring, conn.execution_options(cohort_read_only=True))
+    except ConfigError:
+        engine.dispose()
+        raise
     init_api(app)
     web.init_app(app)
     auth.init_app(app, refused)

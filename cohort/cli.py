@@ -277,5 +277,162 @@ def audit_purge(months: int | None) -> None:
     click.echo(f"purged {deleted} entries older than {cutoff_day.isoformat()}")
 
 
+def _keyring() -> Any:
+    return current_app.extensions["cohort.keyring"]
+
+
+def _key_file() -> Path:
+    value = current_app.config.get("KEYS_FILE")
+    if not value:
+        click.echo("error: KEYS_FILE: keys come from the environment; edit them there", err=True)
+        sys.exit(2)
+    return Path(value)
+
+
+PURPOSES = click.Choice(["encryption", "pseudonym", "nir"])
+
+
+@keys.command("status")
+def keys_status() -> None:
+    """Key versions configured, current, and rows per version."""
+    from cohort.identity.keyring import Purpose
+    from cohort.services.keys import versions_in_use
+
+    ring = _keyring()
+    with unit_of_work(sessions()) as session:
+        for purpose in Purpose:
+            used = versions_in_use(session, purpose)
+            configured = ", ".join(str(v) for v in sorted(ring[purpose].keys))
+            rows = ", ".join(f"v{v}: {n}" for v, n in sorted(used.items())) or "no rows"
+            click.echo(f"{purpose}: current v{ring[purpose].current}; configured {configured}; "
+                       f"rows {rows}")
+
+
+@keys.command("add", with_appcontext=False)
+@click.option("--purpose", required=True, type=PURPOSES)
+@click.option("--keys-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              envvar="COHORT_KEYS_FILE", required=True)
+def keys_add(purpose: str, keys_file: Path) -> None:
+    """Add a new key version for a purpose and make it current (then run `keys rotate`)."""
+    from cohort.identity.keyring import Purpose, add_version
+
+    version = add_version(keys_file, Purpose(purpose))
+    click.echo(f"{purpose}: version {version} added and current; restart the service, "
+               f"then run `cohort keys rotate --purpose {purpose}`")
+
+
+@keys.command("rotate")
+@click.option("--purpose", required=True, type=PURPOSES)
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
+@_fail_cleanly
+def keys_rotate(purpose: str, batch_size: int) -> None:
+    """Re-encrypt or re-hash every row under the current version (resumable, idempotent)."""
+    from cohort.identity.keyring import Purpose
+    from cohort.services.keys import rotate
+
+    result = rotate(sessions(), _keyring(), _system_actor(), Purpose(purpose),
+                    batch_size=batch_size, now=clock.now)
+    click.echo(f"{purpose}: {result.done} rows moved to the current version; "
+               f"{result.remaining} remaining")
+    if result.remaining:
+        sys.exit(1)
+
+
+@keys.command("retire")
+@click.option("--purpose", required=True, type=PURPOSES)
+@click.option("--version", required=True, type=int)
+@_fail_cleanly
+def keys_retire(purpose: str, version: int) -> None:
+    """Remove an old version from the key file, once no row uses it."""
+    from cohort import audit
+    from cohort.identity.keyring import Purpose, remove_version
+    from cohort.services.keys import check_retirable
+
+    with unit_of_work(sessions()) as session:
+        check_retirable(session, _keyring(), Purpose(purpose), version)
+        remove_version(_key_file(), Purpose(purpose), version)
+        audit.append(session, _system_actor(), "keys.retire", now=clock.now(),
+                     details={"purpose": purpose, "version": version})
+    click.echo(f"{purpose}: version {version} retired")
+
+
+@cli.command("erase")
+@click.argument("participant_id")
+@click.option("--delete-pathway", is_flag=True,
+              help="Delete the pathway too (default: keep it, pseudonymous and countable).")
+@_fail_cleanly
+def erase_command(participant_id: str, delete_pathway: bool) -> None:
+    """Erase a participant's identity (GDPR erasure request)."""
+    from cohort.models import Participant
+    from cohort.services import lifecycle
+    from cohort.services.lookup import by_uuid
+
+    mode = lifecycle.DELETE_PATHWAY if delete_pathway else lifecycle.KEEP_PATHWAY
+    with unit_of_work(sessions()) as session:
+        participant = by_uuid(session, Participant, participant_id, "participant_id")
+        lifecycle.erase(session, _system_actor(), participant, mode=mode, cause="request",
+                        now=clock.now(), ledger=_ledger())
+    _checkpoint()
+    click.echo(f"erased ({mode})")
+
+
+@cli.group()
+def erasures() -> None:
+    """The erasure ledger."""
+
+
+@erasures.command("replay")
+@_fail_cleanly
+def erasures_replay() -> None:
+    """Re-apply every erasure of the ledger file (run after restoring a backup)."""
+    from cohort.services import lifecycle
+
+    ledger = _ledger()
+    if ledger is None:
+        raise NotFound("no ledger configured", errors={"ERASURE_LEDGER_FILE": ["missing"]})
+    with unit_of_work(sessions()) as session:
+        applied = lifecycle.replay(session, _system_actor(), ledger, now=clock.now())
+    _checkpoint()
+    click.echo(f"{applied} erasures re-applied")
+
+
+@cli.group()
+def retention() -> None:
+    """Retention limits."""
+
+
+@retention.command("apply")
+@click.option("--years", type=int, default=None,
+              help="Years after the last exit (default: the RETENTION_YEARS setting).")
+@click.option("--execute", is_flag=True, help="Erase for real (default: a dry run).")
+@_fail_cleanly
+def retention_apply(years: int | None, execute: bool) -> None:
+    """Erase identities past retention; a dry run by default."""
+    from cohort.services import lifecycle
+
+    keep = years or int(current_app.config["RETENTION_YEARS"])
+    with unit_of_work(sessions()) as session:
+        count = lifecycle.apply_retention(session, _system_actor(), today=clock.today(),
+                                          years=keep, execute=execute, now=clock.now(),
+                                          ledger=_ledger())
+    if execute:
+        _checkpoint()
+        click.echo(f"erased the identity of {count} participants (pathways kept)")
+    else:
+        click.echo(f"dry run: {count} participants are past retention ({keep} years); "
+                   "run again with --execute to erase them")
+
+
+def _ledger() -> Path | None:
+    value = current_app.config.get("ERASURE_LEDGER_FILE")
+    return Path(value) if value else None
+
+
+def _checkpoint() -> None:
+    from cohort.request_db import checkpoint
+
+    checkpoint()
+
+
 if __name__ == "__main__":
     cli()

@@ -19,7 +19,7 @@ CONFIG_DIR = Path(os.environ.get("COHORT_CONFIG_DIR", PROJECT_ROOT / "config"))
 _INT_SETTINGS = (
     "MAX_CONTENT_LENGTH", "PAGE_SIZE_DEFAULT", "PAGE_SIZE_MAX", "DISCLOSURE_K",
     "DISCLOSURE_ROUNDING_BASE", "FOLLOWUP_MONTHS", "FOLLOWUP_WINDOW_BEFORE_DAYS",
-    "FOLLOWUP_WINDOW_AFTER_DAYS", "AUDIT_RETENTION_MONTHS", "SESSION_MINUTES",
+    "FOLLOWUP_WINDOW_AFTER_DAYS", "AUDIT_RETENTION_MONTHS", "SESSION_MINUTES", "RETENTION_YEARS",
 )
 
 
@@ -66,4 +66,6 @@ def load_settings(test_config: Mapping[str, Any] | None = None,
             url = f"sqlite:///{(Path.cwd() / relative).resolve()}"
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     settings["DATABASE_URL"] = url
+    ledger = str(settings.get("ERASURE_LEDGER_FILE") or "")
+    settings["ERASURE_LEDGER_FILE"] = str((Path.cwd() / ledger).resolve()) if ledger else ""
     return settings

@@ -112,13 +112,17 @@ def make_engine(url: str, *, foreign_keys: bool = True, **kwargs: Any) -> Engine
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=10000")
+        # Erased identities, pseudonyms and hashes are overwritten, not left in free pages.
+        cur.execute("PRAGMA secure_delete=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front: two writers queue on busy_timeout
         # instead of failing with "database is locked" when the reader upgrades.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only work (start-up checks, reports) asks for a plain deferred BEGIN.
+        read_only = conn.get_execution_options().get("cohort_read_only")
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -132,3 +136,19 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any exception."""
     with factory() as session, session.begin():
         yield session
+
+
+def checkpoint(engine: Engine) -> None:
+    """SQLite: fold the WAL into the database file and truncate it.
+
+    After an erasure the old page images (pseudonym, seal) would otherwise stay in the WAL
+    until the next checkpoint. Runs on a raw connection: a checkpoint cannot run inside
+    the transaction SQLAlchemy would begin. No-op on PostgreSQL.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+    finally:
+        raw.close()

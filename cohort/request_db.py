@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g
@@ -57,3 +58,17 @@ def keyring() -> Keyring:
 
 def setting(name: str) -> Any:
     return current_app.config[name]
+
+
+def ledger_path() -> Path | None:
+    """Where erasures are also written, outside the database (None: not configured)."""
+    value = current_app.config.get("ERASURE_LEDGER_FILE")
+    return Path(value) if value else None
+
+
+def checkpoint() -> None:
+    """After an erasure on SQLite, fold the WAL into the file and truncate it, so the old
+    page images (with the destroyed pseudonym and seal) do not linger in the WAL."""
+    from cohort.db import checkpoint as checkpoint_engine
+
+    checkpoint_engine(current_app.extensions["cohort.engine"])

@@ -71,7 +71,7 @@ def _error_body(status: int, name: str, message: str, errors: dict[str, Any] | N
 
 
 def init_api(app: Flask) -> CohortApi:
-    from cohort.api import enrolments, events, participants, programmes, structures
+    from cohort.api import enrolments, events, links, participants, programmes, structures
 
     app.config.update(
         API_TITLE="cohort",
@@ -83,7 +83,8 @@ def init_api(app: Flask) -> CohortApi:
         OPENAPI_SWAGGER_UI_URL="/api/v1/docs/static/",
     )
     api = CohortApi(app)
-    for module in (participants, enrolments, events, structures, programmes):
+    blueprints = (participants, enrolments, events, structures, programmes, links)
+    for module in blueprints:
         api.register_blueprint(module.blp)
 
     # Serve Swagger UI's files ourselves: the docs work offline and under a strict CSP.
@@ -98,7 +99,7 @@ def init_api(app: Flask) -> CohortApi:
     _declare_public_docs(app)
     from cohort.web import csrf
 
-    for module in (participants, enrolments, events, structures, programmes):
+    for module in blueprints:
         csrf.exempt(module.blp)  # bearer tokens only on /api: no ambient credential
 
     @app.errorhandler(CohortError)

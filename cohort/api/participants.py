@@ -14,9 +14,9 @@ from cohort.api.common import StrictSchema
 from cohort.api.schemas import EnrolmentSchema, EventSchema, IntervalSchema
 from cohort.auth import allow, current_actor
 from cohort.models import Participant
-from cohort.request_db import keyring, session, transaction
-from cohort.schemas.participants import RegisterSchema
-from cohort.services import participants
+from cohort.request_db import checkpoint, keyring, ledger_path, session, transaction
+from cohort.schemas.participants import RegisterSchema, SearchSchema
+from cohort.services import lifecycle, participants
 from cohort.services.lookup import by_uuid
 from cohort.services.timeline import timeline
 
@@ -126,3 +126,43 @@ class ParticipantExceptionalAccess(MethodView):
             participant = by_uuid(s, Participant, participant_id, "participant_id")
             return participants.grant_exceptional_access(
                 s, current_actor(), participant, reason=data["reason"], now=clock.now())
+
+
+class EraseSchema(StrictSchema):
+    mode = fields.String(load_default="keep_pathway",
+                         validate=validate.OneOf(["keep_pathway", "delete_pathway"]),
+                         metadata={"description": "Keep the pseudonymous pathway countable, "
+                                                  "or delete it too"})
+
+
+class ErasureSchema(StrictSchema):
+    participant_id = fields.UUID(attribute="participant_uuid", dump_only=True)
+    mode = fields.String(dump_only=True)
+    erased_at = fields.DateTime(dump_only=True)
+
+
+@blp.route("/search")
+class ParticipantSearch(MethodView):
+    @allow(Role.COORDINATOR, Role.ASE_REFERENT, Role.ADMIN)
+    @blp.arguments(SearchSchema)
+    @blp.response(200, ParticipantSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Find a followed participant by identity (blind index; the identity stays in the body)"""
+        s = session()
+        found = lifecycle.find_by_identity(s, keyring(), current_actor(), data, now=clock.now())
+        return {field: getattr(found, field) for field in _RECORD_FIELDS}
+
+
+@blp.route("/<uuid:participant_id>/erase")
+class ParticipantErase(MethodView):
+    @allow(Role.ADMIN)
+    @blp.arguments(EraseSchema)
+    @blp.response(200, ErasureSchema)
+    def post(self, data: dict[str, Any], participant_id: Any) -> Any:
+        """Erase a participant's identity (GDPR erasure), keeping or deleting the pathway"""
+        with transaction() as s:
+            participant = by_uuid(s, Participant, participant_id, "participant_id")
+            erasure = lifecycle.erase(s, current_actor(), participant, mode=data["mode"],
+                                      cause="request", now=clock.now(), ledger=ledger_path())
+        checkpoint()
+        return erasure

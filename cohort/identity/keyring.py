@@ -182,3 +182,50 @@ def generate_key_file(path: Path, *, demo: bool) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write("\n".join(lines) + "\n")
+
+
+def _write_key_table(path: Path, table: Mapping[str, Any]) -> None:
+    """Rewrite a key file atomically (mode 0600) from its parsed table."""
+    lines = []
+    if table.get("demo"):
+        lines += ["# DEMO KEYS - generated for the demo database only; never use with real data.",
+                  "demo = true"]
+    else:
+        lines.append("# cohort keys: keep outside the repository and back up separately.")
+    for name, section in table.items():
+        if not isinstance(section, dict):
+            continue
+        lines += ["", f"[{name}]"]
+        for key, value in section.items():
+            lines.append(f"{key} = {value}" if isinstance(value, int) else f'{key} = "{value}"')
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def add_version(path: Path, purpose: Purpose) -> int:
+    """Add a fresh key version for a purpose to a key file and make it current."""
+    table = tomllib.loads(path.read_text(encoding="utf-8"))
+    section = table.setdefault(str(purpose), {})
+    versions = [int(k) for k in section if k.isdigit()]
+    version = max(versions, default=0) + 1
+    section[str(version)] = base64.b64encode(secrets.token_bytes(MIN_KEY_BYTES)).decode()
+    section["current"] = version
+    _write_key_table(path, table)
+    return version
+
+
+def remove_version(path: Path, purpose: Purpose, version: int) -> None:
+    """Remove a retired version from a key file (callers check that no row uses it)."""
+    table = tomllib.loads(path.read_text(encoding="utf-8"))
+    section = table.get(str(purpose), {})
+    if str(version) not in section:
+        raise ConfigError(f"KEYS_FILE.{purpose}.{version}: no such version")
+    if section.get("current") == version:
+        raise ConfigError(f"KEYS_FILE.{purpose}.{version}: the current version stays")
+    del section[str(version)]
+    _write_key_table(path, table)

@@ -10,11 +10,16 @@ from cohort.models.accounts import (
 )
 from cohort.models.events import Event, EventInterval, EventVoid
 from cohort.models.meta import InstanceMeta
-from cohort.models.people import Enrolment, Participant
+from cohort.models.people import (
+    Enrolment,
+    Erasure,
+    Participant,
+    ParticipantLink,
+)
 from cohort.models.programme import Action, Operation, Programme, Structure
 
 __all__ = [
-    "ApiToken", "AuditEntry", "AuditHead", "ExceptionalAccess", "RegistrationGrant", "User",
-    "Action", "Enrolment", "Event", "EventInterval", "EventVoid", "InstanceMeta", "Operation",
-    "Participant", "Programme", "Structure",
+    "Action", "ApiToken", "AuditEntry", "AuditHead", "Enrolment", "Erasure", "Event",
+    "EventInterval", "EventVoid", "ExceptionalAccess", "InstanceMeta", "Operation",
+    "Participant", "ParticipantLink", "Programme", "RegistrationGrant", "Structure", "User",
 ]

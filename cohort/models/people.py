@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid as uuid_mod
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cohort.db import Model, created_at, intpk, public_uuid
+from cohort.db import Model, UUIDText, created_at, intpk, public_uuid
 from cohort.domain.enums import ExitReason, Intensity, Sex
 from cohort.models._checks import one_of
 from cohort.models.programme import Action, Structure
@@ -48,6 +49,11 @@ class Participant(Model):
     )
     created_at: Mapped[created_at]
     erased_at: Mapped[dt.datetime | None]
+    # Set while an administrator's link says this row is the same person as another:
+    # indicators count COALESCE(merged_into_id, id) once. Unlinking clears it.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("participant.id", ondelete="RESTRICT"), index=True
+    )
 
     enrolments: Mapped[list[Enrolment]] = relationship(
         back_populates="participant", order_by="Enrolment.start_date"
@@ -113,3 +119,48 @@ class Enrolment(Model):
     structure: Mapped[Structure] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class ParticipantLink(Model):
+    """An administrator's decision that two participants are one person, and its undoing.
+
+    Nothing is moved: enrolments and events keep their participant; the absorbed row points
+    at the survivor while the link is active, so an unlink restores both sides exactly.
+    """
+
+    __tablename__ = "participant_link"
+    __table_args__ = (
+        sa.CheckConstraint("absorbed_id <> survivor_id", name="two_people"),
+        sa.Index("uq_participant_link_active", "absorbed_id", unique=True,
+                 sqlite_where=sa.text("unlinked_at IS NULL"),
+                 postgresql_where=sa.text("unlinked_at IS NULL")),
+    )
+
+    id: Mapped[intpk]
+    uuid: Mapped[public_uuid]
+    absorbed_id: Mapped[int] = mapped_column(sa.ForeignKey("participant.id", ondelete="RESTRICT"))
+    survivor_id: Mapped[int] = mapped_column(sa.ForeignKey("participant.id", ondelete="RESTRICT"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    linked_at: Mapped[dt.datetime]
+    linked_by_user_id: Mapped[int | None]
+    unlinked_at: Mapped[dt.datetime | None]
+    unlinked_by_user_id: Mapped[int | None]
+    unlink_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class Erasure(Model):
+    """The erasure ledger, without identity: which participant row lost its identity, when.
+
+    The same entries are appended to a ledger file outside the database, so a restored
+    backup can be erased again (``cohort erasures replay``).
+    """
+
+    __tablename__ = "erasure"
+
+    id: Mapped[intpk]
+    uuid: Mapped[public_uuid]
+    participant_uuid: Mapped[uuid_mod.UUID] = mapped_column(UUIDText())
+    mode: Mapped[str] = mapped_column(sa.String(20))  # keep_pathway | delete_pathway
+    cause: Mapped[str] = mapped_column(sa.String(20))  # request | retention
+    erased_at: Mapped[dt.datetime]
+    requested_by_user_id: Mapped[int | None]

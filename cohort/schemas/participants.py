@@ -26,3 +26,11 @@ class RegisterSchema(StrictSchema):
     )
     home_epci = fields.String(load_default=None, validate=validate.Regexp(r"^\d{9}$"))
     ase_past = fields.Boolean(load_default=False)
+
+
+class SearchSchema(StrictSchema):
+    """The three fields of the blind index: last name, first names, birth date."""
+
+    last_name = fields.String(required=True, validate=_NAME)
+    first_names = fields.String(required=True, validate=_NAME)
+    birth_date = fields.Date(required=True)

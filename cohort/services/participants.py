@@ -17,12 +17,20 @@ from cohort import audit
 from cohort.actors import Actor, Role
 from cohort.domain import rules
 from cohort.domain.calendar import birth_month
-from cohort.errors import Conflict, Forbidden, Rejected
+from cohort.errors import CohortError, Conflict, Forbidden, Rejected
 from cohort.identity import pseudonym, vault
 from cohort.identity.keyring import Keyring, Purpose
 from cohort.identity.normalise import EmptyName, identity_key, normalise_name, normalise_nir
 from cohort.models import ExceptionalAccess, Participant, RegistrationGrant
 from cohort.services import access
+
+
+class IdentityUnreadable(CohortError):
+    """A sealed identity that does not authenticate: never decrypted, always reported."""
+
+    status = 500
+    code = "identity_unreadable"
+
 
 IDENTITY_FIELDS = (
     "last_name", "first_names", "birth_date", "nir", "caf_number", "imilo_id",
@@ -219,10 +227,16 @@ def read_identity(keyring: Keyring, participant: Participant) -> dict[str, Any]:
     """Decrypt a participant's identity record (callers audit the read)."""
     if participant.identity_sealed is None or participant.identity_version is None:
         raise Rejected("participant_id", "identity erased")
-    return vault.open_sealed(
-        keyring[Purpose.ENCRYPTION], "participant", "identity", participant.uuid,
-        participant.identity_sealed, participant.identity_version,
-    )
+    try:
+        return vault.open_sealed(
+            keyring[Purpose.ENCRYPTION], "participant", "identity", participant.uuid,
+            participant.identity_sealed, participant.identity_version,
+        )
+    except vault.SealBroken:
+        raise IdentityUnreadable(
+            "this participant's sealed identity failed authentication (tampered or moved); "
+            "nothing was decrypted"
+        ) from None
 
 
 def birth_date_of(keyring: Keyring, participant: Participant) -> dt.date | None:

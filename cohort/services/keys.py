@@ -1,0 +1,139 @@
+"""Key versions in use, rotation in resumable batches, and the start-up consistency checks.
+
+Rotation re-seals (encryption) or re-hashes (pseudonym, NIR) the rows still under an older
+version, a batch per transaction, so it can be stopped at any point and run again: each
+run picks up the rows not yet at the current version. Look-ups try every configured
+version meanwhile, so reads and registrations keep working and never create duplicates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from cohort import audit
+from cohort.actors import Actor
+from cohort.errors import ConfigError, Conflict
+from cohort.identity import pseudonym, vault
+from cohort.identity.keyring import Keyring, Purpose
+from cohort.identity.normalise import identity_key, normalise_nir
+from cohort.models import InstanceMeta, Participant
+
+VERSION_COLUMN = {
+    Purpose.ENCRYPTION: Participant.identity_version,
+    Purpose.PSEUDONYM: Participant.pseudonym_version,
+    Purpose.NIR: Participant.nir_version,
+}
+
+
+def versions_in_use(session: Session | sa.Connection, purpose: Purpose) -> dict[int, int]:
+    """Row counts per key version for one purpose."""
+    column = VERSION_COLUMN[purpose]
+    rows = session.execute(
+        sa.select(column, sa.func.count()).where(column.is_not(None)).group_by(column)
+    ).all()
+    return {int(version): int(count) for version, count in rows}
+
+
+def check_against_database(keyring: Keyring, conn: sa.Connection) -> None:
+    """Refuse to start when stored rows need an absent key, or demo keys meet real data."""
+    inspector = sa.inspect(conn)
+    if not inspector.has_table("participant"):
+        return  # an empty database, before `cohort db upgrade`
+    for purpose in Purpose:
+        missing = sorted(set(versions_in_use(conn, purpose)) - set(keyring[purpose].keys))
+        if missing:
+            raise ConfigError(f"KEYS_FILE.{purpose}: version {missing[0]} is used by stored "
+                              "rows but not configured")
+    if keyring.demo and inspector.has_table("instance_meta"):
+        demo = conn.execute(sa.select(InstanceMeta.value).where(InstanceMeta.key == "demo")
+                            ).scalar_one_or_none()
+        has_people = conn.execute(sa.select(Participant.id).limit(1)).first() is not None
+        if demo != "true" and has_people:
+            raise ConfigError("KEYS_FILE: demo keys refused on a database that is not the "
+                              "demo database")
+
+
+def mark_demo(session: Session) -> None:
+    """Record that this database holds demo data only (demo keys are then accepted)."""
+    if session.get(InstanceMeta, "demo") is None:
+        session.add(InstanceMeta(key="demo", value="true"))
+        session.flush()
+
+
+@dataclass(frozen=True)
+class RotationProgress:
+    purpose: Purpose
+    done: int
+    remaining: int
+
+
+def _reseal(keyring: Keyring, participant: Participant, purpose: Purpose) -> None:
+    enc = keyring[Purpose.ENCRYPTION]
+    if participant.identity_sealed is None or participant.identity_version is None:
+        return
+    record = vault.open_sealed(enc, "participant", "identity", participant.uuid,
+                               participant.identity_sealed, participant.identity_version)
+    if purpose is Purpose.ENCRYPTION:
+        participant.identity_sealed, participant.identity_version = vault.seal(
+            enc, "participant", "identity", participant.uuid, record)
+    elif purpose is Purpose.PSEUDONYM:
+        keys = keyring[Purpose.PSEUDONYM]
+        text = identity_key(record["last_name"], record["first_names"],
+                            dt.date.fromisoformat(record["birth_date"]))
+        participant.pseudonym = pseudonym.keyed_hash(keys, keys.current, text)
+        participant.pseudonym_version = keys.current
+    elif record.get("nir"):
+        keys = keyring[Purpose.NIR]
+        participant.nir_hash = pseudonym.keyed_hash(keys, keys.current,
+                                                    normalise_nir(record["nir"]))
+        participant.nir_version = keys.current
+
+
+def rotate(factory: sessionmaker[Session], keyring: Keyring, actor: Actor, purpose: Purpose, *,
+           batch_size: int = 500, max_batches: int | None = None,
+           now: Callable[[], dt.datetime], progress: Callable[[int], None] | None = None
+           ) -> RotationProgress:
+    """Bring every row to the current version of `purpose`, one transaction per batch."""
+    column = VERSION_COLUMN[purpose]
+    current = keyring[purpose].current
+    done = batches = 0
+    with factory() as session, session.begin():
+        audit.append(session, actor, "keys.rotate.start", now=now(), details={
+            "purpose": str(purpose), "to_version": current})
+    while max_batches is None or batches < max_batches:
+        with factory() as session, session.begin():
+            rows = session.execute(
+                sa.select(Participant).where(column.is_not(None), column != current)
+                .order_by(Participant.id).limit(batch_size).with_for_update(skip_locked=True)
+            ).scalars().all()
+            if not rows:
+                break
+            for participant in rows:
+                _reseal(keyring, participant, purpose)
+            session.flush()
+        done += len(rows)
+        batches += 1
+        if progress:
+            progress(len(rows))
+    with factory() as session, session.begin():
+        remaining = sum(n for v, n in versions_in_use(session, purpose).items() if v != current)
+        if remaining == 0:
+            audit.append(session, actor, "keys.rotate.done", now=now(), details={
+                "purpose": str(purpose), "to_version": current, "rows": done})
+    return RotationProgress(purpose, done, remaining)
+
+
+def check_retirable(session: Session, keyring: Keyring, purpose: Purpose, version: int) -> None:
+    """An old version may leave the key file only once no row uses it."""
+    if version == keyring[purpose].current:
+        raise Conflict("the current version cannot be retired",
+                       errors={"version": ["is current"]})
+    count = versions_in_use(session, purpose).get(version, 0)
+    if count:
+        raise Conflict(f"{count} rows still use this version: rotate first",
+                       errors={"version": ["still in use"]})
