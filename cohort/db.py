@@ -149,6 +149,11 @@ def checkpoint(engine: Engine) -> None:
         return
     raw = engine.raw_connection()
     try:
-        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        driver = raw.driver_connection
+        assert driver is not None
+        # Best effort: a busy database checkpoints by itself later; never stall a request.
+        driver.execute("PRAGMA busy_timeout=1000")
+        driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        driver.execute("PRAGMA busy_timeout=10000")
     finally:
         raw.close()

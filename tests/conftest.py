@@ -186,12 +186,15 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 @pytest.fixture
-def app(database_url: str, keys_file: Path, session_factory: sessionmaker[Session]) -> Any:
+def app(database_url: str, keys_file: Path, session_factory: sessionmaker[Session],
+        tmp_path: Path) -> Iterator[Any]:
     app = create_app({"TESTING": True, "DATABASE_URL": database_url,
                       "KEYS_FILE": str(keys_file), "SESSION_COOKIE_SECURE": False,
-                      "WTF_CSRF_ENABLED": True})
+                      "WTF_CSRF_ENABLED": True,
+                      "ERASURE_LEDGER_FILE": str(tmp_path / "erasure-ledger.jsonl")})
     app.extensions["cohort.sessionmaker"] = session_factory
-    return app
+    yield app
+    app.extensions["cohort.engine"].dispose()
 
 
 @pytest.fixture
