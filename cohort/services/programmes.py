@@ -27,8 +27,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cohort.domain.eligibility import FLAGS
-from cohort.domain.enums import Departement, HousingType, Intensity
+from cohort.domain.enums import Departement, EventType, Family, HousingType, Intensity
 from cohort.errors import CohortError
+from cohort.indicators.catalogue import KINDS
 from cohort.models import Action, Programme
 
 KeyPath = tuple[str | int, ...]
@@ -243,14 +244,49 @@ class TargetSchema(_Strict):
             raise ma.ValidationError("is below min", "max")
 
 
+INDICATOR_KINDS = frozenset(KINDS)
+_EVENT_TYPES = [t.value for t in EventType]
+INDICATOR_PARAMS: dict[str, dict[str, list[str]]] = {
+    "events_in_enrolment": {"event_types": _EVENT_TYPES},
+    "events_on_enrolments": {"event_types": _EVENT_TYPES},
+    "people_with_interval": {"family": [f.value for f in Family]},
+    "status_on_date": {"status": ["in_pathway", "durable_employment", "stably_housed",
+                                  "has_resources"]},
+}
+
+
 class IndicatorSchema(_Strict):
-    """An indicator an action reports; the indicator issue refines what ``params`` may hold."""
+    """An indicator an action reports: a catalogue kind with parameters, the sheet's label,
+    a one-sentence definition, and what is counted against what."""
 
     code = _identifier(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(sorted(INDICATOR_KINDS)))
     label_fr = _text(300, required=True)
+    definition = _text(600, required=True)
+    numerator = _text(300, required=True)
+    denominator = _text(300)
+    rate_of = _identifier()
     target = _identifier()
-    breakdowns = fields.List(_identifier(), validate=_unique)
+    breakdowns = fields.List(fields.String(validate=validate.OneOf(["rsa", "under_26"])),
+                             validate=_unique)
     params = fields.Dict(keys=fields.String())
+
+    @ma.validates_schema
+    def _params_fit_kind(self, data: dict[str, Any], **_: Any) -> None:
+        params = data.get("params") or {}
+        needed = INDICATOR_PARAMS.get(data.get("kind", ""), {})
+        for name, allowed in needed.items():
+            if name not in params:
+                raise ma.ValidationError(f"required for kind {data['kind']}",
+                                         field_name="params")
+            values = params[name] if isinstance(params[name], list) else [params[name]]
+            bad = [v for v in values if v not in allowed]
+            if bad:
+                raise ma.ValidationError(f"{name}: unknown value(s) {bad}", field_name="params")
+        unknown = set(params) - set(needed) - {"operation_kinds", "reasons"}
+        if unknown:
+            raise ma.ValidationError(f"unknown parameter(s) {sorted(unknown)}",
+                                     field_name="params")
 
 
 class ActionSettingsSchema(_Strict):

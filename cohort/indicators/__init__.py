@@ -1,0 +1,1 @@
+"""Read side: indicators, cohorts and disclosure control, computed by the database."""

@@ -1,0 +1,118 @@
+"""The cut every indicator shares: period P, as-of date A, optional recorded-before T.
+
+As of A, events dated after A and enrolments starting after A are ignored, and an end
+after A counts as still open. Recorded before T also ignores every row recorded at or after
+T — events, voids, enrolments, enrolment ends and interval resolutions — so a report sent
+on 31 March can be computed again, identically, after later corrections.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from cohort.models import Enrolment, Event, EventInterval, EventVoid, Participant
+
+
+@dataclass(frozen=True)
+class Cut:
+    period_from: dt.date
+    period_to: dt.date
+    as_of: dt.date
+    recorded_before: dt.datetime | None = None
+
+    @property
+    def last_day(self) -> dt.date:
+        """min(P.to, A): the last day that can be observed in the period."""
+        return min(self.period_to, self.as_of)
+
+
+def person_of(participant: Any = Participant) -> sa.ColumnElement[int]:
+    """Linked duplicates count as one person."""
+    return sa.func.coalesce(participant.merged_into_id, participant.id)
+
+
+def recorded(column: Any, cut: Cut) -> sa.ColumnElement[bool]:
+    return sa.true() if cut.recorded_before is None else column < cut.recorded_before
+
+
+def end_as_of(enrolment: Any, cut: Cut) -> sa.ColumnElement[dt.date]:
+    """An enrolment's end as known at the cut: NULL (open) when after A or recorded later."""
+    known = enrolment.end_date <= cut.as_of
+    if cut.recorded_before is not None:
+        known = sa.and_(known, enrolment.end_recorded_at < cut.recorded_before)
+    return sa.case((known, enrolment.end_date), else_=sa.null())
+
+
+def enrolment_known(enrolment: Any, cut: Cut) -> sa.ColumnElement[bool]:
+    return sa.and_(enrolment.start_date <= cut.as_of, recorded(enrolment.recorded_at, cut))
+
+
+def event_counts(event: Any, cut: Cut) -> sa.ColumnElement[bool]:
+    """A stored, non-voided event dated on or before A (voids recorded before T count)."""
+    void = aliased(EventVoid)
+    voided = (sa.select(sa.literal(1)).select_from(void)
+              .where(void.event_id == event.id, recorded(void.voided_at, cut))
+              .correlate_except(void).exists())
+    return sa.and_(event.date <= cut.as_of, recorded(event.recorded_at, cut), ~voided)
+
+
+def interval_valid(interval: Any, cut: Cut) -> sa.ColumnElement[bool]:
+    """The interval resolution in force at T (or now), started on or before A."""
+    if cut.recorded_before is None:
+        current = interval.valid_to.is_(None)
+    else:
+        current = sa.and_(interval.valid_from < cut.recorded_before,
+                          sa.or_(interval.valid_to.is_(None),
+                                 interval.valid_to >= cut.recorded_before))
+    return sa.and_(current, interval.start_date <= cut.as_of)
+
+
+def interval_end(interval: Any, cut: Cut) -> sa.ColumnElement[dt.date]:
+    """An interval's end as of A (an end event dated after A is ignored: still open)."""
+    return sa.case((interval.end_date <= cut.as_of, interval.end_date), else_=sa.null())
+
+
+def accompanied(action_ids: list[int], cut: Cut) -> sa.Subquery:
+    """People accompanied in P (an enrolment with start ≤ P.to and no end or end ≥ P.from),
+    one row per person carrying their latest-starting enrolment's attributes."""
+    e = aliased(Enrolment)
+    end = end_as_of(e, cut)
+    rank = sa.func.row_number().over(
+        partition_by=person_of(),
+        order_by=(e.start_date.desc(), e.recorded_at.desc(), e.id.desc()),
+    )
+    ranked = (
+        sa.select(
+            person_of().label("person_id"),
+            e.participant_id.label("participant_id"),
+            e.id.label("enrolment_id"),
+            e.start_date.label("start_date"),
+            end.label("end_date"),
+            e.rsa_at_entry.label("rsa"),
+            e.under_26.label("under_26"),
+            Participant.birth_month.label("birth_month"),
+            rank.label("rank"),
+        )
+        .join(Participant, Participant.id == e.participant_id)
+        .where(e.action_id.in_(action_ids), enrolment_known(e, cut),
+               e.start_date <= cut.period_to,
+               sa.or_(end.is_(None), end >= cut.period_from))
+        .subquery()
+    )
+    return sa.select(ranked).where(ranked.c.rank == 1).subquery("accompanied")
+
+
+def valid_events(cut: Cut) -> Any:
+    """An aliased Event and the clause that keeps only the events that count."""
+    ev = aliased(Event)
+    return ev, event_counts(ev, cut)
+
+
+def valid_intervals(cut: Cut) -> Any:
+    iv = aliased(EventInterval)
+    return iv, interval_valid(iv, cut)
