@@ -434,5 +434,14 @@ def _checkpoint() -> None:
     checkpoint()
 
 
+def _register_groups() -> None:
+    """Command groups that live beside the features they drive."""
+    from cohort.demo_cli import demo_group
+
+    cli.add_command(demo_group)
+
+
+_register_groups()
+
 if __name__ == "__main__":
     cli()

@@ -1,0 +1,74 @@
+"""``cohort demo load``: the demo data set in one transaction, then a summary of counts.
+
+The summary never names anyone. The command refuses a database that already has
+participants (``--if-empty`` turns that refusal into a quiet no-op for ``make demo``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from cohort import clock
+from cohort.db import unit_of_work
+from cohort.demo import (
+    DEFAULT_TODAY,
+    MAX_PARTICIPANTS,
+    MIN_PARTICIPANTS,
+    DatabaseNotEmpty,
+    generate,
+)
+from cohort.errors import CohortError
+
+
+@click.group("demo", cls=AppGroup)
+def demo_group() -> None:
+    """Synthetic demo data (a demo database only, never with real data)."""
+
+
+def _fail(exc: CohortError) -> None:
+    click.echo(f"error: {exc.message}", err=True)
+    for field, reasons in exc.errors.items():
+        for reason in reasons if isinstance(reasons, list) else [reasons]:
+            click.echo(f"  {field}: {reason}", err=True)
+    sys.exit(2)
+
+
+@demo_group.command("load")
+@click.option("--seed", type=int, default=2023, show_default=True,
+              help="Seed of the generator: the same seed gives the same pathways.")
+@click.option("--participants", type=click.IntRange(MIN_PARTICIPANTS, MAX_PARTICIPANTS),
+              default=300, show_default=True, help="Number of distinct people.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]),
+              default=DEFAULT_TODAY.isoformat(), show_default=True,
+              help="The demo's today: nothing is dated or recorded after it.")
+@click.option("--if-empty", is_flag=True,
+              help="Load only into an empty database; otherwise do nothing (exit 0).")
+def demo_load(seed: int, participants: int, today: dt.datetime, if_empty: bool) -> None:
+    """Load synthetic pathways for the six Pas-de-Calais actions (2022 to --today)."""
+    as_of = today.date()
+    if as_of > clock.today():
+        _fail(CohortError("--today is in the future", errors={"today": ["in the future"]}))
+    keyring = current_app.extensions["cohort.keyring"]
+    if not getattr(keyring, "demo", False):
+        click.echo("warning: the keys in use are not marked as demo keys", err=True)
+    try:
+        with unit_of_work(current_app.extensions["cohort.sessionmaker"]) as session:
+            summary = generate(session, keyring, seed=seed, participants=participants,
+                               today=as_of)
+    except DatabaseNotEmpty as exc:
+        if if_empty:
+            click.echo("the database already has participants: demo data not loaded")
+            return
+        _fail(exc)
+        return
+    except CohortError as exc:
+        _fail(exc)
+        return
+    click.echo(f"demo data loaded (seed {seed}, as of {as_of.isoformat()}):")
+    for line in summary.lines():
+        click.echo(f"  {line}")

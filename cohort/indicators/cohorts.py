@@ -1,0 +1,162 @@
+"""Cohorts (domain.md §7): what becomes of people beyond the count of schemes.
+
+A person's *entry* is the earliest start among all their enrolments in the selected
+actions known at the cut (same date: the earlier recorded); a re-entry is never a new
+entry. Their *exit* is the end of that first enrolment. Cohorts group entries by the whole
+months, quarters or years that P overlaps. For each horizon H, members whose H is after A
+(or, for exit-based horizons, who have not exited) are censored; among the others, those
+whose situation at H is known are counted in each status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from cohort.indicators import status
+from cohort.indicators.base import (
+    Cut,
+    end_as_of,
+    enrolment_known,
+    event_counts,
+    person_of,
+)
+from cohort.indicators.sqlfuncs import add_days, add_months, month_index
+from cohort.models import Enrolment, Event, Participant
+
+HORIZONS = ("entry", "exit", "exit_6m", "entry_6m", "entry_12m", "entry_18m", "entry_24m")
+STATUS_COLUMNS = ("in_pathway", "durable_employment", "stably_housed", "has_resources")
+GRAINS = {"month": 1, "quarter": 3, "year": 12}
+
+
+@dataclass(frozen=True)
+class CohortRow:
+    cohort: str
+    horizon: str
+    members: int
+    censored: int
+    observable: int
+    known: int
+    counts: dict[str, int]
+
+    @property
+    def share_unknown(self) -> float | None:
+        return None if self.observable == 0 else 1 - self.known / self.observable
+
+    def share(self, column: str) -> float | None:
+        return None if self.known == 0 else self.counts[column] / self.known
+
+
+def _label(key: int, grain: str) -> str:
+    if grain == "year":
+        return f"{key}"
+    if grain == "quarter":
+        return f"{key // 4}-T{key % 4 + 1}"
+    return f"{key // 12}-{key % 12 + 1:02d}"
+
+
+def _bounds(cut: Cut, grain: str) -> tuple[int, int]:
+    """The month-index range of the whole periods that P overlaps."""
+    size = GRAINS[grain]
+    first = (cut.period_from.year * 12 + cut.period_from.month - 1) // size * size
+    last = (cut.period_to.year * 12 + cut.period_to.month - 1) // size * size + size - 1
+    return first, last
+
+
+def cohort_table(session: Session, action_ids: Sequence[int], cut: Cut, *, grain: str = "quarter",
+                 stable_housing: Sequence[str] = status.DEFAULT_STABLE_HOUSING
+                 ) -> list[CohortRow]:
+    """Every (cohort, horizon) row, computed in one statement."""
+    if grain not in GRAINS:
+        raise ValueError(f"grain must be one of {sorted(GRAINS)}")
+    e = aliased(Enrolment)
+    rank = sa.func.row_number().over(
+        partition_by=person_of(), order_by=(e.start_date, e.recorded_at, e.id))
+    firsts = (
+        sa.select(person_of().label("person_id"), e.participant_id.label("participant_id"),
+                  e.start_date.label("entry"), end_as_of(e, cut).label("exit"),
+                  rank.label("rank"))
+        .join(Participant, Participant.id == e.participant_id)
+        .where(e.action_id.in_(list(action_ids)), enrolment_known(e, cut))
+        .subquery()
+    )
+    size = GRAINS[grain]
+    first, last = _bounds(cut, grain)
+    entry_month = month_index(firsts.c.entry)
+    members = (
+        sa.select(firsts.c.participant_id, firsts.c.entry, firsts.c.exit,
+                  (entry_month // size).label("cohort_key"))
+        .where(firsts.c.rank == 1, entry_month >= first, entry_month <= last)
+        .subquery("members")
+    )
+    horizon_dates: dict[str, Any] = {
+        "entry": members.c.entry,
+        "exit": members.c.exit,
+        "exit_6m": add_months(members.c.exit, 6),
+        "entry_6m": add_months(members.c.entry, 6),
+        "entry_12m": add_months(members.c.entry, 12),
+        "entry_18m": add_months(members.c.entry, 18),
+        "entry_24m": add_months(members.c.entry, 24),
+    }
+    rows = sa.union_all(*[
+        sa.select(members.c.cohort_key, sa.literal(name).label("horizon"),
+                  members.c.participant_id, sa.type_coerce(day, sa.Date).label("day"))
+        for name, day in horizon_dates.items()
+    ]).subquery("horizons")
+
+    censored = sa.or_(rows.c.day.is_(None), rows.c.day > cut.as_of)
+    known = sa.and_(~censored, _known(rows.c.participant_id, rows.c.day, cut))
+    flags = {
+        "in_pathway": status.in_pathway(rows.c.participant_id, rows.c.day, cut),
+        "durable_employment": status.in_durable_employment(rows.c.participant_id, rows.c.day,
+                                                           cut),
+        "stably_housed": status.stably_housed(rows.c.participant_id, rows.c.day, cut,
+                                              stable_housing),
+        "has_resources": status.has_resources(rows.c.participant_id, rows.c.day, cut),
+    }
+
+    def tally(condition: Any) -> Any:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    query = (
+        sa.select(rows.c.cohort_key, rows.c.horizon, sa.func.count().label("members"),
+                  tally(censored).label("censored"), tally(known).label("known"),
+                  *[tally(sa.and_(known, flag)).label(name) for name, flag in flags.items()])
+        .group_by(rows.c.cohort_key, rows.c.horizon)
+    )
+    found = {(r.cohort_key, r.horizon): r for r in session.execute(query)}
+    result = []
+    for key in range(first // size, last // size + 1):
+        for horizon in HORIZONS:
+            r = found.get((key, horizon))
+            members_n = int(r.members) if r else 0
+            censored_n = int(r.censored) if r else 0
+            result.append(CohortRow(
+                cohort=_label(key, grain), horizon=horizon, members=members_n,
+                censored=censored_n, observable=members_n - censored_n,
+                known=int(r.known) if r else 0,
+                counts={name: int(getattr(r, name)) if r else 0 for name in STATUS_COLUMNS},
+            ))
+    return result
+
+
+def _known(participant: Any, day: Any, cut: Cut) -> sa.ColumnElement[bool]:
+    """Inside an enrolment of any action at H, or an event of any type in (H − 90 d, H]."""
+    e = aliased(Enrolment)
+    end = end_as_of(e, cut)
+    enrolled = (sa.select(sa.literal(1)).select_from(e)
+                .where(e.participant_id == participant, enrolment_known(e, cut),
+                       e.start_date <= day, sa.or_(end.is_(None), day <= end))
+                .correlate_except(e).exists())
+    ev = aliased(Event)
+    recent = (sa.select(sa.literal(1)).select_from(ev)
+              .where(ev.participant_id == participant, event_counts(ev, cut),
+                     ev.date > add_days(day, -90), ev.date <= day)
+              .correlate_except(ev).exists())
+    return sa.or_(enrolled, recent)
+
+
