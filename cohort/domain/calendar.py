@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 
 
+@functools.lru_cache(maxsize=16384)  # pure, and called once per event by the date rules
 def add_months(d: dt.date, months: int) -> dt.date:
     """Same day N months later, or the month's last day (2023-08-31 + 6 → 2024-02-29)."""
     index = d.year * 12 + (d.month - 1) + months

@@ -53,4 +53,7 @@ END_TYPES: frozenset[E] = frozenset(k.type for k in _KINDS if k.role is Role.END
 
 
 def kind_of(event_type: E | str) -> EventKind:
-    return KINDS[E(event_type)]
+    try:  # a StrEnum member and its value hash alike: no enum call on the hot path
+        return KINDS[event_type]  # type: ignore[index]
+    except KeyError:
+        return KINDS[E(event_type)]  # raises ValueError naming an unknown type

@@ -57,13 +57,14 @@ class Resolver:
 
     ``resolve`` is built on it; a caller that receives a participant's events already in
     order (a chronological import) uses it to learn what each end closes without
-    re-resolving the whole history at every event.
+    re-resolving the whole history at every event. Its state is only the starts still
+    open, in one short list (an import keeps one resolver per participant).
     """
 
     __slots__ = ("_open", "last")
 
     def __init__(self) -> None:
-        self._open: dict[Family, list[EventFact]] = {}
+        self._open: list[EventFact] = []  # starts not closed yet, in the order fed
         self.last: tuple[dt.date, int, int] | None = None
 
     def follows(self, e: EventFact) -> bool:
@@ -79,13 +80,12 @@ class Resolver:
         kind = kind_of(e.type)
         if kind.role is Role.POINT or kind.family is None:
             return None
-        stack = self._open.setdefault(kind.family, [])
         if kind.role is Role.START:
-            stack.append(e)
+            self._open.append(e)
             return None
         target = self.target(e)
         if target is not None:
-            stack.remove(target)
+            self._open.remove(target)
         return target
 
     def target(self, e: EventFact) -> EventFact | None:
@@ -93,7 +93,7 @@ class Resolver:
         kind = kind_of(e.type)
         if kind.role is not Role.END or kind.family is None:
             return None
-        stack = self._open.get(kind.family, [])
+        stack = [s for s in self._open if kind_of(s.type).family is kind.family]
         if e.closes is not None:
             return next((s for s in stack if s.key == e.closes), None)
         candidates = [s for s in stack if s.date <= e.date]

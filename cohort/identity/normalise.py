@@ -32,9 +32,12 @@ def normalise_name(value: str) -> str:
     """Normalise one name field; raise EmptyName when nothing is left."""
     # Transliterate after NFKD (no letter of the table decomposes, so nothing is lost): a
     # precomposed Ǽ or Ǿ only shows its Æ or Ø once NFKD has split off the accent.
-    text = unicodedata.normalize("NFKD", value)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = text.translate(_TRANSLITERATE).upper()
+    if value.isascii():  # nothing to decompose or transliterate (a bulk import's fast path)
+        text = value.upper()
+    else:
+        text = unicodedata.normalize("NFKD", value)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+        text = text.translate(_TRANSLITERATE).upper()
     text = _NOT_ALNUM.sub(" ", text).strip()
     if not text:
         raise EmptyName("name normalises to nothing")

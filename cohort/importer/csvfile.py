@@ -79,12 +79,17 @@ class CsvFile:
 
 def check_header(columns: list[str], allowed: Collection[str],
                  required: Collection[str]) -> list[RowError]:
-    """Unknown, repeated and missing columns, reported on row 1."""
+    """Unknown, repeated and missing columns, reported on row 1.
+
+    An unknown header cell is named by its position, not echoed: a file without a header
+    row would otherwise print its first person's identity.
+    """
     errors = []
     seen: set[str] = set()
-    for name in columns:
+    for position, name in enumerate(columns, start=1):
         if name not in allowed:
-            errors.append(RowError(1, name or "(empty)", "unknown column"))
+            errors.append(RowError(1, str(position), "unknown column name (known: "
+                                   + ", ".join(allowed) + ")"))
         elif name in seen:
             errors.append(RowError(1, name, "repeated column"))
         seen.add(name)

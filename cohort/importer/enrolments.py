@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from marshmallow import fields
 from sqlalchemy.orm import Session
 
-from cohort.domain import rules
+from cohort.domain import followup, rules
 from cohort.errors import CohortError
 from cohort.identity.keyring import Keyring
 from cohort.importer import references
@@ -35,7 +35,7 @@ from cohort.importer.report import (
     error_to_rows,
     messages_to_errors,
 )
-from cohort.models import Action, Enrolment, Programme, Structure
+from cohort.models import Action, Enrolment, FollowUpCheck, Programme, Structure
 from cohort.schemas.enrolments import EndSchema, EnrolSchema
 from cohort.services.enrolments import enrolment_columns
 
@@ -59,6 +59,7 @@ class ActionInfo:
     uuid: str
     eligibility: list[Any]
     settings: dict[str, Any]
+    followup: tuple[int, int, int]  # (months, days before, days after) of its checks
 
 
 @dataclass(frozen=True)
@@ -127,11 +128,10 @@ class _Apply:
         self.structures: dict[str, int] = {}
 
     def _structures(self, wanted: set[str]) -> None:
-        missing = sorted(wanted - self.structures.keys())
-        for part in batches(missing):
-            for row in self.conn.execute(sa.select(Structure.uuid, Structure.id).where(
-                    Structure.uuid.in_([uuid.UUID(u) for u in part]))):
-                self.structures[str(row.uuid)] = row.id
+        text = sa.type_coerce(Structure.uuid, sa.String)
+        for part in batches(sorted(wanted - self.structures.keys())):
+            for row in self.conn.execute(sa.select(text, Structure.id).where(text.in_(part))):
+                self.structures[row[0]] = row[1]
 
     def apply(self, prepared: list[Ready | list[RowError]]) -> None:
         ready = [p for p in prepared if isinstance(p, Ready)]
@@ -153,7 +153,7 @@ class _Apply:
             try:
                 self._row(p, stored, open_in, new, ends)
             except CohortError as exc:
-                column_of = {**_COLUMN_OF, "participant_id": p.ref.column}
+                column_of = {**_COLUMN_OF, "participant_id": references.column_of(p.ref)}
                 self.log.extend(error_to_rows(p.row, exc, column_of))
         if new:
             self.conn.execute(sa.insert(Enrolment), new)
@@ -167,24 +167,51 @@ class _Apply:
                 [{"row_id": i, "end": e["end_date"], "reason": e["exit_reason"]}
                  for i, e in ends.items()],
             )
+        self._schedule_checks([e for e in new if e["end_date"] is not None],
+                              list(ends.values()))
+
+    def _schedule_checks(self, created: list[dict[str, Any]], ended: list[dict[str, Any]]
+                         ) -> None:
+        """Each enrolment the file ends gets its follow-up check, as ending it by hand would
+        (services.followups.schedule: same window rules, one check per ended enrolment)."""
+        text = sa.type_coerce(Enrolment.uuid, sa.String)
+        ids: dict[str, int] = {}
+        for part in batches(sorted(str(e["uuid"]) for e in created)):
+            ids.update((u, i) for u, i in self.conn.execute(
+                sa.select(text, Enrolment.id).where(text.in_(part))))
+        windows = {a.id: a.followup for a in self.ctx.actions.values()}
+        checks = []
+        for enrolment in [*created, *ended]:
+            months, before, after = windows[enrolment["action_id"]]
+            window = followup.window_for(enrolment["end_date"], months=months, before=before,
+                                         after=after)
+            checks.append({
+                "enrolment_id": enrolment.get("id") or ids[str(enrolment["uuid"])],
+                "participant_id": enrolment["participant_id"],
+                "structure_id": enrolment["structure_id"], "action_id": enrolment["action_id"],
+                "due_date": window.due, "window_start": window.start, "window_end": window.end,
+                "status": followup.CheckStatus.SCHEDULED.value, "created_at": self.now,
+            })
+        if checks:
+            self.conn.execute(sa.insert(FollowUpCheck), checks)
 
     def _row(self, p: Ready, stored: dict[tuple[int, int, dt.date], dict[str, Any]],
              open_in: set[tuple[int, int]], new: list[dict[str, Any]],
              ends: dict[int, dict[str, Any]]) -> None:
         person = self.people.find(p.ref)
         if person is None:
-            raise _refused(p.ref.column, "no such participant")
+            raise _refused(references.column_of(p.ref), "not found")
         action = self.ctx.actions[p.action_code]
         structure_id = self.structures.get(str(p.data["structure_id"]))
         if structure_id is None:
-            raise _refused("structure_id", "no such structure")
+            raise _refused("structure_id", "not found")
         start: dt.date = p.data["start_date"]
         key = (person.id, action.id, start)
         wanted = {**p.data, "structure_id": structure_id,
                   "parent_child_0_3": p.data.get("parent_child_0_3", False)}
         existing = stored.get(key)
         if existing is not None:
-            self._again(p, existing, wanted, ends)
+            self._again(p, person, existing, wanted, open_in, ends)
             return
         birth = self.people.birth(p.ref, person)
         entry = rules.enrolment_entry(action.eligibility, action.settings, p.data, birth=birth,
@@ -205,7 +232,8 @@ class _Apply:
         new.append(values)
         stored[key] = values
 
-    def _again(self, p: Ready, existing: dict[str, Any], wanted: Mapping[str, Any],
+    def _again(self, p: Ready, person: references.Person, existing: dict[str, Any],
+               wanted: Mapping[str, Any], open_in: set[tuple[int, int]],
                ends: dict[int, dict[str, Any]]) -> None:
         """The same (participant, action, start) again: unchanged, ended, or refused."""
         for name in _SAME:
@@ -221,11 +249,14 @@ class _Apply:
                     raise _refused(name, "differs from the end already recorded")
             self.result.unchanged += 1
             return
+        if person.erased:
+            raise _refused(references.column_of(p.ref), "identity erased: cannot end")
         rules.check_enrolment_end(existing["start_date"], p.end["end_date"], today=self.today)
         existing.update(end_date=p.end["end_date"], exit_reason=p.end["exit_reason"],
                         end_recorded_at=self.now)
         if "id" in existing:  # stored before this chunk; a new row is inserted ended
             ends[existing["id"]] = existing
+        open_in.discard((existing["participant_id"], existing["action_id"]))
         self.result.ended += 1
 
     def finish(self) -> None:
@@ -248,7 +279,9 @@ def actions_of(session: Session, programme: str | None) -> tuple[str, dict[str, 
                           errors={"programme": ["not found"]})
     rows = session.execute(sa.select(Action).where(Action.programme_id == chosen.id)).scalars()
     return chosen.code, {
-        a.code: ActionInfo(a.id, str(a.uuid), list(a.eligibility), dict(a.settings)) for a in rows
+        a.code: ActionInfo(a.id, str(a.uuid), list(a.eligibility), dict(a.settings),
+                           followup.window_settings(chosen.settings or {}, a.settings or {}))
+        for a in rows
     }
 
 
@@ -258,14 +291,7 @@ def import_enrolments(session: Session, keyring: Keyring, path: str | Path, *,
                       ) -> ImportResult:
     """Enrol (and end) every row of an enrolments file, or none (raises ImportFailed)."""
     code, actions = actions_of(session, programme)
-    contexts: list[Context] = []
-
-    def context_for(columns: list[str]) -> Context:
-        contexts.append(Context(columns, keyring, code, actions))
-        return contexts[0]
-
     kind = Kind("enrolments", COLUMNS, REQUIRED, prepare, references.check_columns)
-    return run(session, path, kind, context_for,
-               lambda result, log: _Apply(session, contexts[0], result, log,
-                                          today=today, now=now),
+    return run(session, path, kind, lambda columns: Context(columns, keyring, code, actions),
+               lambda ctx, result, log: _Apply(session, ctx, result, log, today=today, now=now),
                workers=workers, progress=progress)

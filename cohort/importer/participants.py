@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from cohort.domain import rules
 from cohort.errors import CohortError
 from cohort.identity.keyring import Keyring
+from cohort.importer.bulk import BulkInsert
 from cohort.importer.csvfile import cells_to_dict
 from cohort.importer.pipeline import Kind, Progress, RawRows, batches, run
 from cohort.importer.report import (
@@ -47,14 +48,16 @@ class Context:
     today: dt.date
 
 
-@dataclass(frozen=True, slots=True)
-class Ready:
-    """A valid row: its look-up keys and the participant row to insert if it is new."""
+# The participant row in wire form, in this column order (see cohort.importer.bulk).
+_COLUMNS = ("uuid", "pseudonym", "pseudonym_version", "nir_hash", "nir_version",
+            "identity_sealed", "identity_version", "birth_month", "sex", "home_departement",
+            "home_epci", "ase_past", "registered_by_structure_id", "erased_at", "created_at")
+_PSEUDONYM, _NIR_HASH = _COLUMNS.index("pseudonym"), _COLUMNS.index("nir_hash")
 
-    row: int
-    pseudonyms: tuple[str, ...]
-    nir_hashes: dict[int, str]
-    values: dict[str, Any]
+# A valid row travels back from a worker as a plain tuple (cheap to pickle): (row number,
+# its pseudonyms under every key version, its NIR hashes likewise, the row to insert but
+# its last column, created_at).
+Ready = tuple[int, tuple[str, ...], tuple[str, ...], tuple[Any, ...]]
 
 
 def prepare(ctx: Context, rows: RawRows) -> list[Ready | list[RowError]]:
@@ -79,7 +82,9 @@ def prepare(ctx: Context, rows: RawRows) -> list[Ready | list[RowError]]:
             out.append(error_to_rows(row, exc))
             continue
         columns = participant_columns(ctx.keyring, data, hashes, nirs, registered_by=None)
-        out.append(Ready(row, tuple(hashes.values()), nirs, columns))
+        columns |= {"uuid": str(columns["uuid"]), "erased_at": None}
+        out.append((row, tuple(hashes.values()), tuple(nirs.values()),
+                    tuple(columns[name] for name in _COLUMNS[:-1])))
     return out
 
 
@@ -89,45 +94,46 @@ class _Apply:
         self.conn = session.connection()
         self.result = result
         self.log = log
-        self.now = now
+        self.table = BulkInsert(self.conn, Participant.__table__, _COLUMNS)
+        self.created_at = self.table.render("created_at", now)
 
     def apply(self, prepared: list[Ready | list[RowError]]) -> None:
-        ready = [p for p in prepared if isinstance(p, Ready)]
+        ready: list[Ready] = []
         for p in prepared:
-            if not isinstance(p, Ready):
+            if isinstance(p, list):
                 self.log.extend(p)
+            else:
+                ready.append(p)
         # Who is already registered, and which NIRs are already held, for the whole chunk.
         known: dict[str, str | None] = {}
-        for part in batches(sorted({h for p in ready for h in p.pseudonyms})):
-            known.update(self.conn.execute(
+        for part in batches(sorted({h for p in ready for h in p[1]})):
+            known.update((pseudonym, nir) for pseudonym, nir in self.conn.execute(
                 sa.select(Participant.pseudonym, Participant.nir_hash)
-                .where(Participant.pseudonym.in_(part))).tuples().all())
+                .where(Participant.pseudonym.in_(part))))
         held: set[str] = set()
-        for part in batches(sorted({h for p in ready for h in p.nir_hashes.values()})):
+        for part in batches(sorted({h for p in ready for h in p[2]})):
             held.update(self.conn.execute(
                 sa.select(Participant.nir_hash).where(Participant.nir_hash.in_(part))).scalars())
-        new: list[dict[str, Any]] = []
-        for p in ready:
-            nir_held = any(h in held for h in p.nir_hashes.values())
-            found = next((h for h in p.pseudonyms if h in known), None)
+        new: list[tuple[Any, ...]] = []
+        for row, pseudonyms, nir_hashes, values in ready:
+            nir_held = any(h in held for h in nir_hashes)
+            found = next((h for h in pseudonyms if h in known), None)
             try:
                 if found is not None:
-                    rules.check_nir_for_known(known[found], p.nir_hashes,
+                    rules.check_nir_for_known(known[found], dict(enumerate(nir_hashes)),
                                               nir_held_elsewhere=nir_held)
                     self.result.unchanged += 1
                     continue
                 rules.check_nir_free(nir_held_elsewhere=nir_held)
             except CohortError as exc:
-                self.log.extend(error_to_rows(p.row, exc))
+                self.log.extend(error_to_rows(row, exc))
                 continue
-            values = p.values | {"created_at": self.now}
-            new.append(values)
-            known[values["pseudonym"]] = values["nir_hash"]
-            if values["nir_hash"] is not None:
-                held.add(values["nir_hash"])
-        if new:
-            self.conn.execute(sa.insert(Participant), new)
-            self.result.created += len(new)
+            new.append((*values, self.created_at))
+            known[values[_PSEUDONYM]] = values[_NIR_HASH]
+            if values[_NIR_HASH] is not None:
+                held.add(values[_NIR_HASH])
+        self.table.insert(new)
+        self.result.created += len(new)
 
     def finish(self) -> None:
         """Nothing is derived from participants at the end of the file."""
@@ -141,5 +147,5 @@ def import_participants(session: Session, keyring: Keyring, path: str | Path, *,
                         progress: Progress | None = None) -> ImportResult:
     """Register every row of a participants file, or none (raises ImportFailed)."""
     return run(session, path, KIND, lambda columns: Context(columns, keyring, today),
-               lambda result, log: _Apply(session, result, log, now),
+               lambda _, result, log: _Apply(session, result, log, now),
                workers=workers, progress=progress)

@@ -8,10 +8,8 @@ it carries is the participant's (the pseudonym includes it), so it needs no decr
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import marshmallow as ma
 import sqlalchemy as sa
@@ -37,17 +35,21 @@ PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 _IDENTITY = RegisterSchema(only=TRIPLE)
 
 
-@dataclass(frozen=True, slots=True)
-class Ref:
-    """How a row names its participant: by uuid, or by pseudonyms (with the birth date)."""
+class Ref(NamedTuple):
+    """How a row names its participant: by uuid, or by pseudonyms (with the birth date).
+
+    The events import sends it back from worker processes as a plain tuple
+    (``tuple(ref)``), far cheaper to pickle; code that may get either indexes it.
+    """
 
     uuid: str | None = None
     pseudonyms: tuple[str, ...] = ()
     birth: dt.date | None = None
 
-    @property
-    def column(self) -> str:
-        return BY_ID if self.uuid is not None else TRIPLE_LABEL
+
+def column_of(ref: Ref | tuple[Any, ...]) -> str:
+    """The column(s) to name in an error about this reference."""
+    return BY_ID if ref[0] is not None else TRIPLE_LABEL
 
 
 def check_columns(columns: list[str]) -> list[RowError]:
@@ -92,46 +94,69 @@ def raw_id(values: Mapping[str, str]) -> str:
     return values.get(BY_ID, PLACEHOLDER)
 
 
-_COLUMNS = (Participant.id, Participant.uuid, Participant.pseudonym, Participant.ase_past,
-            Participant.identity_sealed, Participant.identity_version)
+class Person(NamedTuple):
+    """What the imports need of a participant row (its identity stays sealed)."""
+
+    id: int
+    uuid: str
+    ase_past: bool
+    erased: bool
+
+
+# The stored uuid text as is: canonical already, so no per-value uuid parsing either way.
+_UUID_TEXT = sa.type_coerce(Participant.uuid, sa.String)
+_PERSON = (Participant.id, _UUID_TEXT, Participant.ase_past, Participant.erased_at.is_not(None))
 
 
 class Directory:
-    """Participants looked up by uuid or pseudonym, a chunk at a time; birth dates cached."""
+    """Participants named by uuid or pseudonym, looked up a chunk at a time (two indexed IN
+    queries) and remembered for the whole import: a file in date order names the same
+    people in every chunk."""
 
     def __init__(self, conn: Connection, keyring: Keyring):
         self.conn = conn
         self.keyring = keyring
-        self.by_uuid: dict[str, Any] = {}
-        self.by_pseudonym: dict[str, Any] = {}
+        self.by_uuid: dict[str, Person] = {}
+        self.by_pseudonym: dict[str, Person] = {}
         self._births: dict[int, dt.date | None] = {}
 
-    def load(self, refs: Iterable[Ref]) -> None:
-        """Fetch the participants these references name (two indexed IN look-ups)."""
-        self.by_uuid.clear()
-        self.by_pseudonym.clear()
-        uuids = sorted({r.uuid for r in refs if r.uuid is not None})
-        pseudonyms = sorted({p for r in refs for p in r.pseudonyms})
-        for part in batches(uuids):
-            for row in self.conn.execute(sa.select(*_COLUMNS).where(
-                    Participant.uuid.in_([uuid.UUID(u) for u in part]))):
-                self.by_uuid[str(row.uuid)] = row
-        for part in batches(pseudonyms):
-            for row in self.conn.execute(sa.select(*_COLUMNS).where(
+    def load(self, refs: Iterable[Ref | tuple[Any, ...]]) -> None:
+        """Fetch the participants these references name that are not known yet."""
+        uuids: set[str] = set()
+        pseudonyms: set[str] = set()
+        for ref in refs:
+            if ref[0] is not None:
+                if ref[0] not in self.by_uuid:
+                    uuids.add(ref[0])
+            elif not any(p in self.by_pseudonym for p in ref[1]):
+                pseudonyms.update(ref[1])
+        for part in batches(sorted(uuids)):
+            for row in self.conn.execute(sa.select(*_PERSON).where(_UUID_TEXT.in_(part))):
+                self.by_uuid[row[1]] = Person(*row)
+        for part in batches(sorted(pseudonyms)):
+            for row in self.conn.execute(sa.select(Participant.pseudonym, *_PERSON).where(
                     Participant.pseudonym.in_(part))):
-                self.by_pseudonym[row.pseudonym] = row
+                self.by_pseudonym[row[0]] = Person(*row[1:])
 
-    def find(self, ref: Ref) -> Any | None:
-        if ref.uuid is not None:
-            return self.by_uuid.get(ref.uuid)
-        return next((self.by_pseudonym[p] for p in ref.pseudonyms if p in self.by_pseudonym),
-                    None)
+    def find(self, ref: Ref | tuple[Any, ...]) -> Person | None:
+        if ref[0] is not None:
+            return self.by_uuid.get(ref[0])
+        return next((self.by_pseudonym[p] for p in ref[1] if p in self.by_pseudonym), None)
 
-    def birth(self, ref: Ref, participant: Any) -> dt.date | None:
-        """The full birth date: the triple's own, or decrypted once per participant."""
-        if ref.birth is not None:
-            return ref.birth
-        if participant.id not in self._births:
-            # The row carries the three sealed columns birth_date_of reads.
-            self._births[participant.id] = birth_date_of(self.keyring, participant)
-        return self._births[participant.id]
+    def births(self, wanted: dict[int, Ref | tuple[Any, ...]]) -> dict[int, dt.date | None]:
+        """Full birth dates: a triple's own, else decrypted (one query for the sealed rows)."""
+        found = {pid: ref[2] for pid, ref in wanted.items() if ref[2] is not None}
+        sealed = sorted(pid for pid in wanted if pid not in found)
+        for part in batches(sealed):
+            for row in self.conn.execute(
+                    sa.select(Participant.id, Participant.uuid, Participant.identity_sealed,
+                              Participant.identity_version).where(Participant.id.in_(part))):
+                # The row carries the sealed columns birth_date_of reads.
+                found[row.id] = birth_date_of(self.keyring, row)  # type: ignore[arg-type]
+        return found
+
+    def birth(self, ref: Ref | tuple[Any, ...], person: Person) -> dt.date | None:
+        """One participant's birth date, decrypted at most once per import."""
+        if person.id not in self._births:
+            self._births.update(self.births({person.id: ref}))
+        return self._births[person.id]

@@ -132,10 +132,28 @@ _INSTANCES: dict[EventType, ma.Schema] = {t: cls() for t, cls in ATTRIBUTE_SCHEM
 
 def load_attributes(event_type: EventType, raw: Any) -> dict[str, Any]:
     """Validate an event's attributes; errors are keyed under ``attributes``."""
+    # A bulk import validates a million events with a few dozen distinct attribute sets:
+    # the result of a valid set is remembered (keyed with the values' types, so 1 and
+    # True stay apart) and handed out as a copy.
+    key = None
+    if isinstance(raw, dict) and all(type(v) in _SCALARS for v in raw.values()):
+        key = (event_type, tuple(sorted((k, type(v), v) for k, v in raw.items())))
+        cached = _VALID.get(key)
+        if cached is not None:
+            return dict(cached)
     try:
         loaded: dict[str, Any] = _INSTANCES[event_type].load(raw or {})
     except ma.ValidationError as exc:
         raise ma.ValidationError({"attributes": exc.messages}) from None
     # Decimals become strings so the JSON column and the idempotency hash are exact.
-    return {k: (str(v) if v is not None and k in ("hours", "hours_per_week") else v)
-            for k, v in loaded.items()}
+    result = {k: (str(v) if v is not None and k in ("hours", "hours_per_week") else v)
+              for k, v in loaded.items()}
+    if key is not None and len(_VALID) < _VALID_MAX:
+        _VALID[key] = result
+        return dict(result)
+    return result
+
+
+_SCALARS = frozenset({str, int, bool, type(None)})  # not float: 0.0 and -0.0 are equal keys
+_VALID: dict[Any, dict[str, Any]] = {}
+_VALID_MAX = 10_000

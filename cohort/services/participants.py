@@ -47,12 +47,15 @@ class Registration:
 
 def identity_key_of(data: dict[str, Any]) -> str:
     """The normalised identity of a validated registration (names must keep a letter)."""
-    for field in ("last_name", "first_names"):
-        try:
-            normalise_name(data[field])
-        except EmptyName:
-            raise Rejected(field, "must contain at least one letter or digit") from None
-    return identity_key(data["last_name"], data["first_names"], data["birth_date"])
+    try:
+        return identity_key(data["last_name"], data["first_names"], data["birth_date"])
+    except EmptyName:
+        for field in ("last_name", "first_names"):
+            try:
+                normalise_name(data[field])
+            except EmptyName:
+                raise Rejected(field, "must contain at least one letter or digit") from None
+        raise
 
 
 def pseudonyms_of(keyring: Keyring, data: dict[str, Any]) -> dict[int, str]:
