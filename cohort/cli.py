@@ -437,8 +437,12 @@ def _checkpoint() -> None:
 def _register_groups() -> None:
     """Command groups that live beside the features they drive."""
     from cohort.demo_cli import demo_group
+    from cohort.followups_cli import followups_group
+    from cohort.importer.cli import import_group
 
     cli.add_command(demo_group)
+    cli.add_command(followups_group)
+    cli.add_command(import_group)
 
 
 _register_groups()

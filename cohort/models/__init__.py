@@ -9,6 +9,7 @@ from cohort.models.accounts import (
     User,
 )
 from cohort.models.events import Event, EventInterval, EventVoid
+from cohort.models.followup import Alert, FollowUpCheck, Notification
 from cohort.models.meta import InstanceMeta
 from cohort.models.people import (
     Enrolment,
@@ -22,4 +23,5 @@ __all__ = [
     "Action", "ApiToken", "AuditEntry", "AuditHead", "Enrolment", "Erasure", "Event",
     "EventInterval", "EventVoid", "ExceptionalAccess", "InstanceMeta", "Operation",
     "Participant", "ParticipantLink", "Programme", "RegistrationGrant", "Structure", "User",
+    "Alert", "FollowUpCheck", "Notification",
 ]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -93,13 +95,64 @@ def end(session: Session, actor: Actor, enrolment: Enrolment, data: dict[str, An
     except StaleDataError:
         raise Conflict("the enrolment changed since it was read",
                        errors={"end_date": ["already changed by someone else"]}) from None
+    _sync_followup(session, enrolment, now=now)
     return enrolment
+
+
+def correct_end(session: Session, actor: Actor, enrolment: Enrolment, data: dict[str, Any],
+                *, today: dt.date, now: dt.datetime) -> Enrolment:
+    """Correct an ended enrolment's last day and exit reason, or reopen it (end_date None).
+
+    Its follow-up check moves with the end date, or is cancelled when it reopens.
+    """
+    access.writable_participant(session, actor, enrolment.participant, now=now,
+                                field="enrolment_id")
+    access.own_structure(actor, enrolment.structure_id)
+    expected = data.get("expected_version")
+    if expected is not None and expected != enrolment.version:
+        raise Conflict("the enrolment changed since it was read",
+                       errors={"expected_version": ["stale"]})
+    if enrolment.end_date is None:
+        raise Conflict("the enrolment is not ended", errors={"end_date": ["not ended"]})
+    end_date: dt.date | None = data.get("end_date")
+    if end_date is not None:
+        rules.check_enrolment_end(enrolment.start_date, end_date, today=today)
+    enrolment.end_date = end_date
+    enrolment.exit_reason = ((data.get("exit_reason") or enrolment.exit_reason)
+                             if end_date is not None else None)
+    enrolment.end_recorded_at = now if end_date is not None else None
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict("the participant already has an open enrolment in this action",
+                       errors={"end_date": ["another enrolment is open"]}) from None
+    except StaleDataError:
+        raise Conflict("the enrolment changed since it was read",
+                       errors={"end_date": ["already changed by someone else"]}) from None
+    _sync_followup(session, enrolment, now=now)
+    return enrolment
+
+
+def _sync_followup(session: Session, enrolment: Enrolment, *, now: dt.datetime) -> None:
+    """Schedule, move or cancel the enrolment's follow-up check (domain.md §6)."""
+    # Imported here: followups records events, and events imports this module.
+    from cohort.services import followups
+
+    followups.sync(session, enrolment, now=now)
 
 
 def first_start(session: Session, participant_id: int) -> dt.date | None:
     """The participant's earliest enrolment start (event dates are checked against it)."""
-    return session.execute(
-        sa.select(sa.func.min(Enrolment.start_date)).where(
-            Enrolment.participant_id == participant_id
-        )
-    ).scalar_one()
+    return first_start_by_participant(session, [participant_id]).get(participant_id)
+
+
+def first_start_by_participant(db: Session | Connection, participant_ids: Sequence[int]
+                               ) -> dict[int, dt.date]:
+    """Earliest enrolment start of several participants in one query (bulk import)."""
+    rows = db.execute(
+        sa.select(Enrolment.participant_id, sa.func.min(Enrolment.start_date))
+        .where(Enrolment.participant_id.in_(participant_ids))
+        .group_by(Enrolment.participant_id)
+    )
+    return {pid: start for pid, start in rows}

@@ -6,11 +6,13 @@ import datetime as dt
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,7 +24,7 @@ from cohort.domain.intervals import EventFact, Resolution, resolve
 from cohort.errors import Conflict, NotFound, Rejected
 from cohort.identity.keyring import Keyring
 from cohort.models import Enrolment, Event, EventInterval, EventVoid, Operation, Participant
-from cohort.services import access
+from cohort.services import access, alerts
 from cohort.services.enrolments import first_start
 from cohort.services.lookup import by_uuid
 from cohort.services.participants import birth_date_of
@@ -134,6 +136,7 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
 
     if kind.role is not Role.POINT:
         refresh_intervals(session, participant.id, now=now)
+    alerts.on_event_recorded(session, event, now=now)  # an ASE youth's support break
     return Recorded(event, created=True)
 
 
@@ -192,16 +195,64 @@ def void(session: Session, actor: Actor, event: Event, reason: str,
 
 def facts_of(session: Session, participant_id: int) -> list[EventFact]:
     """The participant's non-voided interval events, as resolution input."""
-    rows = session.execute(
-        sa.select(Event.id, Event.type, Event.date, Event.closes_id)
+    return facts_by_participant(session, [participant_id]).get(participant_id, [])
+
+
+_TYPES = {t.value: t for t in EventType}
+INTERVAL_TYPES = sorted(t.value for t in EventType if kind_of(t).role is not Role.POINT)
+
+
+def facts_by_participant(db: Session | Connection, participant_ids: Sequence[int]
+                         ) -> dict[int, list[EventFact]]:
+    """Several participants' non-voided interval events in one query (bulk import)."""
+    rows = db.execute(
+        sa.select(Event.participant_id, Event.id, Event.type, Event.date, Event.closes_id)
         .outerjoin(EventVoid, EventVoid.event_id == Event.id)
-        .where(Event.participant_id == participant_id, EventVoid.id.is_(None))
+        .where(Event.participant_id.in_(participant_ids), EventVoid.id.is_(None),
+               Event.type.in_(INTERVAL_TYPES))
     ).all()
-    return [
-        EventFact(key=r.id, type=EventType(r.type), date=r.date, seq=r.id, closes=r.closes_id)
-        for r in rows
-        if kind_of(r.type).role is not Role.POINT
+    facts: dict[int, list[EventFact]] = {}
+    for r in rows:
+        facts.setdefault(r.participant_id, []).append(
+            EventFact(key=r.id, type=_TYPES[r.type], date=r.date, seq=r.id, closes=r.closes_id))
+    return facts
+
+
+@dataclass(frozen=True)
+class IntervalChanges:
+    """How to bring a participant's current interval rows to a new resolution."""
+
+    superseded: list[int]  # ids of current rows that no longer hold: valid_to = now
+    new: list[dict[str, Any]]  # rows to insert, valid from now
+
+
+def interval_changes(participant_id: int, current: Iterable[Any], resolution: Resolution,
+                     *, now: dt.datetime) -> IntervalChanges:
+    """Diff the current rows (``valid_to`` null) against the resolution; keep what holds."""
+    wanted = {
+        (i.start_key, i.end_key, i.start_date, i.end_date): i for i in resolution.intervals
+    }
+    superseded = []
+    for row in current:
+        key = (row.start_event_id, row.end_event_id, row.start_date, row.end_date)
+        if key in wanted:
+            del wanted[key]
+        else:
+            superseded.append(row.id)
+    new = [
+        {
+            "participant_id": participant_id,
+            "family": interval.family.value,
+            "start_event_id": interval.start_key,
+            "end_event_id": interval.end_key,
+            "start_date": interval.start_date,
+            "end_date": interval.end_date,
+            "valid_from": now,
+            "valid_to": None,
+        }
+        for interval in wanted.values()
     ]
+    return IntervalChanges(superseded, new)
 
 
 def refresh_intervals(session: Session, participant_id: int, *, now: dt.datetime) -> Resolution:
@@ -212,30 +263,16 @@ def refresh_intervals(session: Session, participant_id: int, *, now: dt.datetime
     """
     session.flush()
     resolution = resolve(facts_of(session, participant_id))
-    wanted = {
-        (i.start_key, i.end_key, i.start_date, i.end_date): i for i in resolution.intervals
-    }
     current = session.execute(
         sa.select(EventInterval).where(
             EventInterval.participant_id == participant_id, EventInterval.valid_to.is_(None)
         )
     ).scalars().all()
+    changes = interval_changes(participant_id, current, resolution, now=now)
     for row in current:
-        key = (row.start_event_id, row.end_event_id, row.start_date, row.end_date)
-        if key in wanted:
-            del wanted[key]
-        else:
+        if row.id in changes.superseded:
             row.valid_to = now
-    for interval in wanted.values():
-        session.add(EventInterval(
-            participant_id=participant_id,
-            family=interval.family.value,
-            start_event_id=interval.start_key,
-            end_event_id=interval.end_key,
-            start_date=interval.start_date,
-            end_date=interval.end_date,
-            valid_from=now,
-        ))
+    session.add_all(EventInterval(**values) for values in changes.new)
     session.flush()
     return resolution
 

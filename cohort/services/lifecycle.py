@@ -35,7 +35,7 @@ from cohort.models import (
     ParticipantLink,
     RegistrationGrant,
 )
-from cohort.services import access
+from cohort.services import access, followups
 from cohort.services.lookup import by_uuid
 from cohort.services.participants import find_by_pseudonym, pseudonyms_of
 
@@ -151,6 +151,7 @@ def erase(session: Session, actor: Actor, participant: Participant, *, mode: str
 
 def _destroy(session: Session, participant: Participant, *, mode: str,
              now: dt.datetime) -> None:
+    followups.on_erasure(session, participant, delete=mode == DELETE_PATHWAY, now=now)
     participant.identity_sealed = None
     participant.identity_version = None
     participant.pseudonym = None

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cohort.models import Event
+from cohort.models import Alert, Event, FollowUpCheck, Notification
 from cohort.services import enrolments
 from tests.builders import NOW, TODAY, action, person, record
 from tests.http.conftest import jsonable
@@ -31,6 +31,9 @@ class World:
     ml: str
     plie: str
     actions: dict[str, str]
+    a_check: str = ""  # A's follow-up check (an ended 62-A4 enrolment)
+    a_alert: str = ""  # the alert of A's support break, for the referents of 62
+    a_message: str = ""  # that alert in referent62's inbox
 
 
 @pytest.fixture
@@ -55,10 +58,26 @@ def world(session: Session, keyring: Any, people: dict[str, Any]) -> World:
         "structure_id": plie.uuid, "start_date": dt.date(2023, 2, 1), "rsa_at_entry": True},
         today=TODAY, now=NOW)
     event = record(session, keyring, a, "contact", dt.date(2023, 3, 1), mode="phone")
+    housing = enrolments.enrol(session, keyring, ml_actor, {
+        "participant_id": a.uuid, "action_id": action(session, "62-A4").uuid,
+        "structure_id": ml.uuid, "start_date": dt.date(2023, 2, 1), "rsa_at_entry": False,
+        "intensity": "simple"}, today=TODAY, now=NOW)
+    rupture = record(session, keyring, a, "support_break", dt.date(2023, 4, 3),
+                     enrolment_id=housing.uuid, reason="absent")
+    enrolments.end(session, ml_actor, housing, {"end_date": dt.date(2023, 6, 30),
+                                                "exit_reason": "end_of_support"},
+                   today=TODAY, now=NOW)
     session.commit()
     codes = dict(session.execute(sa.text("SELECT code, uuid FROM action")).all())
-    return World(str(a.uuid), str(b.uuid), str(a_enrol.uuid), str(event.uuid),
-                 str(ml.uuid), str(plie.uuid), {k: str(v) for k, v in codes.items()})
+    w = World(str(a.uuid), str(b.uuid), str(a_enrol.uuid), str(event.uuid),
+              str(ml.uuid), str(plie.uuid), {k: str(v) for k, v in codes.items()})
+    w.a_check = str(session.execute(sa.select(FollowUpCheck.uuid).where(
+        FollowUpCheck.enrolment_id == housing.id)).scalar_one())
+    alert = session.execute(sa.select(Alert).where(Alert.event_id == rupture.id)).scalar_one()
+    w.a_alert = str(alert.uuid)
+    w.a_message = str(session.execute(sa.select(Notification.uuid).where(
+        Notification.alert_id == alert.id)).scalar_one())
+    return w
 
 
 def _actor(people: dict[str, Any], login: str) -> Any:
@@ -141,6 +160,23 @@ CASES = [
          _expect(201, 201, 403, 403, 403, 201, 201)),
     Case("read the programme", "GET", lambda w: "/api/v1/programmes/erbm-2023", None,
          _expect(200, 200, 200, 200, 200, 200, 200)),
+    Case("follow-up worklist", "GET", lambda w: "/api/v1/followups", None,
+         _expect(200, 200, 403, 403, 403, 403, 200)),
+    Case("record A's follow-up check", "POST", lambda w: f"/api/v1/followups/{w.a_check}/result",
+         lambda w, u: {"expected_version": 1, "date": "2024-01-05", "outcome": "not_reached",
+                       "attempts": 2},
+         _expect(201, 404, 403, 403, 403, 403, 404)),
+    Case("list alerts", "GET", lambda w: "/api/v1/alerts", None,
+         _expect(403, 403, 200, 200, 403, 403, 200)),
+    Case("acknowledge A's alert", "POST", lambda w: f"/api/v1/alerts/{w.a_alert}/acknowledge",
+         lambda w, u: {}, _expect(403, 403, 200, 404, 403, 403, 200)),
+    Case("close A's alert", "POST", lambda w: f"/api/v1/alerts/{w.a_alert}/close",
+         lambda w, u: {"note": "jeune recontacté"}, _expect(403, 403, 200, 404, 403, 403, 200)),
+    Case("read one's inbox", "GET", lambda w: "/api/v1/inbox", None,
+         _expect(200, 200, 200, 200, 200, 200, 200)),
+    Case("mark referent62's message read", "POST",
+         lambda w: f"/api/v1/inbox/{w.a_message}/read", None,
+         _expect(404, 404, 200, 404, 404, 404, 404)),
 ]
 
 

@@ -1,0 +1,59 @@
+"""Follow-up indicators (domain.md §7, "all" row), set-based: one GROUP BY statement.
+
+Checks whose due date is in P = [from, to], as of A: a check exists as of A when its
+enrolment's end is on or before A; it is done as of A when its check date is on or
+before A; it is overdue when not done as of A and its window ended before A (due + 45
+days < A by default). Among the reached, the situation is the status at the check date
+stored on the check (in a pathway, durable employment, stably housed, has resources).
+Exact counts: disclosure control is applied by the caller.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from cohort.domain.followup import CheckStatus, Outcome
+from cohort.models import Enrolment, FollowUpCheck
+
+COUNTS = ("due", "done", "overdue", "reached", "not_reached", "refused", "in_pathway",
+          "durable_employment", "stably_housed", "has_resources")
+
+
+def followup_counts(session: Session, *, action_ids: Sequence[int], period_from: dt.date,
+                    period_to: dt.date, as_of: dt.date) -> dict[int, dict[str, int]]:
+    """Per action id: checks due in P, done, overdue, by outcome, and situations reached."""
+    c = FollowUpCheck
+    done = sa.and_(c.status == CheckStatus.DONE.value, c.checked_on <= as_of)
+    reached = sa.and_(done, c.outcome == Outcome.REACHED.value)
+
+    def total(condition: sa.ColumnElement[bool], name: str) -> sa.Label[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0).label(name)
+
+    query = (
+        sa.select(
+            c.action_id,
+            sa.func.count().label("due"),
+            total(done, "done"),
+            total(sa.and_(sa.not_(done), c.window_end < as_of), "overdue"),
+            total(reached, "reached"),
+            total(sa.and_(done, c.outcome == Outcome.NOT_REACHED.value), "not_reached"),
+            total(sa.and_(done, c.outcome == Outcome.REFUSED.value), "refused"),
+            total(sa.and_(reached, c.in_pathway.is_(True)), "in_pathway"),
+            total(sa.and_(reached, c.durable_employment.is_(True)), "durable_employment"),
+            total(sa.and_(reached, c.stably_housed.is_(True)), "stably_housed"),
+            total(sa.and_(reached, c.has_resources.is_(True)), "has_resources"),
+        )
+        .join(Enrolment, Enrolment.id == c.enrolment_id)
+        .where(c.action_id.in_(list(action_ids)), c.status != CheckStatus.CANCELLED.value,
+               c.due_date >= period_from, c.due_date <= period_to,
+               Enrolment.end_date <= as_of)
+        .group_by(c.action_id)
+    )
+    result = {action_id: dict.fromkeys(COUNTS, 0) for action_id in action_ids}
+    for row in session.execute(query):
+        result[row.action_id] = {name: int(getattr(row, name)) for name in COUNTS}
+    return result

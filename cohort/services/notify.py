@@ -1,0 +1,373 @@
+"""Notifications: the in-app inbox, and the same messages by e-mail (stdlib smtplib).
+
+Messages are created in the caller's transaction and sent later by
+`cohort followups remind`, so no request ever waits on an SMTP server. Each message is
+unique per (recipient, alert) or per (recipient, kind, day): a rerun creates nothing
+new, and a message already e-mailed is never e-mailed again. Texts carry the
+participant's uuid and the action's code, never a name, a birth date or free text
+typed about the person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+import ssl
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from types import TracebackType
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cohort.actors import Actor, Role
+from cohort.domain.followup import (
+    LABELS_FR,
+    AlertCause,
+    CheckStatus,
+    EmailState,
+    NotificationKind,
+)
+from cohort.errors import ConfigError
+from cohort.models import (
+    Action,
+    Alert,
+    Enrolment,
+    Event,
+    FollowUpCheck,
+    Notification,
+    Participant,
+    Structure,
+    User,
+)
+from cohort.services.access import OutOfScope
+from cohort.services.lookup import by_uuid
+
+
+def _add(session: Session, notification: Notification) -> bool:
+    """Insert unless the same message exists (a concurrent run): True when inserted."""
+    try:
+        with session.begin_nested():
+            session.add(notification)
+    except IntegrityError:
+        return False
+    return True
+
+
+# --- alerts --------------------------------------------------------------------------------
+
+def referents_of(session: Session, departement: str) -> Sequence[User]:
+    """Active ASE referents whose structure is in the département."""
+    return session.execute(
+        sa.select(User).join(Structure, Structure.id == User.structure_id)
+        .where(User.role == Role.ASE_REFERENT.value, User.active.is_(True),
+               Structure.departement == departement)
+        .order_by(User.id)
+    ).scalars().all()
+
+
+def alert_text(session: Session, alert: Alert) -> tuple[str, str]:
+    """Subject and body of an alert message: uuids, codes and dates only."""
+    participant = session.get(Participant, alert.participant_id)
+    assert participant is not None  # the foreign key guarantees it
+    enrolment = session.get(Enrolment, alert.enrolment_id) if alert.enrolment_id else None
+    action = session.get(Action, enrolment.action_id) if enrolment is not None else None
+    code = action.code if action is not None else "—"
+    cause = AlertCause(alert.cause)
+    lines = [
+        f"Une alerte a été ouverte pour un jeune suivi au titre de l'ASE "
+        f"(département {alert.departement}).",
+        "",
+        f"Cause : {LABELS_FR[cause]}",
+        f"Action : {code}",
+        f"Participant : {participant.uuid}",
+    ]
+    if alert.event_id is not None:
+        event = session.get(Event, alert.event_id)
+        assert event is not None
+        lines.append(f"Date de la rupture : {event.date.isoformat()}")
+    if alert.check_id is not None:
+        check = session.get(FollowUpCheck, alert.check_id)
+        assert check is not None
+        lines.append(f"Suivi prévu le {check.due_date.isoformat()}, à réaliser au plus tard "
+                     f"le {check.window_end.isoformat()}")
+    lines += [
+        f"Alerte : {alert.uuid}",
+        "",
+        "Prenez l'alerte en compte dans cohort (GET /api/v1/alerts), puis clôturez-la avec "
+        "une note.",
+        "Ce message ne contient aucune donnée d'identité.",
+    ]
+    return f"Alerte ASE : {LABELS_FR[cause].lower()} (action {code})", "\n".join(lines)
+
+
+def alert_notifications(session: Session, alert: Alert, *,
+                        now: dt.datetime) -> list[Notification]:
+    """One inbox message per referent of the alert's département (none twice)."""
+    subject, body = alert_text(session, alert)
+    already = set(session.execute(
+        sa.select(Notification.recipient_user_id).where(Notification.alert_id == alert.id)
+    ).scalars())
+    made = []
+    for user in referents_of(session, alert.departement):
+        if user.id in already:
+            continue
+        notification = Notification(recipient_user_id=user.id, kind=NotificationKind.ALERT.value,
+                                    day=now.date(), alert_id=alert.id, subject=subject,
+                                    body=body, created_at=now,
+                                    email_state=EmailState.PENDING.value)
+        if _add(session, notification):
+            made.append(notification)
+    return made
+
+
+# --- daily digest of follow-up checks ----------------------------------------------------------
+
+def coordinators_of(session: Session, structure_id: int) -> Sequence[User]:
+    return session.execute(
+        sa.select(User).where(User.structure_id == structure_id,
+                              User.role == Role.COORDINATOR.value, User.active.is_(True))
+        .order_by(User.id)
+    ).scalars().all()
+
+
+def _last_digest_day(session: Session, user_id: int) -> dt.date | None:
+    return session.execute(
+        sa.select(sa.func.max(Notification.day)).where(
+            Notification.recipient_user_id == user_id,
+            Notification.kind == NotificationKind.FOLLOWUP_DIGEST.value)
+    ).scalar_one()
+
+
+def _check_line(code: str, check: FollowUpCheck) -> str:
+    return (f"- action {code} · suivi {check.uuid} · échéance {check.due_date.isoformat()} · "
+            f"à réaliser entre le {check.window_start.isoformat()} et le "
+            f"{check.window_end.isoformat()}")
+
+
+def digest_text(session: Session, structure_id: int, *, since: dt.date,
+                today: dt.date) -> tuple[str, str] | None:
+    """What changed for a structure in (since, today]: checks whose window opened, checks
+    that became overdue; None when nothing did (no empty digest)."""
+    rows = session.execute(
+        sa.select(FollowUpCheck, Action.code)
+        .join(Action, Action.id == FollowUpCheck.action_id)
+        .where(FollowUpCheck.structure_id == structure_id,
+               FollowUpCheck.status == CheckStatus.SCHEDULED.value)
+        .order_by(FollowUpCheck.due_date, FollowUpCheck.id)
+    ).all()
+    became_due = [(c, code) for c, code in rows if since < c.window_start <= today
+                  and c.window_end >= today]
+    # Overdue from the day after the window's end: window_end in [since, today).
+    became_overdue = [(c, code) for c, code in rows if since <= c.window_end < today]
+    if not became_due and not became_overdue:
+        return None
+    due_total = sum(1 for c, _ in rows if c.window_start <= today <= c.window_end)
+    overdue_total = sum(1 for c, _ in rows if c.window_end < today)
+    lines = [f"Suivis à 6 mois au {today.isoformat()}.", ""]
+    if became_due:
+        lines.append(f"À réaliser (fenêtre ouverte) : {len(became_due)}")
+        lines += [_check_line(code, c) for c, code in became_due]
+        lines.append("")
+    if became_overdue:
+        lines.append(f"Passés en retard : {len(became_overdue)}")
+        lines += [_check_line(code, c) for c, code in became_overdue]
+        lines.append("")
+    lines += [f"En tout : {due_total} à réaliser, {overdue_total} en retard.",
+              "Liste de travail : GET /api/v1/followups?state=due&state=overdue",
+              "Ce message ne contient aucune donnée d'identité."]
+    subject = (f"Suivis à 6 mois : {len(became_due)} à réaliser, "
+               f"{len(became_overdue)} en retard")
+    return subject, "\n".join(lines)
+
+
+def digests(session: Session, *, today: dt.date, now: dt.datetime) -> list[Notification]:
+    """Each coordinator of a structure with checks gets at most one digest a day."""
+    structure_ids = session.execute(
+        sa.select(FollowUpCheck.structure_id).distinct()
+        .where(FollowUpCheck.status == CheckStatus.SCHEDULED.value)
+        .order_by(FollowUpCheck.structure_id)
+    ).scalars().all()
+    made = []
+    for structure_id in structure_ids:
+        for user in coordinators_of(session, structure_id):
+            last = _last_digest_day(session, user.id)
+            if last is not None and last >= today:
+                continue
+            since = last if last is not None else today - dt.timedelta(days=1)
+            text = digest_text(session, structure_id, since=since, today=today)
+            if text is None:
+                continue
+            notification = Notification(
+                recipient_user_id=user.id, kind=NotificationKind.FOLLOWUP_DIGEST.value,
+                day=today, subject=text[0], body=text[1], created_at=now,
+                email_state=EmailState.PENDING.value)
+            if _add(session, notification):
+                made.append(notification)
+    return made
+
+
+# --- e-mail ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int = 25
+    sender: str = "cohort@localhost"
+    starttls: bool = False
+    username: str = ""
+    password: str = ""
+    timeout: float = 30.0
+
+    @classmethod
+    def from_config(cls, config: Any) -> SmtpSettings | None:
+        """None when SMTP_HOST is empty: messages then stay in the inbox only."""
+        host = str(config.get("SMTP_HOST") or "").strip()
+        if not host:
+            return None
+        try:
+            port = int(config.get("SMTP_PORT") or 25)
+        except (TypeError, ValueError):
+            raise ConfigError("SMTP_PORT: must be a whole number") from None
+        return cls(host=host, port=port,
+                   sender=str(config.get("SMTP_FROM") or "cohort@localhost"),
+                   starttls=_truthy(config.get("SMTP_STARTTLS")),
+                   username=str(config.get("SMTP_USERNAME") or ""),
+                   password=str(config.get("SMTP_PASSWORD") or ""))
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes")
+    return bool(value)
+
+
+class Mailer(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class SmtpMailer:
+    """One SMTP connection for a run's messages (STARTTLS and login when configured)."""
+
+    def __init__(self, settings: SmtpSettings):
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> SmtpMailer:
+        s = self.settings
+        self._smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+        if s.starttls:
+            self._smtp.starttls(context=ssl.create_default_context())
+        if s.username:
+            self._smtp.login(s.username, s.password)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except smtplib.SMTPException:
+                self._smtp.close()
+            self._smtp = None
+
+    def send(self, message: EmailMessage) -> None:
+        if self._smtp is None:
+            raise RuntimeError("SmtpMailer used outside its with block")
+        self._smtp.send_message(message)
+
+
+def pending_ids(session: Session) -> list[int]:
+    """Messages still to e-mail, oldest first."""
+    return list(session.execute(
+        sa.select(Notification.id).where(Notification.email_state == EmailState.PENDING.value)
+        .order_by(Notification.id)
+    ).scalars())
+
+
+def skip_pending(session: Session) -> int:
+    """No SMTP server configured: what is pending stays in the inbox only (never sent late)."""
+    result = session.execute(
+        sa.update(Notification).where(Notification.email_state == EmailState.PENDING.value)
+        .values(email_state=EmailState.SKIPPED.value))
+    return int(result.rowcount or 0)
+
+
+def email_of(notification: Notification, recipient: str, *, sender: str,
+             now: dt.datetime) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = notification.subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(idstring=str(notification.uuid),
+                                       domain=sender.rpartition("@")[2] or "localhost")
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(notification.body)
+    return message
+
+
+def deliver(session: Session, notification_id: int, mailer: Mailer, *, sender: str,
+            now: dt.datetime) -> bool:
+    """E-mail one pending message and mark it sent; False if it was no longer pending.
+
+    The caller commits right after each message, so a failure later in a run never makes
+    an already sent message go out again.
+    """
+    notification = session.execute(
+        sa.select(Notification).where(Notification.id == notification_id).with_for_update()
+    ).scalar_one_or_none()
+    if notification is None or notification.email_state != EmailState.PENDING:
+        return False
+    user = session.get(User, notification.recipient_user_id)
+    assert user is not None  # the foreign key guarantees it
+    if not user.active or not user.email:
+        notification.email_state = EmailState.SKIPPED.value
+        session.flush()
+        return False
+    mailer.send(email_of(notification, user.email, sender=sender, now=now))
+    notification.email_state = EmailState.SENT.value
+    notification.emailed_at = now
+    session.flush()
+    return True
+
+
+# --- the inbox ---------------------------------------------------------------------------------
+
+def inbox_query(actor: Actor, *, unread: bool = False) -> sa.Select[tuple[Notification]]:
+    """The actor's own messages, newest first."""
+    query = (sa.select(Notification).where(Notification.recipient_user_id == actor.user_id)
+             .order_by(Notification.created_at.desc(), Notification.id.desc()))
+    if unread:
+        query = query.where(Notification.read_at.is_(None))
+    return query
+
+
+def mark_read(session: Session, actor: Actor, notification_id: uuid.UUID | str, *,
+              now: dt.datetime) -> Notification:
+    """Mark one of the actor's messages read (someone else's answers 404)."""
+    notification = by_uuid(session, Notification, notification_id, "notification_id")
+    if notification.recipient_user_id != actor.user_id:
+        raise OutOfScope("notification", notification.uuid, "notification_id")
+    if notification.read_at is None:
+        notification.read_at = now
+        session.flush()
+    return notification
+
+
+def notification_view(n: Notification, alert_uuid: Any = None) -> dict[str, Any]:
+    return {"id": n.uuid, "kind": n.kind, "day": n.day, "subject": n.subject, "body": n.body,
+            "alert_id": alert_uuid, "created_at": n.created_at, "read_at": n.read_at,
+            "email_state": n.email_state}
+
+
+def notification_views(session: Session, items: Sequence[Notification]) -> list[dict[str, Any]]:
+    alert_ids = [n.alert_id for n in items if n.alert_id is not None]
+    uuids = dict(session.execute(
+        sa.select(Alert.id, Alert.uuid).where(Alert.id.in_(alert_ids))).all()) if alert_ids else {}
+    return [notification_view(n, uuids.get(n.alert_id) if n.alert_id else None) for n in items]
