@@ -71,7 +71,16 @@ def _error_body(status: int, name: str, message: str, errors: dict[str, Any] | N
 
 
 def init_api(app: Flask) -> CohortApi:
-    from cohort.api import enrolments, events, links, participants, programmes, structures
+    from cohort.api import (
+        enrolments,
+        events,
+        followups,
+        indicators,
+        links,
+        participants,
+        programmes,
+        structures,
+    )
 
     app.config.update(
         API_TITLE="cohort",
@@ -83,7 +92,8 @@ def init_api(app: Flask) -> CohortApi:
         OPENAPI_SWAGGER_UI_URL="/api/v1/docs/static/",
     )
     api = CohortApi(app)
-    blueprints = (participants, enrolments, events, structures, programmes, links)
+    blueprints = (participants, enrolments, events, structures, programmes, links, followups,
+                  indicators)
     for module in blueprints:
         api.register_blueprint(module.blp)
 

@@ -1,0 +1,132 @@
+"""The aggregate read services the shells call: who may ask what, in which mode.
+
+Evaluators get published aggregates only, on whole months and a settled as-of date, and
+every query of theirs is audited; pilots also get exact ("internal") figures for their own
+département's actions; administrators get everything. Coordinators and referents do not
+reach aggregates here (their worklists are elsewhere).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cohort import audit
+from cohort.actors import Actor, Role
+from cohort.errors import Forbidden, Rejected
+from cohort.indicators import disclosure
+from cohort.indicators.base import Cut
+from cohort.indicators.cohorts import cohort_table
+from cohort.indicators.engine import actions_of, compute_action, programme_by_code
+from cohort.indicators.publish import (
+    Rules,
+    check_evaluator_cut,
+    publish_cohorts,
+    publish_indicators,
+)
+from cohort.indicators.status import DEFAULT_STABLE_HOUSING
+from cohort.models import Action, Programme
+
+
+def _rules(actor: Actor, actions: list[Action], mode: str, settings: dict[str, Any]) -> Rules:
+    if mode not in ("published", "internal"):
+        raise Rejected("mode", "published or internal")
+    if mode == "internal":
+        if actor.role is Role.PILOT:
+            foreign = [a.code for a in actions if a.departement != actor.departement]
+            if foreign:
+                raise Forbidden("exact figures only for your département's actions",
+                                errors={"mode": ["internal mode not allowed for "
+                                                 + ", ".join(foreign)]})
+        elif not actor.is_admin:
+            raise Forbidden("exact figures are for pilots and administrators",
+                            errors={"mode": ["published only for your role"]})
+    return Rules(mode=mode, k=int(settings["DISCLOSURE_K"]),
+                 rounding_base=int(settings["DISCLOSURE_ROUNDING_BASE"]))
+
+
+def _cut(programme: Programme, args: dict[str, Any], actor: Actor, *, today: dt.date,
+         mode: str) -> Cut:
+    period_from = args.get("period_from") or programme.period_start
+    period_to = args.get("period_to") or programme.period_end
+    default_as_of = today if mode == "internal" else today.replace(day=1) - dt.timedelta(days=1)
+    cut = Cut(period_from=period_from, period_to=period_to,
+              as_of=args.get("as_of") or default_as_of,
+              recorded_before=args.get("recorded_before"))
+    if cut.period_from > cut.period_to:
+        raise Rejected("period_from", "is after period_to")
+    if cut.recorded_before is not None and not actor.is_admin:
+        raise Forbidden("recorded_before is for administrators",
+                        errors={"recorded_before": ["administrators only"]})
+    if mode == "published" and not actor.is_admin:
+        check_evaluator_cut(cut, today=today, admin=False)
+    return cut
+
+
+def _header(programme: Programme, cut: Cut, rules: Rules) -> dict[str, Any]:
+    return {"programme": programme.code, "period_from": cut.period_from,
+            "period_to": cut.period_to, "as_of": cut.as_of,
+            "recorded_before": cut.recorded_before, "mode": rules.mode,
+            "notice": rules.notice, "k": rules.k if rules.mode == "published" else None}
+
+
+def indicators(session: Session, actor: Actor, args: dict[str, Any], settings: dict[str, Any],
+               *, today: dt.date, now: dt.datetime) -> dict[str, Any]:
+    """Every declared indicator of an action or a département's actions."""
+    programme = programme_by_code(session, args["programme"])
+    actions = actions_of(session, programme, action=args.get("action"),
+                         departement=args.get("departement"))
+    mode = args.get("mode") or "published"
+    rules = _rules(actor, actions, mode, settings)
+    cut = _cut(programme, args, actor, today=today, mode=mode)
+    results = []
+    for action in actions:
+        results += compute_action(session, programme, action, cut)
+    if rules.mode == "published" and args.get("action"):
+        population = next((r.values["value"] for r in results if r.kind == "accompanied"), None)
+        if population is not None:
+            disclosure.check_population(int(population), k=rules.k)
+    rendered = publish_indicators(results, rules)
+    _audit(session, actor, "indicators.query", args, cut, rules, now=now)
+    titles = {a.code: a for a in actions}
+    return {**_header(programme, cut, rules), "actions": [
+        {"code": code, "title": titles[code].title, "departement": titles[code].departement,
+         "public": titles[code].public, "territory": titles[code].territory,
+         "indicators": [r for r in rendered if r["action"] == code]}
+        for code in titles]}
+
+
+def cohorts(session: Session, actor: Actor, args: dict[str, Any], settings: dict[str, Any],
+            *, today: dt.date, now: dt.datetime) -> dict[str, Any]:
+    """The cohort table of one or several actions (all of the programme when none named)."""
+    programme = programme_by_code(session, args["programme"])
+    codes = args.get("actions") or []
+    actions = [a for a in actions_of(session, programme, departement=args.get("departement"))
+               if not codes or a.code in codes]
+    missing = set(codes) - {a.code for a in actions}
+    if missing:
+        raise Rejected("actions", f"unknown action(s): {', '.join(sorted(missing))}")
+    mode = args.get("mode") or "published"
+    rules = _rules(actor, actions, mode, settings)
+    cut = _cut(programme, args, actor, today=today, mode=mode)
+    grain = args.get("grain") or "quarter"
+    rows = cohort_table(session, [a.id for a in actions], cut, grain=grain,
+                        stable_housing=programme.settings.get("stable_housing",
+                                                              DEFAULT_STABLE_HOUSING))
+    _audit(session, actor, "cohorts.query", args, cut, rules, now=now)
+    return {**_header(programme, cut, rules), "grain": grain,
+            "actions": sorted(a.code for a in actions), "rows": publish_cohorts(rows, rules)}
+
+
+def _audit(session: Session, actor: Actor, action: str, args: dict[str, Any], cut: Cut,
+           rules: Rules, *, now: dt.datetime) -> None:
+    """Every evaluator query, and every exact (internal) one, leaves an audit entry."""
+    if actor.role is Role.EVALUATOR or rules.mode == "internal":
+        audit.append(session, actor, action, now=now, details={
+            "programme": args.get("programme"), "action": args.get("action"),
+            "actions": args.get("actions"), "departement": args.get("departement"),
+            "period_from": cut.period_from.isoformat(), "period_to": cut.period_to.isoformat(),
+            "as_of": cut.as_of.isoformat(), "mode": rules.mode,
+            "recorded_before": cut.recorded_before.isoformat() if cut.recorded_before else None})
