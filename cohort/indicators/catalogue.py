@@ -30,6 +30,7 @@ from cohort.indicators.base import (
 )
 from cohort.indicators.sqlfuncs import add_months, birth_month_index, month_index
 from cohort.models import Enrolment, Event, EventInterval, Operation, Participant
+from cohort.services.followup_counts import followup_counts
 
 Values = dict[str, int | float]
 
@@ -310,6 +311,16 @@ def status_on_date(ctx: Context) -> Values:
     return _count_people(ctx, population, condition)
 
 
+def followup_checks(ctx: Context) -> Values:
+    """Six-month checks whose due date is in P: one of their counts (``params.count``:
+    due, done, overdue, reached, not_reached, refused, or a situation among the reached)."""
+    cut = ctx.cut
+    per_action = followup_counts(ctx.session, action_ids=ctx.action_ids,
+                                 period_from=cut.period_from, period_to=cut.period_to,
+                                 as_of=cut.as_of, recorded_before=cut.recorded_before)
+    return {"value": sum(counts[ctx.params["count"]] for counts in per_action.values())}
+
+
 KINDS: dict[str, Callable[[Context], Values]] = {
     "accompanied": accompanied_count,
     "accompanied_or_operation_event": accompanied_or_operation_event,
@@ -326,6 +337,7 @@ KINDS: dict[str, Callable[[Context], Values]] = {
     "turned_18": turned_18,
     "link_person_by_deadline": link_person_by_deadline,
     "status_on_date": status_on_date,
+    "followup_checks": followup_checks,
 }
 
 # Kinds whose values count people or events (disclosure applies); the others are volumes.

@@ -26,7 +26,8 @@ and returns what may be shown. The steps, in order:
    there is nothing more to hide.
 3. **Rates** inherit suppression from their numerator and denominator ("inherited"), and
    are hidden when the numerator's complement is in 1..k-1 ("complement"); otherwise they
-   are computed from the exact counts.
+   are computed from the *published* (rounded) counts: a share from exact counts would
+   give the exact numerator back (20 shown, 0.95 → 19 of 20).
 4. **Rounding** of the published counts to the nearest multiple of the base (ties up), so
    that two queries a day apart cannot be subtracted to reveal one person. Decisions are
    taken on exact values first, so rounding never changes what is hidden.
@@ -97,7 +98,7 @@ class Rate:
 @dataclass(frozen=True)
 class Published:
     values: dict[str, int | None]  # key -> rounded count, None when hidden
-    rates: dict[str, float | None]  # key -> share from exact counts, None when hidden/undefined
+    rates: dict[str, float | None]  # key -> share of published counts, None when hidden/undefined
     reasons: dict[str, str]  # key -> "primary" | "complement" | "secondary" | "inherited"
 
 
@@ -172,7 +173,7 @@ def protect(
         key: None if key in reasons else round_count(value, rounding_base)
         for key, value in exact.items()
     }
-    rate_values, rate_reasons = _rates(exact, rates, reasons, k)
+    rate_values, rate_reasons = _rates(exact, values, rates, reasons, k)
     return Published(values=values, rates=rate_values, reasons={**reasons, **rate_reasons})
 
 
@@ -233,19 +234,21 @@ def _primary(exact: dict[str, int], breakdowns: Sequence[Breakdown], k: int) -> 
 
 
 def _rates(
-    exact: dict[str, int], rates: Sequence[Rate], reasons: dict[str, str], k: int
+    exact: dict[str, int], shown: dict[str, int | None], rates: Sequence[Rate],
+    reasons: dict[str, str], k: int,
 ) -> tuple[dict[str, float | None], dict[str, str]]:
     values: dict[str, float | None] = {}
     why: dict[str, str] = {}
     for rate in rates:
-        numerator, denominator = exact[rate.numerator], exact[rate.denominator]
         values[rate.key] = None
         if rate.numerator in reasons or rate.denominator in reasons:
             why[rate.key] = INHERITED
-        elif 1 <= denominator - numerator < k:
+        elif 1 <= exact[rate.denominator] - exact[rate.numerator] < k:
             why[rate.key] = COMPLEMENT
-        elif denominator:
-            values[rate.key] = numerator / denominator
+        else:
+            numerator, denominator = shown[rate.numerator], shown[rate.denominator]
+            if numerator is not None and denominator:
+                values[rate.key] = numerator / denominator
     return values, why
 
 

@@ -69,7 +69,8 @@ def compute_action(session: Session, programme: Programme, action: Action,
         raise Rejected("period_from", "is after period_to")
     targets = {t["code"]: t for t in action.targets}
     results = []
-    for declared in action.indicators:
+    common = programme.settings.get("common_indicators", [])
+    for declared in [*action.indicators, *common]:
         kind = declared["kind"]
         params = dict(declared.get("params", {}))
         params.setdefault("breakdowns", declared.get("breakdowns", []))

@@ -4,8 +4,9 @@
 Published mode builds the disclosure tables from the results — every count a cell, every
 breakdown and per-reason figure a part of its total, every share a rate over its declared
 denominator — and lets ``disclosure.protect`` decide; suppressed raw values never leave
-this module. Volumes (hours, measures in use) are not counts of people and pass as they
-are.
+this module. A hidden cell is marked with one neutral word, never the reason it was hidden:
+"primary" would tell a reader the value lies in 1..k-1. Volumes (hours, measures in use)
+are not counts of people and pass as they are.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from cohort.indicators.cohorts import HORIZONS, STATUS_COLUMNS, CohortRow
 from cohort.indicators.engine import IndicatorResult
 
 INTERNAL_NOTICE = "effectifs exacts — usage interne"
+SUPPRESSED = "suppressed"
 PUBLISHED_NOTICE = ("effectifs publiés : secret statistique appliqué (cases de moins de "
                     "{k} masquées, effectifs arrondis à {base})")
 
@@ -74,7 +76,12 @@ def publish_indicators(results: list[IndicatorResult], rules: Rules) -> list[dic
         for part in (*r.breakdowns, *[e for e in r.extra_counts if e.startswith("by_")]):
             breakdowns.append(disclosure.Breakdown(_key(r.action, r.code, part),
                                                    _key(r.action, r.code, "value")))
-        if r.rate_of and (r.action, r.rate_of) in by_code:
+        of = by_code.get((r.action, r.rate_of)) if r.rate_of else None
+        if of is not None and of.is_count and r.values["value"] <= of.values["value"]:
+            # A share's numerator is a part of its denominator: its complement is small too.
+            breakdowns.append(disclosure.Breakdown(_key(r.action, r.code, "value"),
+                                                   _key(r.action, r.rate_of, "value")))
+        if of is not None:
             rates.append(disclosure.Rate(_key(r.action, r.code, "rate"),
                                          _key(r.action, r.code, "value"),
                                          _key(r.action, r.rate_of, "value")))
@@ -89,8 +96,10 @@ def publish_indicators(results: list[IndicatorResult], rules: Rules) -> list[dic
         def value(part: str, r: IndicatorResult = r) -> Any:
             return protected.values.get(_key(r.action, r.code, part))
 
-        reasons = {part: protected.reasons[_key(r.action, r.code, part)]
-                   for part in r.values if _key(r.action, r.code, part) in protected.reasons}
+        reasons = {part: SUPPRESSED for part in r.values
+                   if _key(r.action, r.code, part) in protected.reasons}
+        if _key(r.action, r.code, "rate") in protected.reasons:
+            reasons["rate"] = SUPPRESSED
         rendered.append(_render(r, value, reasons,
                                 protected.rates.get(_key(r.action, r.code, "rate"))))
     return rendered
@@ -165,8 +174,8 @@ def publish_cohorts(rows: list[CohortRow], rules: Rules) -> list[dict[str, Any]]
         known_share = protected.rates.get(f"{base}|known|share")
         shares = {c: protected.rates.get(f"{base}|{c}|share") for c in STATUS_COLUMNS}
         shares["unknown"] = None if known_share is None else round(1 - known_share, 4)
-        reasons = {k.split("|")[-1]: v for k, v in protected.reasons.items()
-                   if k.startswith(base + "|")}
+        reasons = {key[len(base) + 1:]: SUPPRESSED for key in protected.reasons
+                   if key.startswith(base + "|")}
         out.append(_cohort_dict(
             r, {c: protected.values[f"{base}|{c}"] for c in STATUS_COLUMNS},
             protected.values[f"{base}|members"], protected.values[f"{base}|censored"],

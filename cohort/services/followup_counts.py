@@ -5,6 +5,9 @@ enrolment's end is on or before A; it is done as of A when its check date is on 
 before A; it is overdue when not done as of A and its window ended before A (due + 45
 days < A by default). Among the reached, the situation is the status at the check date
 stored on the check (in a pathway, durable employment, stably housed, has resources).
+With ``recorded_before`` T, a check exists only if its enrolment's end was recorded
+before T, and it is done only if its result was recorded before T. (A due date moved or a
+check cancelled after T is seen as it is now: the schedule keeps no history.)
 Exact counts: disclosure control is applied by the caller.
 """
 
@@ -24,10 +27,16 @@ COUNTS = ("due", "done", "overdue", "reached", "not_reached", "refused", "in_pat
 
 
 def followup_counts(session: Session, *, action_ids: Sequence[int], period_from: dt.date,
-                    period_to: dt.date, as_of: dt.date) -> dict[int, dict[str, int]]:
+                    period_to: dt.date, as_of: dt.date,
+                    recorded_before: dt.datetime | None = None) -> dict[int, dict[str, int]]:
     """Per action id: checks due in P, done, overdue, by outcome, and situations reached."""
     c = FollowUpCheck
     done = sa.and_(c.status == CheckStatus.DONE.value, c.checked_on <= as_of)
+    exists = [Enrolment.end_date <= as_of]
+    if recorded_before is not None:
+        done = sa.and_(done, c.recorded_at < recorded_before)
+        exists += [Enrolment.end_recorded_at < recorded_before,
+                   c.created_at < recorded_before]
     reached = sa.and_(done, c.outcome == Outcome.REACHED.value)
 
     def total(condition: sa.ColumnElement[bool], name: str) -> sa.Label[int]:
@@ -49,8 +58,7 @@ def followup_counts(session: Session, *, action_ids: Sequence[int], period_from:
         )
         .join(Enrolment, Enrolment.id == c.enrolment_id)
         .where(c.action_id.in_(list(action_ids)), c.status != CheckStatus.CANCELLED.value,
-               c.due_date >= period_from, c.due_date <= period_to,
-               Enrolment.end_date <= as_of)
+               c.due_date >= period_from, c.due_date <= period_to, *exists)
         .group_by(c.action_id)
     )
     result = {action_id: dict.fromkeys(COUNTS, 0) for action_id in action_ids}

@@ -31,6 +31,7 @@ from cohort.domain.enums import Departement, EventType, Family, HousingType, Int
 from cohort.errors import CohortError
 from cohort.indicators.catalogue import KINDS
 from cohort.models import Action, Programme
+from cohort.services.followup_counts import COUNTS as FOLLOWUP_COUNTS
 
 KeyPath = tuple[str | int, ...]
 
@@ -163,6 +164,22 @@ class ProgrammeSettingsSchema(_Strict):
     )
     fte_hours = NonNegativeNumber(positive=True, load_default=1820)
     state_total_per_departement = NonNegativeNumber(places=2)
+    # Indicators every action reports (the follow-up checks of domain.md §7, row "all").
+    common_indicators = fields.List(fields.Nested(lambda: IndicatorSchema()), load_default=list)
+
+    @ma.validates_schema
+    def _common_indicators(self, data: dict[str, Any], **_: Any) -> None:
+        errors: dict[int, Any] = {}
+        codes = [item["code"] for item in data.get("common_indicators", [])]
+        for i, item in enumerate(data.get("common_indicators", [])):
+            if item["code"] in codes[:i]:
+                errors[i] = {"code": [f"{item['code']!r} is listed twice"]}
+            elif "target" in item:
+                errors[i] = {"target": ["targets belong to an action"]}
+            elif "rate_of" in item and item["rate_of"] not in codes:
+                errors[i] = {"rate_of": [f"no common indicator {item['rate_of']!r}"]}
+        if errors:
+            raise ma.ValidationError({"common_indicators": errors})
 
 
 class ProgrammeSchema(_Strict):
@@ -252,6 +269,7 @@ INDICATOR_PARAMS: dict[str, dict[str, list[str]]] = {
     "people_with_interval": {"family": [f.value for f in Family]},
     "status_on_date": {"status": ["in_pathway", "durable_employment", "stably_housed",
                                   "has_resources"]},
+    "followup_checks": {"count": list(FOLLOWUP_COUNTS)},
 }
 
 
@@ -348,6 +366,12 @@ class ProgrammeFileSchema(_Strict):
         for i, code in enumerate(codes):
             if code in codes[:i]:
                 raise ma.ValidationError({"actions": {i: {"code": [f"{code!r} is listed twice"]}}})
+        common = {item["code"] for item in data["programme"]["settings"]["common_indicators"]}
+        for i, action in enumerate(data["actions"]):
+            for j, item in enumerate(action["indicators"]):
+                if item["code"] in common:
+                    raise ma.ValidationError({"actions": {i: {"indicators": {j: {"code": [
+                        f"{item['code']!r} is already a common indicator"]}}}}})
 
 
 # --- locating keys in the TOML text -----------------------------------------------------

@@ -14,12 +14,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cohort.actors import SYSTEM
 from cohort.indicators.base import Cut
 from cohort.indicators.engine import actions_of, compute_action, programme_by_code
-from cohort.services import enrolments, events, structures
+from cohort.models import FollowUpCheck
+from cohort.services import enrolments, events, followups, structures
 from tests.builders import NOW, action, enrol, record, register, structure
 
 D = dt.date
@@ -174,8 +176,25 @@ def world(session: Session, keyring: Any) -> dict[str, Any]:
     record(s, k, c3, "childcare_start", D(2023, 6, 1), enrolment_id=e.uuid,
            child_birth_month="2023-01")
     _operation(s, "62-A3", "creche_project", D(2023, 9, 1), None)
+
+    # Six-month checks (every action): due in P when the end is in 2022-07-01…2023-06-30.
+    _check(s, k, p1, "reached", D(2024, 1, 10), situation={
+        "employment": {"contract": "cdi"}, "training": None, "school": False,
+        "scheme": None, "housing_type": "family", "resources": []})
+    _check(s, k, b1, "not_reached", D(2024, 1, 5), attempts=3)
+    _check(s, k, a2, "refused", D(2024, 2, 1))  # recorded after A: not done as of A
     s.flush()
     return {"y1": y1}
+
+
+def _check(session: Session, keyring: Any, participant: Any, outcome: str, day: dt.date,
+           **extra: Any) -> None:
+    check = session.execute(sa.select(FollowUpCheck).where(
+        FollowUpCheck.participant_id == participant.id)).scalar_one()
+    followups.record_result(session, keyring, SYSTEM, check.uuid, {
+        "expected_version": check.version, "date": day, "outcome": outcome,
+        "attempts": extra.get("attempts"), "situation": extra.get("situation")},
+        today=D(2024, 6, 15), now=NOW)
 
 
 def values(session: Session, cut: Cut = P) -> dict[str, dict[str, Any]]:
@@ -213,6 +232,27 @@ EXPECTED = {
     "62-A6/resources": {"value": 1},
     "62-A6/pathway": {"value": 2},
 }
+# Follow-up checks as of A = 2024-01-31 (due = end + 6 months; overdue when not done and
+# due + 45 days < A). 62-A1: b1 (end 30/06, due 31/12, not reached on 05/01) and b3
+# (end 30/04, due 30/10, overdue). 62-A2: p1 (due 31/12, reached on 10/01 in a CDI, living
+# with family, no resource recorded), p2 (end 31/12/2022, due 30/06), p3 (end 01/01, due
+# 01/07) and p4 (end 31/05, due 30/11, window closed 14/01) overdue; p5's is due in 2024;
+# p7 ends after A. 62-A4: a2 (due 31/12) refused on 01/02, after A: neither done nor
+# overdue. 62-A6: y1's is due in 2024. 62-A3 and 62-A5: nobody has ended.
+CHECKS = {
+    "62-A1": {"due": 2, "done": 1, "overdue": 1, "reached": 0},
+    "62-A2": {"due": 4, "done": 1, "overdue": 3, "reached": 1, "in_pathway": 1,
+              "durable_employment": 1},
+    "62-A4": {"due": 1},
+}
+COMMON = {"checks_due": "due", "checks_done": "done", "checks_overdue": "overdue",
+          "checks_reached": "reached", "six_months_in_pathway": "in_pathway",
+          "six_months_durable_employment": "durable_employment",
+          "six_months_stably_housed": "stably_housed",
+          "six_months_has_resources": "has_resources"}
+for _code in ("62-A1", "62-A2", "62-A3", "62-A4", "62-A5", "62-A6"):
+    for _indicator, _count in COMMON.items():
+        EXPECTED[f"{_code}/{_indicator}"] = {"value": CHECKS.get(_code, {}).get(_count, 0)}
 
 
 def test_every_indicator_matches_hand_computed_values(world: Any, session: Session) -> None:

@@ -217,7 +217,7 @@ def test_rates_inherit_from_numerator_complement_and_denominator() -> None:
         ],
     )
     assert out.rates == {
-        "share_done": 0.6,  # exact 12 / 20, although 12 is shown as 10
+        "share_done": 0.5,  # 10 / 20 as shown: the exact 0.6 would give 12 back
         "share_small": None,  # numerator hidden
         "share_of_small": None,  # denominator hidden
         "share_late": None,  # 2 of the 30 are not late (declare the Breakdown to hide 28 too)

@@ -96,11 +96,22 @@ def test_shipped_file_validates(shipped: dict[str, Any]) -> None:
     assert str(programme["period_start"]) == "2023-01-01"
     assert str(programme["period_end"]) == "2023-12-31"
     assert {p["code"] for p in programme["parties"]} == {"state", "59", "62"}
-    assert programme["settings"] == {
+    settings = dict(programme["settings"])
+    common = settings.pop("common_indicators")
+    assert settings == {
         "followup_months": 6, "followup_window_before_days": 15,
         "followup_window_after_days": 45,
         "stable_housing": ["social_rental", "private_rental", "sliding_lease"],
         "fte_hours": 1820, "state_total_per_departement": 500_000,
+    }
+    # The follow-up figures of domain.md §7 ("all" row) are reported for every action.
+    assert {(i["code"], i["params"]["count"], i.get("rate_of")) for i in common} == {
+        ("checks_due", "due", None), ("checks_done", "done", "checks_due"),
+        ("checks_overdue", "overdue", "checks_due"), ("checks_reached", "reached", "checks_done"),
+        ("six_months_in_pathway", "in_pathway", "checks_reached"),
+        ("six_months_durable_employment", "durable_employment", "checks_reached"),
+        ("six_months_stably_housed", "stably_housed", "checks_reached"),
+        ("six_months_has_resources", "has_resources", "checks_reached"),
     }
 
 
@@ -382,3 +393,17 @@ def test_key_lines_follow_arrays_of_tables_and_inline_values() -> None:
 def test_format_path() -> None:
     assert format_path(("actions", 3, "budget", "state")) == "actions[3].budget.state"
     assert format_path(("actions", 1, "eligibility", 0)) == "actions[1].eligibility[0]"
+
+
+def test_common_indicator_needs_a_known_rate_of(tmp_path: Path) -> None:
+    common = ('\n[[programme.settings.common_indicators]]\ncode = "checks_done"\n'
+              'kind = "followup_checks"\nparams = { count = "done" }\nlabel_fr = "Suivis"\n'
+              'definition = "Suivis réalisés."\nnumerator = "suivis"\nrate_of = "checks_due"\n')
+    text = MINIMAL.replace("\n[[actions]]", "\n[programme.settings]" + common + "\n[[actions]]", 1)
+    error = rejected(tmp_path, text)
+    assert error.path == "programme.settings.common_indicators[0].rate_of"
+    assert "no common indicator 'checks_due'" in error.message
+    text = text.replace('count = "done"', 'count = "finished"')
+    error = rejected(tmp_path, text)
+    assert error.path == "programme.settings.common_indicators[0].params"
+    assert "finished" in error.message
