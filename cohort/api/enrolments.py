@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from cohort import clock
 from cohort.actors import Role
+from cohort.api.blueprint import Blueprint
 from cohort.api.schemas import EnrolmentSchema
 from cohort.auth import allow, current_actor
 from cohort.models import Action, Enrolment, Structure

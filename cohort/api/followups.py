@@ -6,11 +6,11 @@ from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from cohort import audit, clock
 from cohort.actors import Role
+from cohort.api.blueprint import Blueprint
 from cohort.api.common import PageArgs, PageSchema, StrictSchema, paginate
 from cohort.auth import ALL_ROLES, allow, current_actor
 from cohort.domain.followup import AlertCause, AlertStatus, CheckState

@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from cohort import clock
 from cohort.actors import Role
+from cohort.api.blueprint import Blueprint
 from cohort.api.common import StrictSchema
 from cohort.auth import allow, current_actor
 from cohort.indicators import queries, tables

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from cohort import clock
 from cohort.actors import Role
+from cohort.api.blueprint import Blueprint
 from cohort.api.common import StrictSchema
 from cohort.auth import allow, current_actor
 from cohort.request_db import transaction

@@ -6,9 +6,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields
 
+from cohort.api.blueprint import Blueprint
 from cohort.api.common import StrictSchema
 from cohort.auth import ALL_ROLES, allow
 from cohort.errors import NotFound

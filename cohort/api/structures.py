@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from cohort.actors import Role
+from cohort.api.blueprint import Blueprint
 from cohort.api.common import DEPARTEMENTS, PageArgs, PageSchema, StrictSchema, one_of, paginate
 from cohort.auth import ALL_ROLES, allow, current_actor
 from cohort.domain.enums import OperationKind, StructureKind

@@ -1,0 +1,151 @@
+"""Indicators and cohorts over HTTP, as evaluators and pilots meet them (domain.md §7).
+
+A Pas-de-Calais insertion action (62-A2) accompanies 23 people in 2023, 21 of them RSA
+recipients: "dont RSA 21" would name the 2 others, so published figures hide it. The
+youth housing action (62-A4) has 3 youths: an evaluator cannot query it at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from cohort import clock
+from cohort.models import AuditEntry
+from tests.builders import enrol, register, structure
+
+URL = "/api/v1/indicators?programme=erbm-2023"
+COHORTS = "/api/v1/cohorts?programme=erbm-2023"
+
+
+@pytest.fixture
+def world(session: Session, keyring: Any, people: dict[str, Any],
+          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clock, "today", lambda: dt.date(2024, 2, 20))
+    ml = structure(session)
+    for i in range(23):
+        born = dt.date(2000 if i < 2 else 1970 + i, 1, 1)  # the 2 non-RSA are under 26
+        who = register(session, keyring, birth_date=born, ase_past=False)
+        enrol(session, keyring, who, "62-A2", ml, dt.date(2023, 1 + i % 12, 1),
+              rsa_at_entry=i >= 2)
+    for i in range(3):
+        youth = register(session, keyring, birth_date=dt.date(2004, 1 + i, 1), ase_past=True)
+        enrol(session, keyring, youth, "62-A4", ml, dt.date(2023, 3, 1), intensity="simple")
+    session.commit()
+
+
+def _indicator(body: dict[str, Any], action: str, code: str) -> dict[str, Any]:
+    block = next(a for a in body["actions"] if a["code"] == action)
+    return next(i for i in block["indicators"] if i["code"] == code)
+
+
+def test_an_evaluator_gets_rounded_figures_with_small_cells_hidden(
+        world: None, clients: dict[str, Any], session: Session) -> None:
+    response = clients["evaluator"].get(f"{URL}&action=62-A2")
+    body = response.get_json()
+    assert response.status_code == 200, body
+    assert (body["mode"], body["k"]) == ("published", 5)
+    assert "secret statistique" in body["notice"]
+    assert body["as_of"] == "2024-01-31"  # the end of the last complete month
+    accompanied = _indicator(body, "62-A2", "accompanied")
+    assert accompanied["value"] == 25  # 23, rounded to base 5
+    assert accompanied["breakdowns"]["rsa"] is None  # 21 of 23: the 2 others would show
+    # 2 are under 26 (primary), and their complement hides "dont RSA"; no reason word given.
+    assert accompanied["breakdowns"]["under_26"] is None
+    assert accompanied["suppressed"] == {"rsa": "suppressed", "under_26": "suppressed"}
+    assert accompanied["target"]["value"] == 180
+    assert accompanied["label_fr"] and accompanied["definition"]
+    assert "21" not in response.get_data(as_text=True)
+    audited = session.execute(sa.select(AuditEntry.action, AuditEntry.details).where(
+        AuditEntry.action == "indicators.query")).all()
+    assert [(a, d["action"], d["mode"]) for a, d in audited] == [
+        ("indicators.query", "62-A2", "published")]
+
+
+def test_an_evaluator_cannot_query_a_small_population(world: None,
+                                                      clients: dict[str, Any]) -> None:
+    response = clients["evaluator"].get(f"{URL}&action=62-A4")
+    body = response.get_json()
+    assert response.status_code == 422, body
+    assert "population" in body["errors"]["json"]
+    assert "3" not in str(body)
+
+
+@pytest.mark.parametrize(("query", "status", "field"), [
+    ("&period_from=2023-01-15&period_to=2023-12-31", 422, "period_from"),
+    ("&period_from=2023-01-01&period_to=2023-06-30&as_of=2024-02-10", 422, "as_of"),
+    ("&recorded_before=2024-01-31T00:00:00%2B00:00", 403, "recorded_before"),
+    ("&mode=internal", 403, "mode"),
+    ("&colour=red", 422, "colour"),
+    ("&departement=75", 422, "departement"),
+])
+def test_an_evaluator_is_held_to_whole_months_and_settled_dates(
+        world: None, clients: dict[str, Any], query: str, status: int, field: str) -> None:
+    response = clients["evaluator"].get(f"{URL}&departement=62{query}"
+                                        if "departement" not in query else URL + query)
+    body = response.get_json()
+    assert response.status_code == status, body
+    errors = body["errors"]
+    assert field in errors.get("query", errors.get("json", {})), body
+
+
+def test_a_pilot_gets_exact_figures_of_their_departement_only(
+        world: None, clients: dict[str, Any], session: Session) -> None:
+    response = clients["pilot62"].get(f"{URL}&departement=62&mode=internal&as_of=2024-02-19")
+    body = response.get_json()
+    assert response.status_code == 200, body
+    assert body["notice"] == "effectifs exacts — usage interne"
+    assert body["k"] is None
+    accompanied = _indicator(body, "62-A2", "accompanied")
+    assert (accompanied["value"], accompanied["breakdowns"]["rsa"]) == (23, 21)
+    assert accompanied["rate_vs_target"] == round(23 / 180, 4)
+    assert _indicator(body, "62-A4", "accompanied")["value"] == 3
+    assert {a["code"] for a in body["actions"]} == {f"62-A{i}" for i in range(1, 7)}
+    assert session.execute(sa.select(sa.func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "indicators.query")).scalar_one() == 1  # exact figures: audited
+    refused = clients["pilot62"].get(f"{URL}&departement=59&mode=internal")
+    assert refused.status_code == 403
+    assert "mode" in refused.get_json()["errors"]["json"]
+
+
+def test_indicators_as_csv_carry_the_notice_and_leave_hidden_cells_empty(
+        world: None, clients: dict[str, Any]) -> None:
+    response = clients["evaluator"].get(f"{URL}&action=62-A2&format=csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[5].startswith("# notice;effectifs publiés")
+    rows = list(csv.DictReader(io.StringIO("\n".join(lines[6:])), delimiter=";"))
+    accompanied = {r["part"]: r for r in rows if r["indicator"] == "accompanied"}
+    assert accompanied["value"]["value"] == "25"
+    assert accompanied["value"]["target"] == "180"
+    assert (accompanied["rsa"]["value"], accompanied["rsa"]["suppressed"]) == ("", "suppressed")
+
+
+def test_cohorts_published_and_exact(world: None, clients: dict[str, Any]) -> None:
+    published = clients["evaluator"].get(f"{COHORTS}&actions=62-A2&grain=year")
+    body = published.get_json()
+    assert published.status_code == 200, body
+    entry = next(r for r in body["rows"] if r["cohort"] == "2023" and r["horizon"] == "entry")
+    assert entry["members"] == 25
+    assert body["actions"] == ["62-A2"]
+    exact = clients["admin"].get(f"{COHORTS}&actions=62-A2&grain=year&mode=internal"
+                                 "&as_of=2024-01-31")
+    body = exact.get_json()
+    assert exact.status_code == 200, body
+    entry = next(r for r in body["rows"] if r["cohort"] == "2023" and r["horizon"] == "entry")
+    assert (entry["members"], entry["observable"], entry["known"]) == (23, 23, 23)
+    assert entry["shares"]["unknown"] == 0.0
+    text = clients["evaluator"].get(f"{COHORTS}&actions=62-A2&grain=year&format=csv")
+    assert text.status_code == 200
+    header = text.get_data(as_text=True).splitlines()[6]
+    assert header.startswith("cohort;horizon;members;censored;observable;known")
+    unknown = clients["evaluator"].get(f"{COHORTS}&actions=62-Z9")
+    assert unknown.status_code == 422
+    assert "actions" in unknown.get_json()["errors"]["json"]
