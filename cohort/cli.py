@@ -439,10 +439,13 @@ def _register_groups() -> None:
     from cohort.demo_cli import demo_group
     from cohort.followups_cli import followups_group
     from cohort.importer.cli import import_group
+    from cohort.indicators.cli import cohorts_command, indicators_command
 
     cli.add_command(demo_group)
     cli.add_command(followups_group)
     cli.add_command(import_group)
+    cli.add_command(indicators_command)
+    cli.add_command(cohorts_command)
 
 
 _register_groups()

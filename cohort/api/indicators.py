@@ -15,6 +15,7 @@ from cohort.api.common import StrictSchema
 from cohort.auth import allow, current_actor
 from cohort.indicators import queries, tables
 from cohort.request_db import transaction
+from cohort.schemas.aggregates import CohortReportSchema, IndicatorReportSchema
 
 blp = Blueprint("aggregates", __name__, url_prefix="/api/v1",
                 description="Indicators and cohort statistics (aggregates only)")
@@ -43,65 +44,6 @@ class CohortArgs(CutArgs):
                           load_default=list)
     grain = fields.String(load_default="quarter",
                           validate=validate.OneOf(["month", "quarter", "year"]))
-
-
-class IndicatorSchema(StrictSchema):
-    action = fields.String()
-    code = fields.String()
-    label_fr = fields.String()
-    definition = fields.String()
-    numerator = fields.String()
-    denominator = fields.String(allow_none=True)
-    value = fields.Raw(allow_none=True, metadata={"description": "null when suppressed"})
-    breakdowns = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True))
-    details = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True))
-    rate = fields.Float(allow_none=True)
-    rate_of = fields.String(allow_none=True)
-    target = fields.Dict(allow_none=True)
-    rate_vs_target = fields.Float(allow_none=True)
-    suppressed = fields.Dict(keys=fields.String(), values=fields.String())
-
-
-class ActionBlockSchema(StrictSchema):
-    code = fields.String()
-    title = fields.String()
-    departement = fields.String()
-    public = fields.String()
-    territory = fields.String()
-    indicators = fields.List(fields.Nested(IndicatorSchema))
-
-
-class HeaderSchema(StrictSchema):
-    programme = fields.String()
-    period_from = fields.Date()
-    period_to = fields.Date()
-    as_of = fields.Date()
-    recorded_before = fields.DateTime(allow_none=True)
-    mode = fields.String()
-    notice = fields.String()
-    k = fields.Integer(allow_none=True)
-
-
-class IndicatorReportSchema(HeaderSchema):
-    actions = fields.List(fields.Nested(ActionBlockSchema))
-
-
-class CohortRowSchema(StrictSchema):
-    cohort = fields.String()
-    horizon = fields.String()
-    members = fields.Integer(allow_none=True)
-    censored = fields.Integer(allow_none=True)
-    observable = fields.Integer(allow_none=True)
-    known = fields.Integer(allow_none=True)
-    counts = fields.Dict(keys=fields.String(), values=fields.Integer(allow_none=True))
-    shares = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True))
-    suppressed = fields.Dict(keys=fields.String(), values=fields.String())
-
-
-class CohortReportSchema(HeaderSchema):
-    grain = fields.String()
-    actions = fields.List(fields.String())
-    rows = fields.List(fields.Nested(CohortRowSchema))
 
 
 def _csv(text: str, name: str) -> Response:

@@ -60,7 +60,8 @@ def test_an_evaluator_gets_rounded_figures_with_small_cells_hidden(
     assert accompanied["breakdowns"]["under_26"] is None
     assert accompanied["suppressed"] == {"rsa": "suppressed", "under_26": "suppressed"}
     assert accompanied["target"]["value"] == 180
-    assert accompanied["label_fr"] and accompanied["definition"]
+    assert accompanied["label_fr"]
+    assert accompanied["definition"]
     assert "21" not in response.get_data(as_text=True)
     audited = session.execute(sa.select(AuditEntry.action, AuditEntry.details).where(
         AuditEntry.action == "indicators.query")).all()

@@ -1,0 +1,66 @@
+"""What aggregate outputs look like, for the API and the CLI alike (dates as ISO text)."""
+
+from __future__ import annotations
+
+from marshmallow import fields
+
+from cohort.schemas.common import StrictSchema
+
+
+class IndicatorOutSchema(StrictSchema):
+    action = fields.String()
+    code = fields.String()
+    label_fr = fields.String()
+    definition = fields.String()
+    numerator = fields.String()
+    denominator = fields.String(allow_none=True)
+    value = fields.Raw(allow_none=True, metadata={"description": "null when suppressed"})
+    breakdowns = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True))
+    details = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True))
+    rate = fields.Float(allow_none=True)
+    rate_of = fields.String(allow_none=True)
+    target = fields.Dict(allow_none=True)
+    rate_vs_target = fields.Float(allow_none=True)
+    suppressed = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class ActionBlockSchema(StrictSchema):
+    code = fields.String()
+    title = fields.String()
+    departement = fields.String()
+    public = fields.String()
+    territory = fields.String()
+    indicators = fields.List(fields.Nested(IndicatorOutSchema))
+
+
+class HeaderSchema(StrictSchema):
+    programme = fields.String()
+    period_from = fields.Date()
+    period_to = fields.Date()
+    as_of = fields.Date()
+    recorded_before = fields.DateTime(allow_none=True)
+    mode = fields.String()
+    notice = fields.String()
+    k = fields.Integer(allow_none=True)
+
+
+class IndicatorReportSchema(HeaderSchema):
+    actions = fields.List(fields.Nested(ActionBlockSchema))
+
+
+class CohortRowSchema(StrictSchema):
+    cohort = fields.String()
+    horizon = fields.String()
+    members = fields.Integer(allow_none=True)
+    censored = fields.Integer(allow_none=True)
+    observable = fields.Integer(allow_none=True)
+    known = fields.Integer(allow_none=True)
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(allow_none=True))
+    shares = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True))
+    suppressed = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class CohortReportSchema(HeaderSchema):
+    grain = fields.String()
+    actions = fields.List(fields.String())
+    rows = fields.List(fields.Nested(CohortRowSchema))

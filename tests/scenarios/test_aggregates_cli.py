@@ -1,0 +1,96 @@
+"""`cohort indicators` and `cohort cohorts` as an operator runs them on the demo data."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+from flask.cli import ScriptInfo
+
+from cohort import create_app
+from cohort.cli import cli
+from cohort.indicators.disclosure import round_count
+
+
+def cohort(*args: str, env: dict[str, str]) -> Any:
+    """In-process (a subprocess per call would cost seconds of imports each); the app's
+    engine is disposed afterwards so that no connection outlives the call."""
+    apps: list[Any] = []
+
+    def make_app() -> Any:
+        apps.append(create_app({"DATABASE_URL": env["COHORT_DATABASE_URL"],
+                                "KEYS_FILE": env["COHORT_KEYS_FILE"]}))
+        return apps[-1]
+
+    result = CliRunner().invoke(cli, list(args), obj=ScriptInfo(create_app=make_app),
+                                catch_exceptions=False)
+    for app in apps:
+        app.extensions["cohort.engine"].dispose()
+    result.returncode = result.exit_code
+    return result
+
+CUT = ["--programme", "erbm-2023", "--from", "2023-01-01", "--to", "2023-12-31",
+       "--as-of", "2024-06-30"]
+
+
+def test_published_figures_are_the_exact_ones_rounded_or_hidden_and_cohorts_add_up(
+        fresh_database_url: str, keys_file: Path, tmp_path: Path) -> None:
+    env = {"COHORT_DATABASE_URL": fresh_database_url, "COHORT_KEYS_FILE": str(keys_file)}
+    loaded = cohort("demo", "load", "--participants", "40", env=env)
+    assert loaded.returncode == 0, loaded.stderr
+
+    exact_file, published_file = tmp_path / "exact.json", tmp_path / "published.json"
+    for mode, path in (("internal", exact_file), ("published", published_file)):
+        run = cohort("indicators", *CUT, "--departement", "62", "--mode", mode,
+                     "--format", "json", "-o", str(path), env=env)
+        assert run.returncode == 0, run.stderr
+    exact, published = (json.loads(p.read_text(encoding="utf-8"))
+                        for p in (exact_file, published_file))
+    assert exact["notice"] == "effectifs exacts — usage interne"
+    assert published["notice"].startswith("effectifs publiés")
+    compared = 0
+    for block_exact, block_published in zip(exact["actions"], published["actions"], strict=True):
+        for e, p in zip(block_exact["indicators"], block_published["indicators"], strict=True):
+            if e["code"] in ("planned_hours", "realised_hours", "measures_in_use"):
+                assert p["value"] == e["value"]  # volumes, not counts of people
+                continue
+            parts = [("value", e["value"], p["value"]),
+                     *((k, v, p["breakdowns"][k]) for k, v in e["breakdowns"].items())]
+            for part, true, shown in parts:
+                if part in p["suppressed"]:
+                    assert shown is None
+                else:
+                    assert shown == round_count(true, 5), (e["action"], e["code"], part)
+                    assert true == 0 or true >= 5
+                compared += 1
+    assert compared > 40
+
+    table = cohort("indicators", *CUT, "--action", "62-A2", env=env)
+    assert table.returncode == 0, table.stderr
+    assert "secret statistique" in table.stdout
+    assert "Bénéficiaires" in table.stdout
+
+    run = cohort("cohorts", *CUT, "--action", "62-A2", "--action", "62-A6", "--grain", "year",
+                 "--mode", "internal", "--format", "csv", env=env)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[5] == "# notice;effectifs exacts — usage interne"
+    rows = list(csv.DictReader(io.StringIO("\n".join(lines[6:])), delimiter=";"))
+    assert {r["horizon"] for r in rows} == {"entry", "exit", "exit_6m", "entry_6m",
+                                            "entry_12m", "entry_18m", "entry_24m"}
+    for r in rows:
+        assert int(r["members"]) == int(r["censored"]) + int(r["observable"])
+        assert int(r["known"]) <= int(r["observable"])
+
+    backwards = cohort("indicators", "--programme", "erbm-2023", "--from", "2023-06-01",
+                       "--to", "2023-01-31", env=env)
+    assert backwards.returncode == 2
+    assert "period_from" in backwards.stderr
+    assert "Traceback" not in backwards.stderr
+    unknown = cohort("cohorts", "--programme", "erbm-2099", env=env)
+    assert unknown.returncode == 2
+    assert "programme" in unknown.stderr
