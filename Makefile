@@ -5,6 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_DB   := instance/demo.db
 DEMO_KEYS := instance/demo-keys.toml
+DEMO_TOKENS := instance/demo-tokens.tsv
 DEMO_ENV  := COHORT_DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) COHORT_KEYS_FILE=$(CURDIR)/$(DEMO_KEYS)
 PYTEST_ARGS ?=
 
@@ -28,9 +29,12 @@ demo: $(VENV)/.installed $(DEMO_KEYS)
 	$(DEMO_ENV) $(BIN)/cohort db upgrade
 	$(DEMO_ENV) $(BIN)/cohort programme load config/programmes/erbm-2023.toml
 	$(DEMO_ENV) $(BIN)/cohort demo load --if-empty
+	$(DEMO_ENV) $(BIN)/cohort demo users --tokens-file $(DEMO_TOKENS)
 	@echo
 	@echo "  cohort demo: http://127.0.0.1:5000/api/v1/docs   (OpenAPI: /api/v1/openapi.json)"
-	@echo "  Demo keys: $(DEMO_KEYS) (DEMO ONLY, not tracked by git). Ctrl-C to stop."
+	@echo "  Sign in:     http://127.0.0.1:5000/connexion  (demo users above, demo password)"
+	@echo "  API tokens:  $(DEMO_TOKENS)  ->  curl -H 'Authorization: Bearer <token>' ..."
+	@echo "  Demo keys:   $(DEMO_KEYS) (DEMO ONLY, not tracked by git). Ctrl-C to stop."
 	@echo
 	$(DEMO_ENV) $(BIN)/gunicorn --workers 2 --bind 127.0.0.1:5000 --access-logfile - 'cohort:create_app()'
 

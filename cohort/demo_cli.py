@@ -7,7 +7,9 @@ participants (``--if-empty`` turns that refusal into a quiet no-op for ``make de
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -22,6 +24,7 @@ from cohort.demo import (
     DatabaseNotEmpty,
     generate,
 )
+from cohort.demo_accounts import DEMO_PASSWORD, ensure_demo_accounts
 from cohort.errors import CohortError
 
 
@@ -72,3 +75,29 @@ def demo_load(seed: int, participants: int, today: dt.datetime, if_empty: bool) 
     click.echo(f"demo data loaded (seed {seed}, as of {as_of.isoformat()}):")
     for line in summary.lines():
         click.echo(f"  {line}")
+
+
+@demo_group.command("users")
+@click.option("--tokens-file", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to append the new demo tokens (mode 0600; keep it out of git).")
+def demo_users(tokens_file: Path) -> None:
+    """One demo user per role (demo keys only): web password and API tokens."""
+    keyring = current_app.extensions["cohort.keyring"]
+    try:
+        with unit_of_work(current_app.extensions["cohort.sessionmaker"]) as session:
+            accounts = ensure_demo_accounts(session, demo_keys=getattr(keyring, "demo", False),
+                                            now=clock.now())
+    except CohortError as exc:
+        _fail(exc)
+        return
+    fresh = [a for a in accounts if a.token]
+    if fresh:
+        tokens_file.parent.mkdir(parents=True, exist_ok=True)
+        with os.fdopen(os.open(tokens_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
+                       "a", encoding="utf-8") as out:
+            for account in fresh:
+                out.write(f"{account.user.role.value}\t{account.user.email}\t{account.token}\n")
+    click.echo(f"demo users (web password: {DEMO_PASSWORD}):")
+    for account in accounts:
+        click.echo(f"  {account.user.role.value:<13} {account.user.email}")
+    click.echo(f"API tokens: {tokens_file} (use 'Authorization: Bearer <token>')")

@@ -172,3 +172,29 @@ def test_cli_loads_once_and_prints_counts_only(app: Any) -> None:
     quiet = runner.invoke(demo_group, [*args, "--if-empty"])
     assert quiet.exit_code == 0
     assert "not loaded" in quiet.output
+
+
+def test_demo_accounts_one_per_role_only_with_demo_keys(session: Session, keyring: Any) -> None:
+    from cohort.auth import check_password, token_digest
+    from cohort.demo_accounts import DEMO_PASSWORD, DEMO_USERS, ensure_demo_accounts
+    from cohort.models import ApiToken, User
+
+    now = dt.datetime(2025, 1, 2, 9, 0, tzinfo=dt.UTC)
+    with pytest.raises(Rejected):
+        ensure_demo_accounts(session, demo_keys=False, now=now)
+    with pytest.raises(Rejected) as no_data:  # the demo structures come with the demo data
+        ensure_demo_accounts(session, demo_keys=True, now=now)
+    assert no_data.value.errors == {"structures": ["load the demo data first (cohort demo load)"]}
+    _issue_identities(demo.plan(seed=SEED, participants=SIZE, today=TODAY))
+    demo.generate(session, keyring, seed=SEED, participants=SIZE, today=TODAY)
+    first = ensure_demo_accounts(session, demo_keys=True, now=now)
+    assert sorted(a.user.role.value for a in first) == sorted(
+        ["coordinator", "coordinator", "ase_referent", "evaluator", "pilot", "admin"])
+    for account in first:
+        user = session.execute(sa.select(User).where(User.email == account.user.email)).scalar_one()
+        assert check_password(user.password_hash, DEMO_PASSWORD)
+        token = session.execute(sa.select(ApiToken).where(ApiToken.user_id == user.id)).scalar_one()
+        assert token.token_sha256 == token_digest(account.token)
+    again = ensure_demo_accounts(session, demo_keys=True, now=now)
+    assert [a.token for a in again] == [None] * len(DEMO_USERS)  # nothing issued twice
+    assert session.execute(sa.select(sa.func.count()).select_from(ApiToken)).scalar_one() == 6
