@@ -45,9 +45,10 @@ from cohort.importer.report import (
     error_to_rows,
     messages_to_errors,
 )
-from cohort.models import Enrolment, Event, EventInterval, Operation
+from cohort.models import Enrolment, Event, EventInterval, Operation, Participant
 from cohort.schemas.event_attributes import ATTRIBUTE_SCHEMAS
 from cohort.schemas.events import EventCreateSchema
+from cohort.services import alerts
 from cohort.services.enrolments import first_start_by_participant
 from cohort.services.events import (
     body_digest,
@@ -198,6 +199,7 @@ _COLUMNS = ("id", "uuid", "participant_id", "enrolment_id", "operation_id", "typ
 class _Apply:
     def __init__(self, session: Session, keyring: Keyring, result: ImportResult,
                  log: ErrorLog, *, today: dt.date, now: dt.datetime):
+        self.session = session
         self.conn = session.connection()
         self.result = result
         self.log = log
@@ -207,6 +209,7 @@ class _Apply:
         self.people: dict[int, _Person] = {}
         self.pending: dict[int, list[EventFact]] = {}  # this chunk's facts, not inserted yet
         self.touched: set[int] = set()
+        self.breaks: list[int] = []  # ids of the support breaks inserted (for alerts)
         self.ids = _Ids(self.conn)
         self.events = BulkInsert(self.conn, Event.__table__, _COLUMNS)
         self.intervals = BulkInsert(self.conn, EventInterval.__table__, _INTERVAL_COLUMNS)
@@ -252,6 +255,7 @@ class _Apply:
             if values is not None:
                 rows.append(values)
         self.events.insert(rows)
+        self.breaks += [v[0] for v in rows if v[5] == EventType.SUPPORT_BREAK.value]
         self.pending.clear()
         self.result.created += len(rows)
 
@@ -394,6 +398,21 @@ class _Apply:
                     .values(valid_to=self.now),
                     [{"row_id": i} for i in superseded])
             self.intervals.insert(new)
+        self._raise_alerts()
+
+    def _raise_alerts(self) -> None:
+        """An imported support break of an ASE youth alerts the referents, as one recorded
+        through the API does (few rows: the alert service handles them one by one)."""
+        for part in batches(self.breaks):
+            self._alert(part)
+
+    def _alert(self, event_ids: list[int]) -> None:
+        breaks = self.session.execute(
+            sa.select(Event).join(Participant, Participant.id == Event.participant_id)
+            .where(Event.id.in_(event_ids), Participant.ase_past.is_(True))
+            .order_by(Event.id)).scalars().all()
+        for event in breaks:
+            alerts.on_event_recorded(self.session, event, now=self.now)
 
 
 _INTERVAL_COLUMNS = ("participant_id", "family", "start_event_id", "end_event_id",

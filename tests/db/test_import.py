@@ -443,3 +443,29 @@ def test_worker_processes_give_the_same_result(session: Session, keyring: Keyrin
     assert result.created == len(rows)
     shapes = [shape(session, p, ids[p.id]) for p in people]
     assert shapes[0] == shapes[1] == shapes[2]
+
+
+def test_an_imported_support_break_alerts_the_referents_once(session: Session,
+                                                             keyring: Keyring,
+                                                             tmp_path: Path) -> None:
+    from cohort.models import Alert, Notification
+
+    ml = structure(session)
+    youth = register(session, keyring, ase_past=True, home_departement="62")
+    adult = register(session, keyring, ase_past=False, birth_date=dt.date(1990, 1, 1))
+    placement = enrol(session, keyring, youth, "62-A4", ml, dt.date(2023, 2, 1),
+                      intensity="simple")
+    insertion = enrol(session, keyring, adult, "62-A1", ml, dt.date(2023, 2, 1),
+                      rsa_at_entry=True)
+    rows = [[uuid.uuid4(), youth.uuid, "support_break", "2023-03-01", placement.uuid, None,
+             None, "absent", None, None, None, None, None, None],
+            [uuid.uuid4(), adult.uuid, "support_break", "2023-03-01", insertion.uuid, None, None,
+             "absent", None, None, None, None, None, None]]
+    path = write(tmp_path / "events.csv", EVENT_HEADER, rows)
+    assert run(import_events, session, keyring, path).created == 2
+    alerts = session.execute(sa.select(Alert)).scalars().all()
+    assert [(a.participant_id, a.cause, a.departement) for a in alerts] == [
+        (youth.id, "support_break", "62")]  # the adult is no ASE youth: no alert
+    assert count(session, Notification) == 0  # nobody is a referent of 62 in this test
+    assert run(import_events, session, keyring, path).unchanged == 2
+    assert count(session, Alert) == 1
