@@ -13,7 +13,7 @@ from cohort.api.schemas import EnrolmentSchema
 from cohort.auth import allow, current_actor
 from cohort.models import Action, Enrolment, Structure
 from cohort.request_db import keyring, session, transaction
-from cohort.schemas.enrolments import EndSchema, EnrolSchema
+from cohort.schemas.enrolments import CorrectEndSchema, EndSchema, EnrolSchema
 from cohort.services import access, enrolments
 from cohort.services.lookup import by_uuid
 from cohort.services.timeline import enrolment_view
@@ -64,4 +64,19 @@ class EnrolmentEnd(MethodView):
             enrolment = by_uuid(s, Enrolment, enrolment_id, "enrolment_id")
             enrolments.end(s, current_actor(), enrolment, data, today=clock.today(),
                            now=clock.now())
+            return _view(s, enrolment)
+
+
+@blp.route("/<uuid:enrolment_id>/correct-end")
+class EnrolmentCorrectEnd(MethodView):
+    @allow(Role.COORDINATOR, Role.ADMIN)
+    @blp.arguments(CorrectEndSchema)
+    @blp.response(200, EnrolmentSchema)
+    def post(self, data: dict[str, Any], enrolment_id: Any) -> Any:
+        """Correct an ended enrolment's last day (its six-month check moves), or reopen it
+        with a null end_date (its waiting check is cancelled)"""
+        with transaction() as s:
+            enrolment = by_uuid(s, Enrolment, enrolment_id, "enrolment_id")
+            enrolments.correct_end(s, current_actor(), enrolment, data, today=clock.today(),
+                                   now=clock.now())
             return _view(s, enrolment)

@@ -20,6 +20,13 @@ class EnrolSchema(StrictSchema):
     force_justification = fields.String(load_default=None, validate=validate.Length(max=2000))
 
 
+class CorrectEndSchema(StrictSchema):
+    end_date = fields.Date(required=True, allow_none=True,
+                           metadata={"description": "The corrected last day; null reopens"})
+    exit_reason = fields.String(load_default=None, validate=one_of(ExitReason))
+    expected_version = fields.Integer(load_default=None)
+
+
 class EndSchema(StrictSchema):
     end_date = fields.Date(required=True, metadata={"description": "Last day of support"})
     exit_reason = fields.String(required=True, validate=one_of(ExitReason))

@@ -109,3 +109,31 @@ def test_ase_youth_pathway_end_to_end(clients: dict[str, Any], people: dict[str,
     assert plie_enrolment["age_at_entry"] == 18
     # Once it enrols the youth, the PLIE follows them too.
     assert plie_client.get(f"/api/v1/participants/{first['id']}").status_code == 200
+
+
+def test_correcting_an_end_moves_the_six_month_check(clients: dict[str, Any],
+                                                     people: dict[str, Any],
+                                                     actions: dict[str, str]) -> None:
+    client = clients["coord_ml"]
+    youth = _post(client, "/api/v1/participants", _jsonable(person(ase_past=True)), 201)
+    enrolment = _post(client, "/api/v1/enrolments", {
+        "participant_id": youth["id"], "action_id": actions["62-A6"],
+        "structure_id": str(people["structures"]["ml"].uuid), "start_date": "2023-02-01",
+        "rsa_at_entry": False}, 201)
+    url = f"/api/v1/enrolments/{enrolment['id']}"
+    _post(client, f"{url}/end", {"end_date": "2023-08-31", "exit_reason": "end_of_support"}, 200)
+
+    def checks() -> list[dict[str, Any]]:
+        items = client.get("/api/v1/followups?state=upcoming&state=due&state=overdue"
+                           "&per_page=100").get_json()["items"]
+        return [c for c in items if c["enrolment_id"] == enrolment["id"]]
+
+    assert [c["due_date"] for c in checks()] == ["2024-02-29"]  # 31 August + 6 months
+    moved = _post(client, f"{url}/correct-end", {"end_date": "2023-09-30"}, 200)
+    assert moved["end_date"] == "2023-09-30"
+    assert [c["due_date"] for c in checks()] == ["2024-03-30"]
+    _post(client, f"{url}/correct-end", {"end_date": None}, 200)  # reopened
+    assert checks() == []
+    refused = client.post(f"{url}/correct-end", json={"end_date": "2022-01-01"})
+    assert refused.status_code == 409  # an open enrolment has no end to correct
+    assert "end_date" in refused.get_json()["errors"]["json"]
