@@ -8,7 +8,8 @@ It writes synthetic CSV files (generation is not timed) into a temporary folder,
 a fresh SQLite database there unless --database-url is given (it is migrated and gets the
 programme file), then times each import in its own process, so that the peak memory it
 reports (VmHWM of the importing process; ru_maxrss of its largest worker, an upper bound)
-is the import's alone.
+is the import's alone. The data comes from bench/synthetic.py (shared with
+bench/indicators.py).
 Events are written in date order across participants (an export sorted by date), with
 pathways whose every end closes a start, so all the API's rules pass.
 """
@@ -16,7 +17,6 @@ pathways whose every end closes a start, so all the API's rules pass.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
 import os
@@ -26,160 +26,20 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-PROGRAMME = ROOT / "config" / "programmes" / "erbm-2023.toml"
-TODAY = dt.date(2025, 12, 31)  # events are dated up to here; the real clock is later
-SYLLABLES = ["ba", "lo", "mi", "ran", "te", "vin", "cor", "du", "pel", "sa", "ni", "que"]
-
-_PAIRS = [  # (start type, start attributes, end type, end attributes, weight)
-    ("housing_entry", {"housing_type": "social_rental"}, "housing_exit",
-     {"reason": "moved_by_choice"}, 3),
-    ("housing_entry", {"housing_type": "youth_residence", "via_programme": "oui"},
-     "housing_exit", {"reason": "other"}, 2),
-    ("training_start", {"qualifying": "true"}, "training_end",
-     {"completed": "true", "certified": "false"}, 3),
-    ("employment_start", {"contract": "cdd", "planned_months": "6",
-                          "hours_per_week": "35"}, "employment_end", {}, 2),
-    ("employment_start", {"contract": "cdi"}, "employment_end", {}, 1),
-    ("resource_start", {"resource": "rsa"}, "resource_end", {}, 2),
-    ("scheme_entry", {"scheme": "cej"}, "scheme_exit", {}, 2),
-    ("support_break", {"reason": "absent"}, "support_resumed", {}, 1),
-]
-_POINTS = [
-    ("contact", {"mode": "phone"}, 5),
-    ("contact", {"mode": "home_visit"}, 2),
-    ("mobility_assessment", {"level": "3"}, 1),
-]
-
-
-def _name(rng: random.Random, i: int) -> str:
-    return "".join(rng.choice(SYLLABLES) for _ in range(3)).capitalize() + f"-{i}"
-
-
-def write_participants(path: Path, n: int, rng: random.Random) -> list[tuple[str, str, str]]:
-    people = []
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        out = csv.writer(fh, delimiter=";")
-        out.writerow(["last_name", "first_names", "birth_date", "sex", "phone", "email",
-                      "home_departement", "home_epci", "ase_past"])
-        for i in range(n):
-            last, first = _name(rng, i), _name(rng, i + 7)
-            birth = dt.date(1999, 1, 1) + dt.timedelta(days=rng.randrange(6 * 365))
-            people.append((last, first, birth.isoformat()))
-            out.writerow([last, first, birth.isoformat(), rng.choice("FMU"),
-                          f"06{rng.randrange(10**8):08d}", f"p{i}@example.org", "62",
-                          "200033318", rng.choice(["oui", "non"])])
-    return people
-
-
-def write_enrolments(path: Path, people: list[tuple[str, str, str]], structure: str,
-                     rng: random.Random) -> list[dt.date]:
-    """One enrolment per person in 62-A1 (RSA or under 26: every synthetic person is)."""
-    starts = []
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        out = csv.writer(fh)
-        out.writerow(["last_name", "first_names", "birth_date", "action_code", "structure_id",
-                      "start_date", "rsa_at_entry", "end_date", "exit_reason"])
-        for last, first, birth in people:
-            start = dt.date(2023, 1, 1) + dt.timedelta(days=rng.randrange(365))
-            starts.append(start)
-            ended = rng.random() < 0.3
-            out.writerow([last, first, birth, "62-A1", structure, start.isoformat(),
-                          rng.choice(["true", "false"]),
-                          (start + dt.timedelta(days=200)).isoformat() if ended else "",
-                          "end_of_support" if ended else ""])
-    return starts
-
-
-def pathway(rng: random.Random, start: dt.date, count: int) -> list[tuple[dt.date, int, str,
-                                                                          dict[str, str]]]:
-    """``count`` events of one person from their enrolment on; every end closes a start."""
-    pairs = [p for p in _PAIRS for _ in range(p[4])]
-    points = [p for p in _POINTS for _ in range(p[2])]
-    events: list[tuple[dt.date, int, str, dict[str, str]]] = []
-    day = start - dt.timedelta(days=rng.randrange(60))
-    while len(events) < count:
-        if rng.random() < 0.4 or count - len(events) == 1:
-            type_, attrs, _ = rng.choice(points)
-            events.append((day, 1, type_, attrs))
-        else:
-            s_type, s_attrs, e_type, e_attrs, _ = rng.choice(pairs)
-            end = day + dt.timedelta(days=rng.randrange(10, 300))
-            events.append((day, 0, s_type, s_attrs))
-            if end <= TODAY:
-                events.append((end, 1, e_type, e_attrs))
-        day += dt.timedelta(days=rng.randrange(1, 45))
-        if day > TODAY:
-            break
-    return events[:count]
-
-
-def write_events(path: Path, participants: list[str], enrolments: list[str],
-                 starts: list[dt.date], total: int, rng: random.Random) -> int:
-    """Events in date order across people (starts before ends on a day), as an export."""
-    per_person = max(1, total // len(participants))
-    rows = []
-    for i, (_pid, _enrolment, start) in enumerate(zip(participants, enrolments, starts,
-                                                    strict=True)):
-        for day, rank, type_, attrs in pathway(rng, start, per_person):
-            rows.append((day.toordinal(), rank, i, type_, json.dumps(attrs)))
-    rows.sort(key=lambda r: (r[0], r[1]))
-    attribute_names = sorted({k for p in _PAIRS for k in (*p[1], *p[3])}
-                             | {k for p in _POINTS for k in p[1]})
-    columns = ["id", "participant_id", "type", "date", "enrolment_id", *attribute_names]
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        out = csv.writer(fh)
-        out.writerow(columns)
-        for ordinal, _, i, type_, attrs_json in rows[:total]:
-            attrs = json.loads(attrs_json)
-            needs_enrolment = type_ in ("support_break", "support_resumed")
-            out.writerow([str(uuid.UUID(int=rng.getrandbits(128), version=4)), participants[i],
-                          type_, dt.date.fromordinal(ordinal).isoformat(),
-                          enrolments[i] if needs_enrolment else "",
-                          *(attrs.get(name, "") for name in attribute_names)])
-    return min(total, len(rows))
-
-
-def prepare_database(url: str, keys: Path) -> str:
-    """Migrate, load the programme, create one structure; return the structure's uuid."""
-    from alembic import command
-    from sqlalchemy.orm import Session
-
-    from cohort.actors import SYSTEM
-    from cohort.cli import alembic_config
-    from cohort.db import make_engine
-    from cohort.identity.keyring import generate_key_file
-    from cohort.services.programmes import load_programme_file
-    from cohort.services.structures import create_structure
-
-    command.upgrade(alembic_config(url), "head")
-    generate_key_file(keys, demo=False)
-    engine = make_engine(url)
-    with Session(engine) as session, session.begin():
-        load_programme_file(session, PROGRAMME)
-        structure = create_structure(session, SYSTEM, {"name": "Mission Locale (bench)",
-                                                       "kind": "mission_locale",
-                                                       "departement": "62"})
-        structure_uuid = str(structure.uuid)
-    engine.dispose()
-    return structure_uuid
-
-
-def ids_in_order(url: str, model: Any) -> list[str]:
-    """Public ids in insertion order, which is file order."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        ids = [str(u) for u in conn.execute(sa.select(model.uuid).order_by(model.id)).scalars()]
-    engine.dispose()
-    return ids
+from synthetic import (  # noqa: E402 - the bench folder is put on the path first
+    TODAY,
+    ids_in_order,
+    prepare_database,
+    write_enrolments,
+    write_events,
+    write_participants,
+)
 
 
 def _peak_rss_kib() -> int:

@@ -77,6 +77,12 @@ def interval_end(interval: Any, cut: Cut) -> sa.ColumnElement[dt.date]:
     return sa.case((interval.end_date <= cut.as_of, interval.end_date), else_=sa.null())
 
 
+def _accompanied_where(e: Any, action_ids: list[int], cut: Cut) -> list[Any]:
+    end = end_as_of(e, cut)
+    return [e.action_id.in_(action_ids), enrolment_known(e, cut), e.start_date <= cut.period_to,
+            sa.or_(end.is_(None), end >= cut.period_from)]
+
+
 def accompanied(action_ids: list[int], cut: Cut) -> sa.Subquery:
     """People accompanied in P (an enrolment with start ≤ P.to and no end or end ≥ P.from),
     one row per person carrying their latest-starting enrolment's attributes."""
@@ -99,12 +105,19 @@ def accompanied(action_ids: list[int], cut: Cut) -> sa.Subquery:
             rank.label("rank"),
         )
         .join(Participant, Participant.id == e.participant_id)
-        .where(e.action_id.in_(action_ids), enrolment_known(e, cut),
-               e.start_date <= cut.period_to,
-               sa.or_(end.is_(None), end >= cut.period_from))
+        .where(*_accompanied_where(e, action_ids, cut))
         .subquery()
     )
     return sa.select(ranked).where(ranked.c.rank == 1).subquery("accompanied")
+
+
+def accompanied_people(action_ids: list[int], cut: Cut) -> sa.Select[Any]:
+    """The person ids of ``accompanied`` (possibly repeated), without ranking enrolments:
+    for a set of people (a UNION, a DISTINCT count) the latest enrolment is not needed."""
+    e = aliased(Enrolment)
+    return (sa.select(person_of().label("person_id"))
+            .select_from(e).join(Participant, Participant.id == e.participant_id)
+            .where(*_accompanied_where(e, action_ids, cut)))
 
 
 def valid_events(cut: Cut) -> Any:

@@ -8,7 +8,7 @@ such as ``rsa`` and ``under_26``, or ``by_<reason>``), computed in one SQL state
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from cohort.indicators import status
 from cohort.indicators.base import (
     Cut,
     accompanied,
+    accompanied_people,
     end_as_of,
     enrolment_known,
     event_counts,
@@ -42,6 +43,9 @@ class Context:
     cut: Cut
     params: dict[str, Any]
     settings: dict[str, Any]
+    # Shared by the indicators of one compute_action call: results that several of them
+    # read (the follow-up counts are one GROUP BY for all eight follow-up indicators).
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False)
 
 
 def _count_people(ctx: Context, population: sa.Subquery, condition: Any = None,
@@ -113,7 +117,7 @@ def accompanied_or_operation_event(ctx: Context) -> Values:
     cut = ctx.cut
     ev = aliased(Event)
     people = sa.union(
-        sa.select(accompanied(ctx.action_ids, cut).c.person_id),
+        accompanied_people(ctx.action_ids, cut),
         sa.select(person_of()).select_from(ev)
         .join(Participant, Participant.id == ev.participant_id)
         .join(Operation, Operation.id == ev.operation_id)
@@ -253,20 +257,19 @@ def housing_exits(ctx: Context) -> Values:
         start, start.id == iv.start_event_id).where(
         iv.end_event_id == ev.id, interval_valid(iv, cut), start.via_programme.is_(True)
     ).correlate_except(iv, start).exists()
-    base = (sa.select(person_of().label("person_id"), ev.category.label("reason"))
-            .select_from(ev).join(Participant, Participant.id == ev.participant_id)
-            .where(ev.type == EventType.HOUSING_EXIT.value, ev.date >= cut.period_from,
-                   ev.date <= cut.period_to, event_counts(ev, cut), closes_programme_home,
-                   _enrolled_in_action(ctx, ev.participant_id))
-            .subquery())
-    total = ctx.session.execute(
-        sa.select(sa.func.count(sa.distinct(base.c.person_id)))).scalar_one()
-    by_reason = dict(ctx.session.execute(
-        sa.select(base.c.reason, sa.func.count(sa.distinct(base.c.person_id)))
-        .group_by(base.c.reason)).all())
-    values: Values = {"value": int(total)}
+    # The (household, reason) pairs once, counted here: few rows, where two statements
+    # (total, then per reason) ran the whole search twice. The selective test (enrolled
+    # in the action) comes before the per-exit look-ups.
+    pairs = ctx.session.execute(
+        sa.select(person_of().label("person_id"), ev.category.label("reason"))
+        .select_from(ev).join(Participant, Participant.id == ev.participant_id)
+        .where(ev.type == EventType.HOUSING_EXIT.value, ev.date >= cut.period_from,
+               ev.date <= cut.period_to, _enrolled_in_action(ctx, ev.participant_id),
+               event_counts(ev, cut), closes_programme_home)
+        .distinct()).all()
+    values: Values = {"value": len({person for person, _ in pairs})}
     for reason in ctx.params.get("reasons", ("moved_by_choice", "eviction", "other")):
-        values[f"by_{reason}"] = int(by_reason.get(reason, 0))
+        values[f"by_{reason}"] = sum(1 for _, found in pairs if found == reason)
     return values
 
 
@@ -315,9 +318,12 @@ def followup_checks(ctx: Context) -> Values:
     """Six-month checks whose due date is in P: one of their counts (``params.count``:
     due, done, overdue, reached, not_reached, refused, or a situation among the reached)."""
     cut = ctx.cut
-    per_action = followup_counts(ctx.session, action_ids=ctx.action_ids,
-                                 period_from=cut.period_from, period_to=cut.period_to,
-                                 as_of=cut.as_of, recorded_before=cut.recorded_before)
+    key = ("followup_counts", tuple(ctx.action_ids), cut)
+    if key not in ctx.memo:
+        ctx.memo[key] = followup_counts(ctx.session, action_ids=ctx.action_ids,
+                                        period_from=cut.period_from, period_to=cut.period_to,
+                                        as_of=cut.as_of, recorded_before=cut.recorded_before)
+    per_action = ctx.memo[key]
     return {"value": sum(counts[ctx.params["count"]] for counts in per_action.values())}
 
 

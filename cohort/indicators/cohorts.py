@@ -87,11 +87,14 @@ def cohort_table(session: Session, action_ids: Sequence[int], cut: Cut, *, grain
     size = GRAINS[grain]
     first, last = _bounds(cut, grain)
     entry_month = month_index(firsts.c.entry)
+    # Each stage is a materialized CTE so that no database inlines it back into the next:
+    # the members once (not once per horizon), then per (member, horizon) whether they
+    # are censored and known once, then the statuses only of the known.
     members = (
         sa.select(firsts.c.participant_id, firsts.c.entry, firsts.c.exit,
                   (entry_month // size).label("cohort_key"))
         .where(firsts.c.rank == 1, entry_month >= first, entry_month <= last)
-        .subquery("members")
+        .cte("members").prefix_with("MATERIALIZED")
     )
     horizon_dates: dict[str, Any] = {
         "entry": members.c.entry,
@@ -110,23 +113,31 @@ def cohort_table(session: Session, action_ids: Sequence[int], cut: Cut, *, grain
 
     censored = sa.or_(rows.c.day.is_(None), rows.c.day > cut.as_of)
     known = sa.and_(~censored, _known(rows.c.participant_id, rows.c.day, cut))
+    observed = (
+        sa.select(rows.c.cohort_key, rows.c.horizon, rows.c.participant_id, rows.c.day,
+                  sa.case((censored, 1), else_=0).label("censored"),
+                  sa.case((known, 1), else_=0).label("known"))
+        .cte("observed").prefix_with("MATERIALIZED")
+    )
     flags = {
-        "in_pathway": status.in_pathway(rows.c.participant_id, rows.c.day, cut),
-        "durable_employment": status.in_durable_employment(rows.c.participant_id, rows.c.day,
-                                                           cut),
-        "stably_housed": status.stably_housed(rows.c.participant_id, rows.c.day, cut,
+        "in_pathway": status.in_pathway(observed.c.participant_id, observed.c.day, cut),
+        "durable_employment": status.in_durable_employment(observed.c.participant_id,
+                                                           observed.c.day, cut),
+        "stably_housed": status.stably_housed(observed.c.participant_id, observed.c.day, cut,
                                               stable_housing),
-        "has_resources": status.has_resources(rows.c.participant_id, rows.c.day, cut),
+        "has_resources": status.has_resources(observed.c.participant_id, observed.c.day, cut),
     }
+    is_known = observed.c.known == 1
 
     def tally(condition: Any) -> Any:
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
     query = (
-        sa.select(rows.c.cohort_key, rows.c.horizon, sa.func.count().label("members"),
-                  tally(censored).label("censored"), tally(known).label("known"),
-                  *[tally(sa.and_(known, flag)).label(name) for name, flag in flags.items()])
-        .group_by(rows.c.cohort_key, rows.c.horizon)
+        sa.select(observed.c.cohort_key, observed.c.horizon, sa.func.count().label("members"),
+                  sa.func.coalesce(sa.func.sum(observed.c.censored), 0).label("censored"),
+                  sa.func.coalesce(sa.func.sum(observed.c.known), 0).label("known"),
+                  *[tally(sa.and_(is_known, flag)).label(name) for name, flag in flags.items()])
+        .group_by(observed.c.cohort_key, observed.c.horizon)
     )
     found = {(r.cohort_key, r.horizon): r for r in session.execute(query)}
     result = []

@@ -70,12 +70,13 @@ def compute_action(session: Session, programme: Programme, action: Action,
     targets = {t["code"]: t for t in action.targets}
     results = []
     common = programme.settings.get("common_indicators", [])
+    memo: dict[Any, Any] = {}
     for declared in [*action.indicators, *common]:
         kind = declared["kind"]
         params = dict(declared.get("params", {}))
         params.setdefault("breakdowns", declared.get("breakdowns", []))
         context = Context(session=session, action_ids=[action.id], cut=cut, params=params,
-                          settings=settings_for(programme, action))
+                          settings=settings_for(programme, action), memo=memo)
         values = KINDS[kind](context)
         parts = [p for p in declared.get("breakdowns", []) if p in values]
         extras = [k for k in values if k not in ("value", *parts)

@@ -81,6 +81,8 @@ class EventInterval(Model):
         sa.CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates_ordered"),
         sa.Index("ix_event_interval_current", "family", "valid_to", "participant_id"),
         sa.Index("ix_event_interval_participant", "participant_id", "valid_to"),
+        # "which interval does this end close?" (housing exits; migration 0005)
+        sa.Index("ix_event_interval_end_event", "end_event_id"),
     )
 
     id: Mapped[intpk]
