@@ -417,6 +417,8 @@ def main() -> None:
     finally:
         if cluster is not None:
             cluster.stop()
+    if not results:
+        return
     _verdicts(results)
     _print_table(results)
     if args.json:
