@@ -79,6 +79,7 @@ def init_api(app: Flask) -> CohortApi:
         links,
         participants,
         programmes,
+        reports,
         structures,
     )
 
@@ -93,7 +94,7 @@ def init_api(app: Flask) -> CohortApi:
     )
     api = CohortApi(app)
     blueprints = (participants, enrolments, events, structures, programmes, links, followups,
-                  indicators)
+                  indicators, reports)
     for module in blueprints:
         api.register_blueprint(module.blp)
 

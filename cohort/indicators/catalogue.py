@@ -213,18 +213,19 @@ def people_with_interval(ctx: Context) -> Values:
 
 
 def capacity_units(ctx: Context) -> Values:
-    """Measures in use on min(P.to, A): open enrolments weighted by intensity."""
+    """Measures in use on min(P.to, A): open enrolments weighted by intensity (and how
+    many enrolments that is, so that publishing can protect a small number of youths)."""
     day = ctx.cut.last_day
     e = aliased(Enrolment)
     end = end_as_of(e, ctx.cut)
     weights = ctx.settings.get("intensity_units", {"reinforced": 1, "simple": 0.5})
     weight = sa.case(*[(e.intensity == k, float(v)) for k, v in weights.items()], else_=0.0)
-    total = ctx.session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(weight), 0)).where(
+    total, measures = ctx.session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(weight), 0), sa.func.count()).where(
             e.action_id.in_(ctx.action_ids), enrolment_known(e, ctx.cut), e.start_date <= day,
             sa.or_(end.is_(None), end >= day))
-    ).scalar_one()
-    return {"value": float(total)}
+    ).one()
+    return {"value": float(total), "measures": int(measures)}
 
 
 def _enrolled_in_action(ctx: Context, participant: Any) -> sa.ColumnElement[bool]:

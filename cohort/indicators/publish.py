@@ -23,6 +23,8 @@ from cohort.indicators.engine import IndicatorResult
 
 INTERNAL_NOTICE = "effectifs exacts — usage interne"
 SUPPRESSED = "suppressed"
+# Parts of a volume that count people: protected like counts, and hiding the volume.
+VOLUME_HEADCOUNTS = frozenset({"measures"})
 PUBLISHED_NOTICE = ("effectifs publiés : secret statistique appliqué (cases de moins de "
                     "{k} masquées, effectifs arrondis à {base})")
 
@@ -70,6 +72,8 @@ def publish_indicators(results: list[IndicatorResult], rules: Rules) -> list[dic
     by_code = {(r.action, r.code): r for r in results}
     for r in results:
         if not r.is_count:
+            for part in VOLUME_HEADCOUNTS & set(r.values):
+                counts.append(disclosure.Count(_key(r.action, r.code, part), int(r.values[part])))
             continue
         for part, value in r.values.items():
             counts.append(disclosure.Count(_key(r.action, r.code, part), int(value)))
@@ -90,7 +94,7 @@ def publish_indicators(results: list[IndicatorResult], rules: Rules) -> list[dic
     rendered = []
     for r in results:
         if not r.is_count:
-            rendered.append(_render(r, lambda part, r=r: r.values.get(part), {}, None))
+            rendered.append(_render_volume(r, protected))
             continue
 
         def value(part: str, r: IndicatorResult = r) -> Any:
@@ -103,6 +107,22 @@ def publish_indicators(results: list[IndicatorResult], rules: Rules) -> list[dic
         rendered.append(_render(r, value, reasons,
                                 protected.rates.get(_key(r.action, r.code, "rate"))))
     return rendered
+
+
+def _render_volume(r: IndicatorResult, protected: disclosure.Published) -> dict[str, Any]:
+    """A volume is shown exactly, unless the number of people behind it is hidden: 1.5
+    measures in use would tell that two or three youths are followed."""
+    hidden = {part for part in VOLUME_HEADCOUNTS & set(r.values)
+              if _key(r.action, r.code, part) in protected.reasons}
+
+    def value(part: str) -> Any:
+        if hidden:
+            return None
+        if part in VOLUME_HEADCOUNTS:
+            return protected.values[_key(r.action, r.code, part)]
+        return r.values.get(part)
+
+    return _render(r, value, dict.fromkeys(r.values, SUPPRESSED) if hidden else {}, None)
 
 
 def _render(r: IndicatorResult, value: Any, suppressed: dict[str, str],

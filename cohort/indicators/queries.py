@@ -30,7 +30,7 @@ from cohort.indicators.status import DEFAULT_STABLE_HOUSING
 from cohort.models import Action, Programme
 
 
-def _rules(actor: Actor, actions: list[Action], mode: str, settings: dict[str, Any]) -> Rules:
+def rules_for(actor: Actor, actions: list[Action], mode: str, settings: dict[str, Any]) -> Rules:
     if mode not in ("published", "internal"):
         raise Rejected("mode", "published or internal")
     if mode == "internal":
@@ -47,7 +47,7 @@ def _rules(actor: Actor, actions: list[Action], mode: str, settings: dict[str, A
                  rounding_base=int(settings["DISCLOSURE_ROUNDING_BASE"]))
 
 
-def _cut(programme: Programme, args: dict[str, Any], actor: Actor, *, today: dt.date,
+def cut_for(programme: Programme, args: dict[str, Any], actor: Actor, *, today: dt.date,
          mode: str) -> Cut:
     period_from = args.get("period_from") or programme.period_start
     period_to = args.get("period_to") or programme.period_end
@@ -65,7 +65,7 @@ def _cut(programme: Programme, args: dict[str, Any], actor: Actor, *, today: dt.
     return cut
 
 
-def _header(programme: Programme, cut: Cut, rules: Rules) -> dict[str, Any]:
+def header_of(programme: Programme, cut: Cut, rules: Rules) -> dict[str, Any]:
     return {"programme": programme.code, "period_from": cut.period_from,
             "period_to": cut.period_to, "as_of": cut.as_of,
             "recorded_before": cut.recorded_before, "mode": rules.mode,
@@ -79,8 +79,8 @@ def indicators(session: Session, actor: Actor, args: dict[str, Any], settings: d
     actions = actions_of(session, programme, action=args.get("action"),
                          departement=args.get("departement"))
     mode = args.get("mode") or "published"
-    rules = _rules(actor, actions, mode, settings)
-    cut = _cut(programme, args, actor, today=today, mode=mode)
+    rules = rules_for(actor, actions, mode, settings)
+    cut = cut_for(programme, args, actor, today=today, mode=mode)
     results = []
     for action in actions:
         results += compute_action(session, programme, action, cut)
@@ -89,9 +89,9 @@ def indicators(session: Session, actor: Actor, args: dict[str, Any], settings: d
         if population is not None:
             disclosure.check_population(int(population), k=rules.k)
     rendered = publish_indicators(results, rules)
-    _audit(session, actor, "indicators.query", args, cut, rules, now=now)
+    audit_query(session, actor, "indicators.query", args, cut, rules, now=now)
     titles = {a.code: a for a in actions}
-    return {**_header(programme, cut, rules), "actions": [
+    return {**header_of(programme, cut, rules), "actions": [
         {"code": code, "title": titles[code].title, "departement": titles[code].departement,
          "public": titles[code].public, "territory": titles[code].territory,
          "indicators": [r for r in rendered if r["action"] == code]}
@@ -109,18 +109,18 @@ def cohorts(session: Session, actor: Actor, args: dict[str, Any], settings: dict
     if missing:
         raise Rejected("actions", f"unknown action(s): {', '.join(sorted(missing))}")
     mode = args.get("mode") or "published"
-    rules = _rules(actor, actions, mode, settings)
-    cut = _cut(programme, args, actor, today=today, mode=mode)
+    rules = rules_for(actor, actions, mode, settings)
+    cut = cut_for(programme, args, actor, today=today, mode=mode)
     grain = args.get("grain") or "quarter"
     rows = cohort_table(session, [a.id for a in actions], cut, grain=grain,
                         stable_housing=programme.settings.get("stable_housing",
                                                               DEFAULT_STABLE_HOUSING))
-    _audit(session, actor, "cohorts.query", args, cut, rules, now=now)
-    return {**_header(programme, cut, rules), "grain": grain,
+    audit_query(session, actor, "cohorts.query", args, cut, rules, now=now)
+    return {**header_of(programme, cut, rules), "grain": grain,
             "actions": sorted(a.code for a in actions), "rows": publish_cohorts(rows, rules)}
 
 
-def _audit(session: Session, actor: Actor, action: str, args: dict[str, Any], cut: Cut,
+def audit_query(session: Session, actor: Actor, action: str, args: dict[str, Any], cut: Cut,
            rules: Rules, *, now: dt.datetime) -> None:
     """Every evaluator query, and every exact (internal) one, leaves an audit entry."""
     if actor.role is Role.EVALUATOR or rules.mode == "internal":

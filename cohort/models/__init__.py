@@ -8,6 +8,7 @@ from cohort.models.accounts import (
     RegistrationGrant,
     User,
 )
+from cohort.models.budget import BudgetActual
 from cohort.models.events import Event, EventInterval, EventVoid
 from cohort.models.followup import Alert, FollowUpCheck, Notification
 from cohort.models.meta import InstanceMeta
@@ -23,5 +24,5 @@ __all__ = [
     "Action", "ApiToken", "AuditEntry", "AuditHead", "Enrolment", "Erasure", "Event",
     "EventInterval", "EventVoid", "ExceptionalAccess", "InstanceMeta", "Operation",
     "Participant", "ParticipantLink", "Programme", "RegistrationGrant", "Structure", "User",
-    "Alert", "FollowUpCheck", "Notification",
+    "Alert", "BudgetActual", "FollowUpCheck", "Notification",
 ]

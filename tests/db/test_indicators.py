@@ -184,7 +184,7 @@ def world(session: Session, keyring: Any) -> dict[str, Any]:
     _check(s, k, b1, "not_reached", D(2024, 1, 5), attempts=3)
     _check(s, k, a2, "refused", D(2024, 2, 1))  # recorded after A: not done as of A
     s.flush()
-    return {"y1": y1}
+    return {"y1": y1, "y4": y4}
 
 
 def _check(session: Session, keyring: Any, participant: Any, outcome: str, day: dt.date,
@@ -220,7 +220,7 @@ EXPECTED = {
     "62-A3/childcare": {"value": 2, "rsa": 2, "under_26": 0},
     "62-A4/accompanied": {"value": 3},
     "62-A4/support_breaks": {"value": 3, "people": 2},
-    "62-A4/measures_in_use": {"value": 1.5},
+    "62-A4/measures_in_use": {"value": 1.5, "measures": 2},
     "62-A5/housed": {"value": 1},
     "62-A5/left_housing": {"value": 2, "by_moved_by_choice": 1, "by_eviction": 1,
                            "by_other": 1},

@@ -34,6 +34,7 @@ class World:
     a_check: str = ""  # A's follow-up check (an ended 62-A4 enrolment)
     a_alert: str = ""  # the alert of A's support break, for the referents of 62
     a_message: str = ""  # that alert in referent62's inbox
+    a_housing: str = ""  # A's ended 62-A4 enrolment
 
 
 @pytest.fixture
@@ -71,6 +72,7 @@ def world(session: Session, keyring: Any, people: dict[str, Any]) -> World:
     codes = dict(session.execute(sa.text("SELECT code, uuid FROM action")).all())
     w = World(str(a.uuid), str(b.uuid), str(a_enrol.uuid), str(event.uuid),
               str(ml.uuid), str(plie.uuid), {k: str(v) for k, v in codes.items()})
+    w.a_housing = str(housing.uuid)
     w.a_check = str(session.execute(sa.select(FollowUpCheck.uuid).where(
         FollowUpCheck.enrolment_id == housing.id)).scalar_one())
     alert = session.execute(sa.select(Alert).where(Alert.event_id == rupture.id)).scalar_one()
@@ -138,6 +140,9 @@ CASES = [
     Case("end A's enrolment", "POST", lambda w: f"/api/v1/enrolments/{w.a_enrolment}/end",
          lambda w, u: {"end_date": "2023-12-31", "exit_reason": "end_of_support"},
          _expect(200, 404, 403, 403, 403, 403, 404)),
+    Case("correct the end of A's ended enrolment", "POST",
+         lambda w: f"/api/v1/enrolments/{w.a_housing}/correct-end",
+         lambda w, u: {"end_date": "2023-07-31"}, _expect(200, 404, 403, 403, 403, 403, 404)),
     Case("record an event for A", "POST", lambda w: "/api/v1/events", _new_event,
          _expect(201, 404, 403, 403, 403, 403, 404)),
     Case("list events", "GET", lambda w: "/api/v1/events", None,
@@ -185,6 +190,17 @@ CASES = [
          _expect(403, 403, 403, 403, 403, 403, 200)),
     Case("published cohorts", "GET", lambda w: "/api/v1/cohorts?programme=erbm-2023", None,
          _expect(403, 403, 403, 403, 200, 200, 200)),
+    Case("published report of 62", "GET",
+         lambda w: "/api/v1/reports/erbm-2023/62/2023?format=json", None,
+         _expect(403, 403, 403, 403, 200, 200, 200)),
+    Case("exact report of 62", "GET",
+         lambda w: "/api/v1/reports/erbm-2023/62/2023?format=json&mode=internal", None,
+         _expect(403, 403, 403, 403, 403, 200, 200)),
+    Case("record 62-A1's budget", "PUT", lambda w: "/api/v1/budgets/erbm-2023/62-A1/2023",
+         lambda w, u: {"total": "84000.00", "state_effective": "42000.00"},
+         _expect(403, 403, 403, 403, 403, 200, 200)),
+    Case("record 59-A1's budget", "PUT", lambda w: "/api/v1/budgets/erbm-2023/59-A1/2023",
+         lambda w, u: {"total": "10000.00"}, _expect(403, 403, 403, 403, 403, 403, 200)),
     Case("mark referent62's message read", "POST",
          lambda w: f"/api/v1/inbox/{w.a_message}/read", None,
          _expect(404, 404, 200, 404, 404, 404, 404)),

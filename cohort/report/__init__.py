@@ -1,0 +1,1 @@
+"""The annual execution report (domain.md §8): one model, four formats."""
