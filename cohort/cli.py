@@ -434,18 +434,59 @@ def _checkpoint() -> None:
     checkpoint()
 
 
+@cli.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_fail_cleanly
+def backup_command(file: Path) -> None:
+    """Write a consistent backup of the database to FILE (mode 0600; keys not included)."""
+    from cohort.backup import backup
+
+    done = backup(current_app.config["DATABASE_URL"], file,
+                  pg_bin=current_app.config.get("PG_BIN"))
+    click.echo(f"backup written: {done.path} ({done.size} bytes)")
+
+
+@cli.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_fail_cleanly
+def restore_command(file: Path) -> None:
+    """Restore FILE into an empty database, then replay the erasure ledger."""
+    from cohort.backup import restore
+    from cohort.services import lifecycle
+    from cohort.services.keys import check_against_database
+
+    engine = current_app.extensions["cohort.engine"]
+    engine.dispose()
+    restore(current_app.config["DATABASE_URL"], file, pg_bin=current_app.config.get("PG_BIN"))
+    engine.dispose()
+    with engine.connect() as conn:  # the restored rows may need key versions we lack
+        check_against_database(current_app.extensions["cohort.keyring"], conn)
+    click.echo(f"restored from {file}")
+    ledger = _ledger()
+    if ledger is None:
+        click.echo("warning: no ERASURE_LEDGER_FILE configured: erasures not replayed", err=True)
+        return
+    with unit_of_work(sessions()) as session:
+        applied = lifecycle.replay(session, _system_actor(), ledger, now=clock.now())
+    _checkpoint()
+    click.echo(f"{applied} erasures re-applied from the ledger")
+
+
 def _register_groups() -> None:
     """Command groups that live beside the features they drive."""
     from cohort.demo_cli import demo_group
     from cohort.followups_cli import followups_group
     from cohort.importer.cli import import_group
     from cohort.indicators.cli import cohorts_command, indicators_command
+    from cohort.report.cli import budget_group, report_command
 
     cli.add_command(demo_group)
     cli.add_command(followups_group)
     cli.add_command(import_group)
     cli.add_command(indicators_command)
     cli.add_command(cohorts_command)
+    cli.add_command(report_command)
+    cli.add_command(budget_group)
 
 
 _register_groups()

@@ -16,7 +16,7 @@ from tests.http.conftest import jsonable
 def test_search_reveal_link_erase(clients: dict[str, Any], people: dict[str, Any],
                                   session: Session) -> None:
     ml, admin = clients["coord_ml"], clients["admin"]
-    identity = jsonable(person(last_name="Rechercheenom", first_names="Ines",
+    identity = jsonable(person(last_name="Rechercheenom", first_names="Inesquelle",
                                birth_date=dt.date(2004, 5, 6)))
     pid = ml.post("/api/v1/participants", json=identity).get_json()["id"]
     search = {k: identity[k] for k in ("last_name", "first_names", "birth_date")}
