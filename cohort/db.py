@@ -112,10 +112,6 @@ def make_engine(url: str, *, foreign_keys: bool = True, **kwargs: Any) -> Engine
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=10000")
-        # A 64 MiB page cache (the default is 2 MiB): indicator queries over a département's
-        # year re-read the same enrolment and interval pages many times (docs/performance.md).
-        cur.execute("PRAGMA cache_size=-65536")
-        cur.execute("PRAGMA temp_store=MEMORY")
         # Erased identities, pseudonyms and hashes are overwritten, not left in free pages.
         cur.execute("PRAGMA secure_delete=ON")
         cur.close()
