@@ -1,0 +1,143 @@
+"""Concurrency on both databases, through the API with real commits.
+
+- 8 clients post events at once, every request sent twice with the same id (a retry after
+  a lost answer): exactly one event per id, no 5xx;
+- two coordinators end the same enrolment, or record the same six-month check, at once:
+  one wins, the other gets 409;
+- the same identity registered by 8 clients at once: one participant.
+
+Bounded so that the suite stays short: 8 × 60 events (960 requests) per database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from cohort import create_app
+from cohort.actors import SYSTEM
+from cohort.db import unit_of_work
+from cohort.models import Event, FollowUpCheck, Participant
+from cohort.services import accounts, structures
+from tests.builders import person, token_client
+from tests.conftest import clone
+from tests.http.conftest import jsonable
+
+CLIENTS = 8
+EVENTS_EACH = 60
+
+
+@pytest.fixture
+def setting(fresh_database_url: str, keys_file: Path) -> Any:
+    app = create_app({"DATABASE_URL": fresh_database_url, "KEYS_FILE": str(keys_file)})
+    now = dt.datetime.now(dt.UTC)
+    with unit_of_work(app.extensions["cohort.sessionmaker"]) as s:
+        ml = structures.create_structure(s, SYSTEM, {
+            "name": "Mission Locale de Lens-Liévin", "kind": "mission_locale",
+            "departement": "62"})
+        secrets = []
+        for n in range(2):
+            user = accounts.create_user(s, SYSTEM, {
+                "email": f"coord{n}@example.org", "display_name": f"coord{n}",
+                "structure_id": ml.uuid, "role": "coordinator", "password": None}, now=now)
+            secrets.append(accounts.create_token(s, SYSTEM, user, label="t", days=1,
+                                                 now=now).secret)
+        ml_id = str(ml.uuid)
+    coordinators = [token_client(app, secret) for secret in secrets]
+    actions = {a["code"]: a["id"] for a in coordinators[0].get(
+        "/api/v1/programmes/erbm-2023").get_json()["actions"]}
+    yield app, coordinators, ml_id, actions
+    app.extensions["cohort.engine"].dispose()
+
+
+def at_once(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run the calls in threads released together; their results in order."""
+    results: list[Any] = [None] * len(calls)
+    barrier = threading.Barrier(len(calls))
+
+    def run(i: int) -> None:
+        barrier.wait()
+        results[i] = calls[i]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def _youth(client: Any, ml: str, actions: dict[str, str]) -> tuple[str, str]:
+    pid = client.post("/api/v1/participants", json=jsonable(person())).get_json()["id"]
+    enrolment = client.post("/api/v1/enrolments", json={
+        "participant_id": pid, "action_id": actions["62-A6"], "structure_id": ml,
+        "start_date": "2023-02-01", "rsa_at_entry": False}).get_json()["id"]
+    return pid, enrolment
+
+
+def test_eight_clients_with_retries_record_each_event_once(setting: Any) -> None:
+    app, (coordinator, _), ml, actions = setting
+    youths = [_youth(coordinator, ml, actions)[0] for _ in range(CLIENTS)]
+
+    def client_work(pid: str) -> Callable[[], Counter[int]]:
+        def work() -> Counter[int]:
+            own = clone(coordinator)
+            statuses: Counter[int] = Counter()
+            for k in range(EVENTS_EACH):
+                body = {"id": str(uuid.uuid4()), "participant_id": pid, "type": "contact",
+                        "date": (dt.date(2023, 3, 1) + dt.timedelta(days=k)).isoformat(),
+                        "attributes": {"mode": "phone"}}
+                for _ in range(2):  # the retry of a request whose answer was lost
+                    statuses[own.post("/api/v1/events", json=body).status_code] += 1
+            return statuses
+
+        return work
+
+    totals = sum(at_once([client_work(pid) for pid in youths]), Counter())
+    assert totals == {201: CLIENTS * EVENTS_EACH, 200: CLIENTS * EVENTS_EACH}
+    with app.extensions["cohort.engine"].connect() as conn:
+        stored = conn.execute(sa.select(sa.func.count()).select_from(Event)).scalar_one()
+    assert stored == CLIENTS * EVENTS_EACH
+
+
+def test_two_coordinators_one_enrolment_one_check(setting: Any) -> None:
+    app, coordinators, ml, actions = setting
+    _, enrolment = _youth(coordinators[0], ml, actions)
+    url = f"/api/v1/enrolments/{enrolment}/end"
+    version = coordinators[0].get(f"/api/v1/enrolments/{enrolment}").get_json()["version"]
+    bodies = [{"end_date": "2023-08-31", "exit_reason": "end_of_support",
+               "expected_version": version},
+              {"end_date": "2023-09-15", "exit_reason": "moved_away",
+               "expected_version": version}]
+    ended = at_once([lambda c=c, b=b: c.post(url, json=b).status_code
+                     for c, b in zip(coordinators, bodies, strict=True)])
+    assert sorted(ended) == [200, 409]
+
+    with app.extensions["cohort.engine"].connect() as conn:
+        check = conn.execute(sa.select(FollowUpCheck.uuid, FollowUpCheck.version)).one()
+    result = {"expected_version": check.version, "date": "2024-03-01",
+              "outcome": "not_reached", "attempts": 2}
+    other = dict(result, outcome="refused", attempts=None)
+    recorded = at_once([lambda c=c, b=b: c.post(f"/api/v1/followups/{check.uuid}/result",
+                                                 json=b).status_code
+                        for c, b in zip(coordinators, [result, other], strict=True)])
+    assert sorted(recorded) == [201, 409]
+
+
+def test_the_same_identity_registered_at_once_is_one_participant(setting: Any) -> None:
+    app, (coordinator, _), _, _ = setting
+    identity = jsonable(person())
+    statuses = at_once([lambda: clone(coordinator).post("/api/v1/participants",
+                                                        json=identity).status_code
+                        for _ in range(CLIENTS)])
+    assert sorted(statuses) == [200] * (CLIENTS - 1) + [201]
+    with app.extensions["cohort.engine"].connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(Participant)).scalar_one() == 1
