@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import marshmallow as ma
 import swagger_ui_bundle
 from flask import Blueprint as FlaskBlueprint
 from flask import (
@@ -17,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_smorest import Api
+from flask_smorest.error_handler import ErrorSchema as FlaskSmorestErrorSchema
 from werkzeug.exceptions import HTTPException
 
 from cohort import clock
@@ -25,8 +27,17 @@ from cohort.auth import public
 from cohort.errors import CohortError, Forbidden
 
 
+class ErrorSchema(FlaskSmorestErrorSchema):  # type: ignore[misc]
+    """The error body as documented in OpenAPI (it is built by the handlers below)."""
+
+    reason = ma.fields.String(metadata={"description": "Machine-readable cause of a refusal "
+                                                       "(e.g. rejected, ineligible, conflict)"})
+
+
 class CohortApi(Api):  # type: ignore[misc]
     """flask-smorest's JSON error handler drops werkzeug's headers (e.g. Allow on 405)."""
+
+    ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         if not request.path.startswith("/api/"):

@@ -16,6 +16,7 @@ from cohort.auth import allow, current_actor
 from cohort.report import model
 from cohort.report.output import FORMATS, render
 from cohort.request_db import transaction
+from cohort.schemas.common import DecimalText
 from cohort.services.budgets import record_actual
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1",
@@ -31,16 +32,11 @@ class ReportArgs(StrictSchema):
 
 
 class BudgetSchema(StrictSchema):
-    total = fields.Decimal(load_default=None, places=2, as_string=True,
-                           validate=validate.Range(min=0))
-    state_effective = fields.Decimal(load_default=None, places=2, as_string=True,
-                                     validate=validate.Range(min=0))
-    departement = fields.Decimal(load_default=None, places=2, as_string=True,
-                                 validate=validate.Range(min=0))
-    departement_valuation = fields.Decimal(load_default=None, places=2, as_string=True,
-                                           validate=validate.Range(min=0))
-    other = fields.Decimal(load_default=None, places=2, as_string=True,
-                           validate=validate.Range(min=0))
+    total = DecimalText(load_default=None, allow_none=True)
+    state_effective = DecimalText(load_default=None, allow_none=True)
+    departement = DecimalText(load_default=None, allow_none=True)
+    departement_valuation = DecimalText(load_default=None, allow_none=True)
+    other = DecimalText(load_default=None, allow_none=True)
     expected_version = fields.Integer(load_default=None, load_only=True,
                                       metadata={"description": "the version you read; "
                                                 "a stale one gets 409"})

@@ -14,6 +14,7 @@ from cohort.auth import ALL_ROLES, allow, current_actor
 from cohort.domain.enums import OperationKind, StructureKind
 from cohort.models import Operation, Structure
 from cohort.request_db import session, transaction
+from cohort.schemas.common import DecimalText
 from cohort.services import structures
 from cohort.services.lookup import by_uuid
 
@@ -57,8 +58,7 @@ class OperationCreateSchema(StrictSchema):
     label = fields.String(required=True, validate=validate.Length(min=1, max=300))
     start_date = fields.Date(required=True)
     end_date = fields.Date(load_default=None)
-    planned_hours = fields.Decimal(load_default=None, places=2, as_string=True,
-                                   validate=validate.Range(min=0, max=10_000_000))
+    planned_hours = DecimalText(load_default=None, allow_none=True, maximum=10_000_000)
 
 
 class OperationUpdateSchema(StrictSchema):
@@ -66,8 +66,7 @@ class OperationUpdateSchema(StrictSchema):
     label = fields.String(validate=validate.Length(min=1, max=300))
     start_date = fields.Date()
     end_date = fields.Date(allow_none=True)
-    planned_hours = fields.Decimal(allow_none=True, places=2, as_string=True,
-                                   validate=validate.Range(min=0, max=10_000_000))
+    planned_hours = DecimalText(allow_none=True, maximum=10_000_000)
 
 
 class OperationSchema(StrictSchema):
@@ -77,7 +76,7 @@ class OperationSchema(StrictSchema):
     label = fields.String(dump_only=True)
     start_date = fields.Date(dump_only=True)
     end_date = fields.Date(dump_only=True, allow_none=True)
-    planned_hours = fields.Decimal(dump_only=True, as_string=True, allow_none=True)
+    planned_hours = DecimalText(dump_only=True, allow_none=True)
 
 
 class OperationPage(StrictSchema):

@@ -16,15 +16,15 @@ from cohort.domain.enums import (
     Resource,
     Scheme,
 )
+from cohort.schemas.common import StrictSchema
 
 
 def _one_of(enum: type) -> validate.OneOf:
     return validate.OneOf([m.value for m in enum])
 
 
-class _Attrs(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
+class _Attrs(StrictSchema):
+    pass
 
 
 class Empty(_Attrs):

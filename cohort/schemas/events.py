@@ -8,13 +8,11 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from cohort.domain.enums import EventType
+from cohort.schemas.common import StrictSchema
 from cohort.schemas.event_attributes import load_attributes
 
 
-class EventCreateSchema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
-
+class EventCreateSchema(StrictSchema):
     id = fields.UUID(required=True, metadata={"description": "Client-supplied; retries reuse it"})
     participant_id = fields.UUID(required=True)
     type = fields.String(required=True, validate=validate.OneOf([t.value for t in EventType]))
@@ -33,8 +31,5 @@ class EventCreateSchema(ma.Schema):
         return data
 
 
-class VoidSchema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
-
+class VoidSchema(StrictSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
