@@ -1,0 +1,29 @@
+"""Locust users for bench/http_events.py: coordinators posting contact events, each with a fresh
+client-supplied id, as fast as the service answers (no think time)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import uuid
+
+from locust import FastHttpUser, constant, task
+
+TOKEN = os.environ["BENCH_TOKEN"]
+PARTICIPANTS = json.loads(os.environ["BENCH_PARTICIPANTS"])
+
+
+class Coordinator(FastHttpUser):
+    wait_time = constant(0)
+
+    @task
+    def post_event(self) -> None:
+        day = f"2023-{random.randint(3, 12):02d}-{random.randint(1, 28):02d}"
+        body = {"id": str(uuid.uuid4()), "participant_id": random.choice(PARTICIPANTS),
+                "type": "contact", "date": day, "attributes": {"mode": "phone"}}
+        with self.client.post("/api/v1/events", json=body, name="POST /api/v1/events",
+                              headers={"Authorization": f"Bearer {TOKEN}"},
+                              catch_response=True) as response:
+            if response.status_code != 201:
+                response.failure(f"status {response.status_code}")
