@@ -21,15 +21,30 @@ def test_no_identity_in_sqlite_files_or_logs(tmp_path_factory: pytest.TempPathFa
              base.glob(pattern)] + [all_logs]
     assert ISSUED, "no identity was issued: the check would prove nothing"
     assert any(p.suffix == ".db" for p in files), "no SQLite file to inspect"
-    needles = {value: [value.encode(), value.upper().encode(), value.lower().encode()]
-               for value in ISSUED}
+    needles = {form for value in ISSUED
+               for form in (value.encode(), value.upper().encode(), value.lower().encode())}
     leaks = []
     for path in files:
-        content = path.read_bytes()
-        for value, forms in needles.items():
-            if any(form in content for form in forms):
-                leaks.append((path.name, len(value)))  # never print the value itself
+        found = _occurrences(path.read_bytes(), needles)
+        leaks += [(path.name, len(form)) for form in found]  # never print the value itself
     assert leaks == []
+
+
+def _occurrences(content: bytes, needles: set[bytes]) -> set[bytes]:
+    """The needles found in content, by anchoring on their first four bytes: one C-speed
+    scan per distinct prefix instead of one per needle (thousands of them, large files)."""
+    by_prefix: dict[bytes, dict[int, set[bytes]]] = {}
+    for needle in needles:
+        by_prefix.setdefault(needle[:4], {}).setdefault(len(needle), set()).add(needle)
+    found: set[bytes] = set()
+    for prefix, by_length in by_prefix.items():
+        at = content.find(prefix)
+        while at != -1:
+            for length, group in by_length.items():
+                if content[at:at + length] in group:
+                    found.add(content[at:at + length])
+            at = content.find(prefix, at + 1)
+    return found
 
 
 @pytest.mark.last_in_run
