@@ -6,7 +6,7 @@
   one wins, the other gets 409;
 - the same identity registered by 8 clients at once: one participant.
 
-Bounded so that the suite stays short: 8 × 60 events (960 requests) per database.
+Bounded so that the suite stays short: 8 × 40 events (640 requests) per database.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from tests.conftest import clone
 from tests.http.conftest import jsonable
 
 CLIENTS = 8
-EVENTS_EACH = 60
+EVENTS_EACH = 40
 
 
 @pytest.fixture
