@@ -120,7 +120,8 @@ def run(backend: str, url: str, folder: Path, args: argparse.Namespace) -> dict[
              "--run-time", f"{args.seconds}s", "--host", f"http://127.0.0.1:{args.port}",
              "--stop-timeout", "10",  # users finish their request: acknowledged = answered
              "--csv", str(stats), "--only-summary", "--loglevel", "WARNING"],
-            env={**os.environ, "BENCH_TOKEN": token, "BENCH_PARTICIPANTS": json.dumps(ids)},
+            env={**os.environ, "BENCH_TOKEN": token, "BENCH_PARTICIPANTS": json.dumps(ids),
+                 "BENCH_COUNT_FILE": str(folder / "acknowledged.txt")},
             check=False, capture_output=True, text=True)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -128,13 +129,14 @@ def run(backend: str, url: str, folder: Path, args: argparse.Namespace) -> dict[
     with (folder / "locust_stats.csv").open() as fh:
         row = next(r for r in csv.DictReader(fh) if r["Name"] == "POST /api/v1/events")
     requests, failures = int(row["Request Count"]), int(row["Failure Count"])
+    acknowledged = int((folder / "acknowledged.txt").read_text())
     stored = count_events(url)
     return {"backend": backend, "users": args.users, "seconds": args.seconds,
             "requests": requests, "failures": failures,
             "events_per_s": round(float(row["Requests/s"]), 1),
             "p50_ms": float(row["50%"]), "p99_ms": float(row["99%"]),
-            "stored": stored, "acknowledged": requests - failures,
-            "count_matches": stored == requests - failures}
+            "stored": stored, "acknowledged": acknowledged,
+            "count_matches": stored == acknowledged}
 
 
 def main() -> None:
@@ -148,6 +150,7 @@ def main() -> None:
     args = parser.parse_args()
     results = []
     root = Path(tempfile.mkdtemp(prefix="bench-http."))
+    root.chmod(0o755)  # the PostgreSQL cluster below runs as another user
     cluster = None
     try:
         for backend in (b.strip() for b in args.backends.split(",")):

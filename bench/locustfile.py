@@ -8,10 +8,17 @@ import os
 import random
 import uuid
 
-from locust import FastHttpUser, constant, task
+from locust import FastHttpUser, constant, events, task
 
 TOKEN = os.environ["BENCH_TOKEN"]
 PARTICIPANTS = json.loads(os.environ["BENCH_PARTICIPANTS"])
+ACKNOWLEDGED = {"created": 0}  # 201 answers actually read by a user
+
+
+@events.test_stop.add_listener
+def _write_count(**_: object) -> None:
+    with open(os.environ["BENCH_COUNT_FILE"], "w", encoding="utf-8") as out:
+        out.write(str(ACKNOWLEDGED["created"]))
 
 
 class Coordinator(FastHttpUser):
@@ -25,5 +32,7 @@ class Coordinator(FastHttpUser):
         with self.client.post("/api/v1/events", json=body, name="POST /api/v1/events",
                               headers={"Authorization": f"Bearer {TOKEN}"},
                               catch_response=True) as response:
-            if response.status_code != 201:
+            if response.status_code == 201:
+                ACKNOWLEDGED["created"] += 1
+            else:
                 response.failure(f"status {response.status_code}")

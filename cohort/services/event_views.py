@@ -13,13 +13,17 @@ from cohort.actors import Actor
 from cohort.models import Enrolment, Event, EventInterval, EventVoid, Operation, Participant
 from cohort.services import access
 
+# Named once: a fresh alias per call defeats SQLAlchemy's statement cache (the select was
+# rebuilt and recompiled for every event posted, ~6 ms each).
+_CLOSES = aliased(Event, name="closes")
+_STARTED = aliased(Event, name="started")
+
 
 def event_views(session: Session, items: Sequence[Event]) -> list[dict[str, Any]]:
     if not items:
         return []
     ids = [e.id for e in items]
-    closes = aliased(Event)
-    started = aliased(Event)
+    closes, started = _CLOSES, _STARTED
     rows = session.execute(
         sa.select(Event.id, Participant.uuid, Enrolment.uuid, Operation.uuid, closes.uuid,
                   EventVoid.reason, EventVoid.voided_at, started.uuid)
