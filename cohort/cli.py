@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
@@ -21,27 +19,11 @@ from flask.cli import FlaskGroup
 
 from cohort import clock, create_app
 from cohort.actors import Role
+from cohort.cli_errors import fail_cleanly as _fail_cleanly
 from cohort.config import PROJECT_ROOT
 from cohort.db import unit_of_work
 from cohort.domain.enums import Departement, StructureKind
 from cohort.errors import CohortError, NotFound
-
-
-def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn domain errors into a message and exit status 2 (never a traceback)."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except CohortError as exc:
-            click.echo(f"error: {exc.message}", err=True)
-            for field, reasons in exc.errors.items():
-                for reason in reasons if isinstance(reasons, list) else [reasons]:
-                    click.echo(f"  {field}: {reason}", err=True)
-            sys.exit(2)
-
-    return wrapper
 
 
 def _create_app(*_: Any) -> Any:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sys
 from pathlib import Path
 
 import click
@@ -16,6 +15,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from cohort import clock
+from cohort.cli_errors import fail
 from cohort.db import unit_of_work
 from cohort.demo import (
     DEFAULT_TODAY,
@@ -33,12 +33,6 @@ def demo_group() -> None:
     """Synthetic demo data (a demo database only, never with real data)."""
 
 
-def _fail(exc: CohortError) -> None:
-    click.echo(f"error: {exc.message}", err=True)
-    for field, reasons in exc.errors.items():
-        for reason in reasons if isinstance(reasons, list) else [reasons]:
-            click.echo(f"  {field}: {reason}", err=True)
-    sys.exit(2)
 
 
 @demo_group.command("load")
@@ -55,7 +49,7 @@ def demo_load(seed: int, participants: int, today: dt.datetime, if_empty: bool) 
     """Load synthetic pathways for the six Pas-de-Calais actions (2022 to --today)."""
     as_of = today.date()
     if as_of > clock.today():
-        _fail(CohortError("--today is in the future", errors={"today": ["in the future"]}))
+        fail(CohortError("--today is in the future", errors={"today": ["in the future"]}))
     keyring = current_app.extensions["cohort.keyring"]
     if not getattr(keyring, "demo", False):
         click.echo("warning: the keys in use are not marked as demo keys", err=True)
@@ -67,10 +61,10 @@ def demo_load(seed: int, participants: int, today: dt.datetime, if_empty: bool) 
         if if_empty:
             click.echo("the database already has participants: demo data not loaded")
             return
-        _fail(exc)
+        fail(exc)
         return
     except CohortError as exc:
-        _fail(exc)
+        fail(exc)
         return
     click.echo(f"demo data loaded (seed {seed}, as of {as_of.isoformat()}):")
     for line in summary.lines():
@@ -88,7 +82,7 @@ def demo_users(tokens_file: Path) -> None:
             accounts = ensure_demo_accounts(session, demo_keys=getattr(keyring, "demo", False),
                                             now=clock.now())
     except CohortError as exc:
-        _fail(exc)
+        fail(exc)
         return
     fresh = [a for a in accounts if a.token]
     if fresh:

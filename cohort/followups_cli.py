@@ -17,6 +17,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from cohort import clock
+from cohort.cli_errors import fail
 from cohort.db import unit_of_work
 from cohort.errors import CohortError, ConfigError
 from cohort.services import followups, notify
@@ -27,9 +28,6 @@ def followups_group() -> None:
     """Six-month follow-up checks: sweep and reminders."""
 
 
-def _fail(exc: CohortError) -> None:
-    click.echo(f"error: {exc.message}", err=True)
-    sys.exit(2)
 
 
 def _today(value: dt.datetime | None) -> dt.date:
@@ -37,7 +35,7 @@ def _today(value: dt.datetime | None) -> dt.date:
     if value is None:
         return today
     if value.date() > today:
-        _fail(CohortError("--today is in the future"))
+        fail(CohortError("--today is in the future"))
     return value.date()
 
 
@@ -68,7 +66,7 @@ def remind_command(today: dt.datetime | None) -> None:
     try:
         smtp = notify.SmtpSettings.from_config(current_app.config)
     except ConfigError as exc:
-        _fail(exc)
+        fail(exc)
         return
     swept = _sweep(day)
     with unit_of_work(sessions) as session:

@@ -18,6 +18,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from cohort import clock
+from cohort.cli_errors import fail
 from cohort.db import unit_of_work
 from cohort.errors import CohortError
 from cohort.importer.pipeline import Progress
@@ -65,11 +66,7 @@ def _run(label: str, importer: Callable[..., ImportResult], path: Path, **option
                        err=True)
         sys.exit(2)
     except CohortError as exc:
-        click.echo(f"error: {exc.message}", err=True)
-        for field, reasons in exc.errors.items():
-            for reason in reasons:
-                click.echo(f"  {field}: {reason}", err=True)
-        sys.exit(2)
+        fail(exc)
     click.echo(result.summary())
 
 

@@ -8,7 +8,6 @@ exact query is audited). Hidden cells print as "s" (secret statistique).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from rich.table import Table
 
 from cohort import clock
 from cohort.actors import SYSTEM
+from cohort.cli_errors import fail
 from cohort.db import unit_of_work
 from cohort.errors import CohortError
 from cohort.indicators import queries, tables
@@ -28,12 +28,6 @@ from cohort.schemas.aggregates import CohortReportSchema, IndicatorReportSchema
 HIDDEN_MARK = "s"
 
 
-def _fail(exc: CohortError) -> None:
-    click.echo(f"error: {exc.message}", err=True)
-    for field, reasons in exc.errors.items():
-        for reason in reasons if isinstance(reasons, list) else [reasons]:
-            click.echo(f"  {field}: {reason}", err=True)
-    sys.exit(2)
 
 
 def _cut_options(fn: Any) -> Any:
@@ -75,8 +69,7 @@ def _run(compute: Any, args: dict[str, Any]) -> dict[str, Any]:
             return compute(session, SYSTEM, args, current_app.config,  # type: ignore[no-any-return]
                            today=clock.today(), now=clock.now())
     except CohortError as exc:
-        _fail(exc)
-        raise AssertionError from exc  # _fail exits
+        fail(exc)
 
 
 def _emit(text: str, output: Path | None) -> None:

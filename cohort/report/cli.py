@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,19 +14,12 @@ from flask.cli import with_appcontext
 
 from cohort import clock
 from cohort.actors import SYSTEM
+from cohort.cli_errors import fail
 from cohort.db import unit_of_work
 from cohort.errors import CohortError
 from cohort.report import model
 from cohort.report.output import FORMATS, render
 from cohort.services.budgets import record_actual
-
-
-def _fail(exc: CohortError) -> None:
-    click.echo(f"error: {exc.message}", err=True)
-    for field, reasons in exc.errors.items():
-        for reason in reasons if isinstance(reasons, list) else [reasons]:
-            click.echo(f"  {field}: {reason}", err=True)
-    sys.exit(2)
 
 
 @click.command("report")
@@ -55,7 +47,7 @@ def report_command(programme: str, departement: str, year: int, fmt: str, mode: 
             built = model.build(session, SYSTEM, params, current_app.config,
                                 today=clock.today(), now=clock.now())
     except CohortError as exc:
-        _fail(exc)
+        fail(exc)
         return
     rendered = render(built, fmt)
     output.write_bytes(rendered.content)
@@ -92,17 +84,17 @@ def budget_set(programme: str, action_code: str, year: int, **amounts: Any) -> N
     try:
         data = {name: _money(value) for name, value in amounts.items()}
     except ArithmeticError:
-        _fail(CohortError("amounts must be numbers in euros, e.g. 42000.50",
+        fail(CohortError("amounts must be numbers in euros, e.g. 42000.50",
                           errors={"amount": ["not a number"]}))
         return
     if any(v is not None and (v < 0 or not v.is_finite()) for v in data.values()):
-        _fail(CohortError("amounts must be zero or more", errors={"amount": ["negative"]}))
+        fail(CohortError("amounts must be zero or more", errors={"amount": ["negative"]}))
     try:
         with unit_of_work(current_app.extensions["cohort.sessionmaker"]) as session:
             result = record_actual(session, SYSTEM, programme, action_code, year, data,
                                    now=clock.now())
             version = result.actual.version
     except CohortError as exc:
-        _fail(exc)
+        fail(exc)
         return
     click.echo(("recorded" if result.changed else "unchanged") + f" (version {version})")
