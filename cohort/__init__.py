@@ -20,7 +20,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from cohort.identity.keyring import load_keyring
 
     settings = load_settings(test_config)
-    app = Flask(__name__, instance_relative_config=False)
+    app = Flask(__name__, instance_relative_config=False, static_folder=None)
     app.config.update(settings)
     logs.init_app(app)
     keyring = load_keyring(settings.get("KEYS_FILE") or None)

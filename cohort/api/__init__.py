@@ -131,6 +131,8 @@ def init_api(app: Flask) -> CohortApi:
         target = refused_target(error)
         if target is not None or isinstance(error, Forbidden):
             audit_refusal(error.message, *(target or (None, None)))
+        if not request.path.startswith("/api/"):
+            return html_error(error.status)  # pages handle expected refusals themselves
         names = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
                  422: "Unprocessable Entity"}
         body = _error_body(error.status, names.get(error.status, "Error"), error.message,
@@ -143,6 +145,8 @@ def init_api(app: Flask) -> CohortApi:
         if isinstance(error, HTTPException):
             return api.handle_http_exception(error)
         app.logger.exception("unhandled error on %s", request.path)
+        if not request.path.startswith("/api/"):
+            return html_error(500)
         return jsonify(_error_body(500, "Internal Server Error",
                                    "an unexpected error occurred", None)), 500
 
@@ -180,5 +184,7 @@ def refused(status: int, message: str) -> Any:
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
         return jsonify(_error_body(status, names[status], message, None)), status, headers
     if status == 401:
-        return redirect(url_for("web.login"))
+        back = request.full_path.rstrip("?") if request.method == "GET" else None
+        return redirect(url_for("web.login", suite=back) if back and back != "/"
+                        else url_for("web.login"))
     return html_error(status)

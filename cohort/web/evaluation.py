@@ -1,0 +1,3 @@
+"""Pages: evaluation (being built)."""
+
+from cohort.web.blueprint import bp  # noqa: F401

@@ -1,0 +1,141 @@
+"""The pages' one French label map: codes, roles, form fields, navigation; Jinja filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from flask import Flask
+
+from cohort.actors import Role
+from cohort.domain import followup as followup_enums
+from cohort.domain.enums import ALL_ENUMS
+from cohort.domain.enums import LABELS_FR as DOMAIN_LABELS
+
+ROLE_LABELS: dict[str, str] = {
+    Role.COORDINATOR: "Coordinateur·rice",
+    Role.ASE_REFERENT: "Référent·e ASE",
+    Role.EVALUATOR: "Évaluateur·rice",
+    Role.PILOT: "Pilote du Département",
+    Role.ADMIN: "Administrateur·rice",
+    Role.SYSTEM: "Système",
+}
+
+# Form and table field names (API vocabulary) → French labels.
+FIELD_LABELS: dict[str, str] = {
+    "last_name": "Nom de naissance",
+    "first_names": "Prénom(s)",
+    "birth_date": "Date de naissance",
+    "sex": "Sexe",
+    "nir": "NIR (numéro de sécurité sociale)",
+    "caf_number": "Numéro d'allocataire CAF",
+    "imilo_id": "Identifiant i-milo",
+    "france_travail_id": "Identifiant France Travail",
+    "phone": "Téléphone",
+    "email": "Adresse e-mail",
+    "home_departement": "Département de résidence",
+    "home_epci": "EPCI de résidence",
+    "ase_past": "Confié(e) à l'ASE",
+    "birth_month": "Mois de naissance",
+    "date": "Date",
+    "type": "Type d'événement",
+    "start_date": "Date d'entrée",
+    "end_date": "Date de sortie",
+    "exit_reason": "Motif de sortie",
+    "action_id": "Action",
+    "structure_id": "Structure",
+    "enrolment_id": "Accompagnement",
+    "operation_id": "Opération",
+    "closes": "Événement clos",
+    "reason": "Motif",
+    "purpose": "Motif de la consultation",
+    "note": "Note",
+    "rsa_at_entry": "Allocataire du RSA à l'entrée",
+    "intensity": "Intensité de la mesure",
+    "force": "Forcer l'entrée malgré l'éligibilité",
+    "force_justification": "Justification",
+    "eligibility": "Éligibilité",
+    "participant_id": "Personne",
+    "password": "Mot de passe",
+    "display_name": "Nom affiché",
+    "role": "Rôle",
+    "name": "Nom",
+    "kind": "Type",
+    "departement": "Département",
+}
+
+# The navigation: (endpoint, label, roles). Entries whose page does not exist are left out.
+NAVIGATION: list[tuple[str, str, tuple[Role, ...]]] = [
+    ("web.home", "Accueil", tuple(Role)),
+    ("web.participant_search", "Personnes suivies",
+     (Role.COORDINATOR, Role.ASE_REFERENT, Role.ADMIN)),
+    ("web.worklist", "Suivis à 6 mois", (Role.COORDINATOR, Role.ADMIN)),
+    ("web.alerts", "Alertes", (Role.ASE_REFERENT, Role.ADMIN)),
+    ("web.indicators", "Indicateurs", (Role.EVALUATOR, Role.PILOT, Role.ADMIN)),
+    ("web.cohorts", "Cohortes", (Role.EVALUATOR, Role.PILOT, Role.ADMIN)),
+    ("web.reports", "Rapports", (Role.EVALUATOR, Role.PILOT, Role.ADMIN)),
+    ("web.admin_home", "Administration", (Role.ADMIN,)),
+]
+
+_ENUMS: dict[str, type[StrEnum]] = {e.__name__: e for e in ALL_ENUMS}
+_ENUMS.update({name: value for name, value in vars(followup_enums).items()
+               if isinstance(value, type) and issubclass(value, StrEnum)})
+
+
+def code_fr(value: Any, enum_name: str) -> str:
+    """French label of a code of the named enum (the code itself if it is not one)."""
+    if value is None or value == "":
+        return "—"
+    enum = _ENUMS[enum_name]
+    try:
+        member = enum(str(value))
+    except ValueError:
+        return str(value)
+    label = DOMAIN_LABELS.get((enum, member.value)) or followup_enums.LABELS_FR.get(member)
+    return label or str(value)
+
+
+def choices(enum_name: str) -> list[tuple[str, str]]:
+    """(code, French label) of every member of an enum, for a <select>."""
+    return [(m.value, code_fr(m.value, enum_name)) for m in _ENUMS[enum_name]]
+
+
+def date_fr(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    return f"{value:%d/%m/%Y}"
+
+
+def datetime_fr(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    from cohort.clock import PARIS
+
+    if value.tzinfo is not None:
+        value = value.astimezone(PARIS)
+    return f"{value:%d/%m/%Y à %H:%M}"
+
+
+def field_fr(name: str) -> str:
+    return FIELD_LABELS.get(name, name)
+
+
+def number_fr(value: Any) -> str:
+    """1 234,5 — French separators (narrow no-break space for thousands)."""
+    if value is None:
+        return "—"
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", "\u202f")
+    text = f"{float(value):,.1f}".replace(",", "\u202f").replace(".", ",")
+    return text.removesuffix(",0")
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(code_fr=code_fr, date_fr=date_fr, datetime_fr=datetime_fr,
+                                 field_fr=field_fr, number_fr=number_fr)
+    app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS, choices=choices)
