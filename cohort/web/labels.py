@@ -63,6 +63,21 @@ FIELD_LABELS: dict[str, str] = {
     "name": "Nom",
     "kind": "Type",
     "departement": "Département",
+    # follow-up checks and alerts (web.followups, web.alerts)
+    "outcome": "Résultat du suivi",
+    "attempts": "Nombre de tentatives de contact",
+    "expected_version": "Version lue",
+    "check_id": "Suivi",
+    "alert_id": "Alerte",
+    "situation": "Situation à la date du suivi",
+    "employment_contract": "Emploi",
+    "employment_planned_months": "Durée prévue du contrat (en mois)",
+    "employment_hours": "Heures par semaine",
+    "training": "Formation",
+    "school": "Scolarité",
+    "scheme": "Dispositif",
+    "housing_type": "Logement",
+    "resources": "Ressources",
 }
 
 # The navigation: (endpoint, label, roles). Entries whose page does not exist are left out.
