@@ -78,6 +78,22 @@ FIELD_LABELS: dict[str, str] = {
     "scheme": "Dispositif",
     "housing_type": "Logement",
     "resources": "Ressources",
+    # event attributes and page-only fields (web.coordination)
+    "via_programme": "Obtenu grâce au programme",
+    "qualifying": "Formation qualifiante",
+    "completed": "Formation menée à son terme",
+    "certified": "Certification obtenue",
+    "contract": "Type de contrat",
+    "planned_months": "Durée prévue (mois)",
+    "hours_per_week": "Heures par semaine",
+    "dropout": "Décrochage scolaire",
+    "resource": "Ressource",
+    "child_birth_month": "Mois de naissance de l'enfant",
+    "hours": "Nombre d'heures",
+    "level": "Niveau de mobilité (1 à 4)",
+    "mode": "Mode de contact",
+    "parent_child_0_3": "Parent d'un enfant de 0 à 3 ans",
+    "created_at": "Enregistrée le",
 }
 
 # The navigation: (endpoint, label, roles). Entries whose page does not exist are left out.
