@@ -45,6 +45,11 @@ def programme_by_code(session: Session, code: str) -> Programme:
     return programme
 
 
+def all_programmes(session: Session) -> list[Programme]:
+    """Every programme with its actions, by code (what the pages' pickers offer)."""
+    return list(session.execute(sa.select(Programme).order_by(Programme.code)).scalars())
+
+
 def actions_of(session: Session, programme: Programme, *, action: str | None = None,
                departement: str | None = None) -> list[Action]:
     query = sa.select(Action).where(Action.programme_id == programme.id).order_by(Action.code)

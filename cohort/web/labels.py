@@ -94,6 +94,28 @@ FIELD_LABELS: dict[str, str] = {
     "mode": "Mode de contact",
     "parent_child_0_3": "Parent d'un enfant de 0 à 3 ans",
     "created_at": "Enregistrée le",
+    # aggregates (web.indicators, web.cohorts, web.reports; "mode" is labelled on the page)
+    "programme": "Programme",
+    "action": "Action",
+    "actions": "Actions",
+    "period_from": "Début de la période",
+    "period_to": "Fin de la période",
+    "as_of": "Données arrêtées au",
+    "recorded_before": "Saisies enregistrées avant",
+    "grain": "Regroupement des entrées",
+    "year": "Année",
+}
+
+# Parts of an indicator (breakdowns and details) → French, shown as "dont RSA : 12".
+INDICATOR_PARTS: dict[str, str] = {
+    "rsa": "dont RSA",
+    "under_26": "dont moins de 26 ans",
+    "people": "personnes distinctes concernées",
+    "fte": "en équivalents temps plein (ETP)",
+    "measures": "jeunes concernés",
+    "by_moved_by_choice": "dont départ choisi vers un autre logement",
+    "by_eviction": "dont expulsion locative",
+    "by_other": "dont autre motif",
 }
 
 # The navigation: (endpoint, label, roles). Entries whose page does not exist are left out.

@@ -104,6 +104,16 @@ _PATTERNS: list[tuple[str, Any]] = [
      "D'autres personnes y sont rattachées : rattachez-les plutôt à la personne retenue."),
     (r"one of (.+)", "Choisissez une valeur de la liste."),
     (r"published or internal", "Mode publié ou interne."),
+    (r"published only for your role",
+     "Votre rôle donne accès aux effectifs publiés seulement (secret statistique) ; les "
+     "effectifs exacts sont réservés aux pilotes et aux administrateurs."),
+    (r"internal mode not allowed for .+",
+     "Effectifs exacts réservés aux actions de votre département."),
+    (r"administrators only", "Réservé aux administrateurs."),
+    (r"the population or its complement is below the disclosure threshold of (\d+)",
+     lambda m: f"Population trop petite pour être publiée : elle compte moins de {m[1]} "
+               f"personnes, ou il en reste moins de {m[1]} en dehors. Choisissez un "
+               f"département ou une période plus large."),
     (r"is after period_to", "Le début de la période est après sa fin."),
     (r"must be the first day of a month", "Choisissez le premier jour d'un mois."),
     (r"must be the last day of a month", "Choisissez le dernier jour d'un mois."),
