@@ -234,6 +234,15 @@ def check_views(session: Session, checks: Sequence[FollowUpCheck], *,
     return views
 
 
+def readable_check(session: Session, actor: Actor, check_id: uuid.UUID | str) -> FollowUpCheck:
+    """One check of the actor's worklist; another structure's answers 404 (no oracle)."""
+    check = by_uuid(session, FollowUpCheck, check_id, "check_id")
+    if not session.execute(sa.select(FollowUpCheck.id)
+                           .where(FollowUpCheck.id == check.id, _scope(actor))).first():
+        raise access.OutOfScope("followup_check", check.uuid, "check_id")
+    return check
+
+
 # --- recording a result ----------------------------------------------------------------------
 
 @dataclass(frozen=True)
