@@ -74,6 +74,11 @@ class Entry:
     force_justification: str | None
 
 
+def needs_intensity(action_settings: Mapping[str, Any]) -> bool:
+    """Actions counted in intensity units need each enrolment's intensity."""
+    return bool((action_settings or {}).get("intensity_units"))
+
+
 def enrolment_entry(requirements: Sequence[Mapping[str, Any]], action_settings: Mapping[str, Any],
                     data: Mapping[str, Any], *, birth: dt.date | None, ase_past: bool,
                     is_admin: bool, today: dt.date) -> Entry:
@@ -85,7 +90,7 @@ def enrolment_entry(requirements: Sequence[Mapping[str, Any]], action_settings: 
         raise Rejected("participant_id", "identity erased: cannot enrol")
     if start < birth:
         raise Rejected("start_date", "is before the participant's birth")
-    if action_settings.get("intensity_units") and not data.get("intensity"):
+    if needs_intensity(action_settings) and not data.get("intensity"):
         raise Rejected("intensity", "required for this action (simple or reinforced)")
     age = age_in_years(birth, start)
     verdict = eligibility.check(requirements, eligibility.Facts(

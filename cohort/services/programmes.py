@@ -26,6 +26,7 @@ from marshmallow import fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cohort.domain import rules
 from cohort.domain.eligibility import FLAGS
 from cohort.domain.enums import Departement, EventType, Family, HousingType, Intensity
 from cohort.errors import CohortError
@@ -688,3 +689,16 @@ def load_programme_file(session: Session, path: str | Path) -> LoadResult:
     raw, text = _read(path)
     data = parse_programme_text(text, source=str(path))
     return upsert_programme(session, data, hashlib.sha256(raw).hexdigest())
+
+
+def actions_for_enrolment(session: Session) -> list[Action]:
+    """Every action one may enrol in, by programme then code (the enrol form's choices)."""
+    return list(session.execute(
+        select(Action).join(Programme, Programme.id == Action.programme_id)
+        .order_by(Programme.code, Action.code)
+    ).scalars())
+
+
+def needs_intensity(action: Action) -> bool:
+    """Whether enrolling in the action needs an intensity (simple or reinforced)."""
+    return rules.needs_intensity(action.settings or {})

@@ -11,15 +11,27 @@ from sqlalchemy.orm import Session, aliased
 from cohort import audit
 from cohort.actors import Actor, Role
 from cohort.domain.event_types import START_TYPES
-from cohort.models import Action, Enrolment, Event, EventInterval, Participant, Structure
+from cohort.domain.followup import CheckStatus, state_on
+from cohort.models import (
+    Action,
+    Enrolment,
+    Event,
+    EventInterval,
+    FollowUpCheck,
+    Participant,
+    Structure,
+)
 from cohort.services import access
 from cohort.services.event_views import event_views
 
 
 def timeline(session: Session, actor: Actor, participant: Participant, *,
-             now: dt.datetime) -> dict[str, Any]:
+             now: dt.datetime, today: dt.date | None = None) -> dict[str, Any]:
     """Events in date order (starts before ends on a date, then recording order), voided
-    ones included and marked, with the intervals as currently resolved."""
+    ones included and marked, with the intervals as currently resolved.
+
+    Each enrolment also carries its action's title, its structure's name and its live
+    follow-up check (``followup``: status, window, state on ``today`` when given)."""
     access.readable_participant(session, actor, participant, now=now)
     if actor.role is Role.ADMIN:
         audit.append(session, actor, "participant.read", now=now, target_type="participant",
@@ -40,9 +52,13 @@ def timeline(session: Session, actor: Actor, participant: Participant, *,
     ).all()
     events = event_views(session, ordered)
     enrolments = session.execute(
-        sa.select(Enrolment, Action.uuid, Action.code, Structure.uuid)
+        sa.select(Enrolment, Action.uuid, Action.code, Structure.uuid, Action.title,
+                  Structure.name, FollowUpCheck)
         .join(Action, Action.id == Enrolment.action_id)
         .join(Structure, Structure.id == Enrolment.structure_id)
+        .outerjoin(FollowUpCheck, sa.and_(
+            FollowUpCheck.enrolment_id == Enrolment.id,
+            FollowUpCheck.status != CheckStatus.CANCELLED.value))
         .where(Enrolment.participant_id == participant.id)
         .order_by(Enrolment.start_date, Enrolment.id)
     ).all()
@@ -50,7 +66,9 @@ def timeline(session: Session, actor: Actor, participant: Participant, *,
         "participant": participant,
         "enrolments": [
             enrolment_view(e, action_uuid, code, structure_uuid)
-            for e, action_uuid, code, structure_uuid in enrolments
+            | {"action_title": title, "structure_name": name,
+               "followup": _check_view(check, today)}
+            for e, action_uuid, code, structure_uuid, title, name, check in enrolments
         ],
         "events": events,
         "intervals": [
@@ -64,6 +82,17 @@ def timeline(session: Session, actor: Actor, participant: Participant, *,
             }
             for iv, s_uuid, e_uuid, attrs in intervals
         ],
+    }
+
+
+def _check_view(check: FollowUpCheck | None, today: dt.date | None) -> dict[str, Any] | None:
+    if check is None:
+        return None
+    return {
+        "id": check.uuid, "status": check.status, "due_date": check.due_date,
+        "window_start": check.window_start, "window_end": check.window_end,
+        "state": None if today is None else state_on(check.status, check.window_start,
+                                                     check.window_end, today).value,
     }
 
 

@@ -1,28 +1,424 @@
-"""Pages for coordinators: find or register a person, their pathway, enrolments and events."""
+"""Pages for coordinators: find or register a person, their pathway, enrolments and events.
+
+Every rule lives in the services (scoping, eligibility, event checks, idempotency); these
+views parse the form with the API's schema, call one service and render. Identity values
+only ever travel in a POST body and in the response the user asked for.
+"""
 
 from __future__ import annotations
 
+import functools
+import uuid
+from collections.abc import Mapping
 from typing import Any
 
-from flask import g, render_template
+from flask import flash, g, redirect, render_template, request, url_for
+from marshmallow import ValidationError, fields, validate
 
 from cohort import clock
 from cohort.actors import Role
+from cohort.api.participants import IdentityRequestSchema
 from cohort.auth import allow
-from cohort.models import Participant
-from cohort.request_db import session
+from cohort.domain import rules
+from cohort.domain.enums import ALL_ENUMS, EventType, Family
+from cohort.domain.event_types import KINDS
+from cohort.domain.event_types import Role as KindRole
+from cohort.errors import CohortError, NotFound
+from cohort.models import Enrolment, Participant, Structure
+from cohort.request_db import keyring, session, transaction
+from cohort.schemas.enrolments import EndSchema, EnrolSchema
+from cohort.schemas.event_attributes import ATTRIBUTE_SCHEMAS
+from cohort.schemas.events import EventCreateSchema, VoidSchema
+from cohort.schemas.participants import RegisterSchema, SearchSchema
+from cohort.services import access, enrolments, events, lifecycle, participants, programmes
 from cohort.services.lookup import by_uuid
+from cohort.services.structures import list_operations
 from cohort.services.timeline import timeline
 from cohort.web.blueprint import bp
+from cohort.web.forms import FormState, load, submitted
+from cohort.web.labels import code_fr, field_fr
+from cohort.web.messages import french_errors
 
 PERSON_ROLES = (Role.COORDINATOR, Role.ASE_REFERENT, Role.ADMIN)
+WRITER_ROLES = (Role.COORDINATOR, Role.ADMIN)
+FORM_ERROR = "Le formulaire contient des erreurs : voir les champs signalés."
+
+
+def _participant(participant_id: Any) -> Participant:
+    return by_uuid(session(), Participant, participant_id, "participant_id")
+
+
+def _render(template: str, status: int = 200, **context: Any) -> Any:
+    context.setdefault("may_write", g.actor.role in WRITER_ROLES)
+    return render_template(f"coordination/{template}", **context), status
+
+
+# --- search and registration ---------------------------------------------------------------
+
+@bp.route("/personnes", methods=["GET", "POST"])
+@allow(*PERSON_ROLES)
+def participant_search() -> Any:
+    """Find a followed person by identity (blind index); the identity stays in the body."""
+    search = FormState()
+    if request.method == "POST":
+        data, search = load(SearchSchema(), submitted())
+        if data is not None:
+            try:
+                found = lifecycle.find_by_identity(session(), keyring(), g.actor, data,
+                                                   now=clock.now())
+            except NotFound:
+                search.message = ("Aucune personne suivie par votre structure ne correspond "
+                                  "à ces nom, prénom(s) et date de naissance.")
+                return _render("search.html", 404, search=search, register=FormState())
+            return redirect(url_for("web.participant", participant_id=found.uuid))
+        return _render("search.html", 422, search=search, register=FormState())
+    return _render("search.html", search=search, register=FormState())
+
+
+@bp.route("/personnes/inscription", methods=["POST"])
+@allow(*WRITER_ROLES)
+def participant_register() -> Any:
+    """Register a person; one already registered is found again (the "already known" case)."""
+    data, state = load(RegisterSchema(), submitted(booleans=("ase_past",)))
+    if data is None:
+        return _render("search.html", 422, search=FormState(), register=state)
+    try:
+        with transaction() as s:
+            result = participants.register(s, keyring(), g.actor, data, today=clock.today(),
+                                           now=clock.now())
+            participant_uuid = result.participant.uuid
+    except CohortError as error:
+        return _render("search.html", 422, search=FormState(), register=state.refuse(error))
+    if not result.visible:
+        # Followed by another structure: say "already known", nothing of their record.
+        return _render("already_known.html", participant_id=participant_uuid)
+    if result.created:
+        flash("La personne est enregistrée. Inscrivez-la maintenant dans une action.", "succes")
+    else:
+        flash("Cette personne est déjà suivie par votre structure : voici sa fiche.", "info")
+    return redirect(url_for("web.participant", participant_id=participant_uuid))
+
+
+# --- the participant page ------------------------------------------------------------------
+
+def _participant_page(participant_id: Any, *, status: int = 200, identity: Any = None,
+                      identity_state: FormState | None = None) -> Any:
+    s = session()
+    record = _participant(participant_id)
+    view = timeline(s, g.actor, record, now=clock.now(), today=clock.today())
+    for interval in view["intervals"]:
+        interval["start_type"] = START_OF_FAMILY.get(interval["family"], "")
+    return _render("participant.html", status, **view, chart=_chart(view["intervals"]),
+                   identity=identity, identity_state=identity_state or FormState(),
+                   event_details=event_details)
 
 
 @bp.route("/personnes/<uuid:participant_id>")
 @allow(*PERSON_ROLES)
 def participant(participant_id: Any) -> Any:
     """A person's pseudonymous record and pathway (the service scopes: out of scope → 404)."""
+    return _participant_page(participant_id)
+
+
+@bp.route("/personnes/<uuid:participant_id>/identite", methods=["POST"])
+@allow(*PERSON_ROLES)
+def participant_identity(participant_id: Any) -> Any:
+    """Show the identity in this response only, after a stated purpose (audited)."""
+    data, state = load(IdentityRequestSchema(), submitted())
+    if data is None:
+        return _participant_page(participant_id, status=422, identity_state=state)
+    with transaction() as s:
+        record = _participant(participant_id)
+        identity = participants.reveal_identity(s, keyring(), g.actor, record,
+                                                purpose=data["purpose"], now=clock.now())
+    return _participant_page(participant_id, identity=identity)
+
+
+# The bars: one row per interval, x from the earliest to the latest date shown.
+CHART_WIDTH = 720
+CHART_LABEL = 150
+CHART_ROW = 28
+
+
+def _chart(intervals: list[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """Geometry of the interval bars (SVG attributes only: the CSP forbids style attributes)."""
+    if not intervals:
+        return None
+    today = clock.today()
+    first = min(iv["start_date"] for iv in intervals)
+    last = max([today] + [iv["end_date"] or today for iv in intervals])
+    span = max((last - first).days, 1)
+    scale = (CHART_WIDTH - CHART_LABEL - 10) / span
+    bars = []
+    for row, iv in enumerate(intervals):
+        end = iv["end_date"] or today
+        x = CHART_LABEL + (iv["start_date"] - first).days * scale
+        bars.append({**iv, "x": round(x, 1), "y": 24 + row * CHART_ROW,
+                     "width": round(max((end - iv["start_date"]).days * scale, 4), 1),
+                     "open": iv["end_date"] is None})
+    return {"bars": bars, "width": CHART_WIDTH, "height": 34 + len(bars) * CHART_ROW,
+            "label_x": CHART_LABEL, "first": first, "last": last}
+
+
+# --- enrolment -----------------------------------------------------------------------------
+
+@bp.route("/personnes/<uuid:participant_id>/inscription", methods=["GET", "POST"])
+@allow(*WRITER_ROLES)
+def enrol(participant_id: Any) -> Any:
+    """Enrol in an action of the programme, for one's own structure; eligibility feedback."""
     s = session()
-    record = by_uuid(s, Participant, participant_id, "participant_id")
+    record = _participant(participant_id)
+    access.may_enrol(s, g.actor, record, now=clock.now())
+    actions = programmes.actions_for_enrolment(s)
+    structure = s.get(Structure, g.actor.structure_id) if g.actor.structure_id else None
+    state = FormState(values={"start_date": clock.today().isoformat()})
+    if request.method == "POST":
+        form = submitted(booleans=("rsa_at_entry", "parent_child_0_3", "force"))
+        if g.actor.role is not Role.ADMIN:
+            form.pop("force", None)
+            form.pop("force_justification", None)
+        form |= {"participant_id": str(record.uuid),
+                 "structure_id": str(structure.uuid) if structure else ""}
+        data, state = load(EnrolSchema(), form)
+        if data is not None:
+            try:
+                with transaction() as tx:
+                    made = enrolments.enrol(tx, keyring(), g.actor, data,
+                                            today=clock.today(), now=clock.now())
+                    forced = made.forced
+            except CohortError as error:
+                if "eligibility" in error.errors:  # one line per failed rule
+                    error.errors = {**error.errors, "eligibility": [
+                        rule for text in error.errors["eligibility"] for rule in text.split("; ")]}
+                state.refuse(error)
+            else:
+                flash("Inscription enregistrée" + (" (entrée forcée)." if forced else "."),
+                      "succes")
+                return redirect(url_for("web.participant", participant_id=record.uuid))
+    return _render("enrol.html", 422 if state.failed else 200, participant_id=record.uuid,
+                   actions=actions, structure=structure, state=state,
+                   action_choices=[(str(a.uuid), f"{a.code} — {a.title}") for a in actions],
+                   intensity_actions=[a.code for a in actions
+                                      if rules.needs_intensity(a.settings or {})],
+                   may_force=g.actor.role is Role.ADMIN)
+
+
+def _enrolment_of(participant_id: Any, enrolment_id: Any) -> Enrolment:
+    enrolment = access.readable_enrolment(session(), g.actor, enrolment_id, now=clock.now())
+    if enrolment.participant.uuid != participant_id:
+        raise NotFound("enrolment_id: not found", errors={"enrolment_id": ["not found"]})
+    return enrolment
+
+
+@bp.route("/personnes/<uuid:participant_id>/accompagnements/<uuid:enrolment_id>/fin",
+          methods=["GET", "POST"])
+@allow(*WRITER_ROLES)
+def enrolment_end(participant_id: Any, enrolment_id: Any) -> Any:
+    """End an enrolment: last day of support and exit reason (optimistic lock on version)."""
+    enrolment = _enrolment_of(participant_id, enrolment_id)
+    state = FormState(values={"end_date": clock.today().isoformat(),
+                              "expected_version": enrolment.version})
+    if request.method == "POST":
+        data, state = load(EndSchema(), submitted())
+        if data is not None:
+            try:
+                with transaction() as s:
+                    enrolments.end(s, g.actor, enrolment, data, today=clock.today(),
+                                   now=clock.now())
+            except CohortError as error:
+                state.refuse(error)
+            else:
+                flash("L'accompagnement est clos. Le suivi à 6 mois est programmé.", "succes")
+                return redirect(url_for("web.participant", participant_id=participant_id))
+    return _render("end.html", 422 if state.failed else 200, participant_id=participant_id,
+                   enrolment=enrolment, action=enrolment.action, state=state)
+
+
+# --- events --------------------------------------------------------------------------------
+
+def _enum_of(field: fields.Field) -> str | None:
+    """The domain enum whose values a OneOf validator lists (for French labels)."""
+    for validator in field.validators:
+        if isinstance(validator, validate.OneOf):
+            wanted = {str(c) for c in validator.choices}
+            for enum in ALL_ENUMS:
+                if {m.value for m in enum} == wanted:
+                    return enum.__name__
+    return None
+
+
+def _range(field: fields.Field) -> tuple[Any, Any]:
+    for validator in field.validators:
+        if isinstance(validator, validate.Range):
+            return validator.min, validator.max
+    return None, None
+
+
+@functools.cache
+def attribute_fields(event_type: EventType) -> list[dict[str, Any]]:
+    """The type's own fields, described for the form (read from its attributes schema)."""
+    out = []
+    for name, field in ATTRIBUTE_SCHEMAS[event_type]().fields.items():
+        spec: dict[str, Any] = {"name": name, "required": field.required}
+        if isinstance(field, fields.Boolean):
+            spec["widget"] = "checkbox" if field.load_default is not None else "yesno"
+        elif (enum := _enum_of(field)) is not None:
+            spec |= {"widget": "select", "enum": enum}
+        elif isinstance(field, fields.Integer | fields.Decimal):
+            low, high = _range(field)
+            step = "1" if isinstance(field, fields.Integer) else "0.01"
+            spec |= {"widget": "number", "min": low, "max": high, "step": step}
+        elif name == "child_birth_month":
+            spec["widget"] = "month"
+        else:
+            spec["widget"] = "text"
+        out.append(spec)
+    return out
+
+
+def event_details(event_type: str, attributes: Mapping[str, Any] | None
+                  ) -> list[tuple[str, str]]:
+    """(French label, French value) of an event's attributes, for the timeline."""
+    if event_type not in EventType.__members__.values() or not attributes:
+        return []
+    out = []
+    for spec in attribute_fields(EventType(event_type)):
+        value = attributes.get(spec["name"])
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            text = "oui" if value else "non"
+        elif spec.get("enum"):
+            text = code_fr(value, spec["enum"])
+        elif spec["widget"] == "month":
+            text = f"{value[5:7]}/{value[:4]}"
+        else:
+            text = str(value).replace(".", ",")
+        out.append((field_fr(spec["name"]), text))
+    return out
+
+
+START_OF_FAMILY = {k.family.value: k.type.value for k in KINDS.values()
+                   if k.family is not None and k.role is KindRole.START}
+
+
+def _booleans(event_type: EventType) -> tuple[str, ...]:
+    return tuple(f["name"] for f in attribute_fields(event_type) if f["widget"] == "checkbox")
+
+
+def types_by_family() -> list[tuple[str, list[EventType]]]:
+    """The event types grouped by family (pathway periods first, then one-off events)."""
+    groups: list[tuple[str, list[EventType]]] = [
+        (code_fr(family.value, "Family"), [k.type for k in KINDS.values() if k.family is family])
+        for family in Family
+    ]
+    groups.append(("Événements ponctuels",
+                   [k.type for k in KINDS.values() if k.role is KindRole.POINT]))
+    return [(label, types) for label, types in groups if types]
+
+
+def _event_form_data(participant_id: Any, event_type: EventType) -> dict[str, Any]:
+    """The posted form as the API's event body: common fields, the rest as attributes."""
+    form = submitted(booleans=_booleans(event_type))
+    common = {"id", "date", "enrolment_id", "operation_id", "closes"}
+    names = {f["name"] for f in attribute_fields(event_type)}
+    body: dict[str, Any] = {k: v for k, v in form.items() if k in common}
+    body |= {"participant_id": str(participant_id), "type": event_type.value,
+             "attributes": {k: v for k, v in form.items() if k in names}}
+    return body
+
+
+def _flat_errors(messages: Any) -> dict[str, list[str]]:
+    """marshmallow errors with the attributes' own fields lifted to the top (one per input)."""
+    if not isinstance(messages, dict):
+        return french_errors({"_": messages})
+    lifted = dict(messages)
+    nested = lifted.pop("attributes", None)
+    if isinstance(nested, dict):
+        lifted |= nested
+    elif nested is not None:
+        lifted["attributes"] = nested
+    return french_errors(lifted)
+
+
+@bp.route("/personnes/<uuid:participant_id>/evenements/nouveau", methods=["GET", "POST"])
+@allow(*WRITER_ROLES)
+def event_new(participant_id: Any) -> Any:
+    """One form per event type, with only its fields; the hidden id makes a retry harmless."""
+    s = session()
+    record = _participant(participant_id)
+    access.writable_participant(s, g.actor, record, now=clock.now())
+    raw_type = request.values.get("type")
+    if raw_type not in {t.value for t in EventType}:
+        return _render("event_types.html", participant_id=record.uuid,
+                       groups=types_by_family())
+    event_type = EventType(raw_type)
+    kind = KINDS[event_type]
+    state = FormState(values={"id": str(uuid.uuid4()), "date": clock.today().isoformat()})
+    if request.method == "POST":
+        body = _event_form_data(record.uuid, event_type)
+        state = FormState(values={k: v for k, v in body.items() if k != "attributes"}
+                          | body["attributes"])
+        try:
+            data = EventCreateSchema().load(body)
+        except ValidationError as error:
+            state.errors = _flat_errors(error.messages)
+            state.message = FORM_ERROR
+        else:
+            try:
+                with transaction() as tx:
+                    result = events.record(tx, keyring(), g.actor, data, today=clock.today(),
+                                           now=clock.now())
+                    created = result.created
+            except CohortError as error:
+                state.refuse(error)
+            else:
+                label = code_fr(event_type.value, "EventType")
+                when = data["date"].strftime("%d/%m/%Y")
+                flash(f"Événement enregistré : {label} le {when}." if created else
+                      "Cet événement était déjà enregistré (envoi en double) : rien n'a été "
+                      "ajouté.", "succes" if created else "info")
+                return redirect(url_for("web.participant", participant_id=record.uuid))
     view = timeline(s, g.actor, record, now=clock.now())
-    return render_template("coordination/participant.html", **view)
+    enrolled = ([e for e in view["enrolments"] if e["end_date"] is None]
+                or view["enrolments"])
+    closable = [iv for iv in view["intervals"]
+                if iv["end_date"] is None and iv["family"] == (kind.family or "")]
+    operations = list(s.execute(list_operations()).scalars()) if kind.needs_operation else []
+    return _render(
+        "event_form.html", 422 if state.failed else 200, participant_id=record.uuid,
+        event_type=event_type, kind=kind, state=state, fields=attribute_fields(event_type),
+        is_end=kind.role is KindRole.END, closable=closable,
+        enrolment_choices=[(str(e["id"]), f"{e['action_code']} ({e['structure_name']}), "
+                                          f"depuis le {e['start_date']:%d/%m/%Y}")
+                           for e in enrolled],
+        closable_choices=[(str(iv["start_event_id"]), f"Commencée le {iv['start_date']:%d/%m/%Y}")
+                          for iv in closable],
+        operation_choices=[(str(o.uuid), o.label) for o in operations])
+
+
+@bp.route("/personnes/<uuid:participant_id>/evenements/<uuid:event_id>/annulation",
+          methods=["GET", "POST"])
+@allow(*WRITER_ROLES)
+def event_void(participant_id: Any, event_id: Any) -> Any:
+    """Void an event with a reason: it stays in the timeline, marked, and counts nowhere."""
+    s = session()
+    event = access.readable_event(s, g.actor, event_id, now=clock.now())
+    if s.get(Participant, event.participant_id).uuid != participant_id:  # type: ignore[union-attr]
+        raise NotFound("event_id: not found", errors={"event_id": ["not found"]})
+    state = FormState()
+    if request.method == "POST":
+        data, state = load(VoidSchema(), submitted())
+        if data is not None:
+            try:
+                with transaction() as tx:
+                    events.void(tx, g.actor, event, data["reason"], now=clock.now())
+            except CohortError as error:
+                state.refuse(error)
+            else:
+                flash("L'événement est annulé ; il reste visible, barré, dans le parcours.",
+                      "succes")
+                return redirect(url_for("web.participant", participant_id=participant_id))
+    return _render("void.html", 422 if state.failed else 200, participant_id=participant_id,
+                   event=event, state=state)
+
