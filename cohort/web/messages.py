@@ -128,8 +128,9 @@ _PATTERNS: list[tuple[str, Any]] = [
     (r"is after period_to", "Le début de la période est après sa fin."),
     (r"must be the first day of a month", "Choisissez le premier jour d'un mois."),
     (r"must be the last day of a month", "Choisissez le dernier jour d'un mois."),
-    (r"must be on or before (\d{4})-(\d\d)-(\d\d)",
-     lambda m: f"Au plus tard le {m[3]}/{m[2]}/{m[1]}."),
+    (r"must be on or before (\d{4})-(\d\d)-(\d\d)( \(the end of the last complete month\))?",
+     lambda m: f"Au plus tard le {m[3]}/{m[2]}/{m[1]}"
+               + (" (fin du dernier mois complet)." if m[4] else ".")),
     (r"unknown action\(s\).*", "Action inconnue."),
     (r"not found", "Introuvable."),
     (r"already (changed|recorded) by someone else",
