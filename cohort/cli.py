@@ -127,7 +127,8 @@ def structures_create(name: str, kind: str, departement: str) -> None:
 
     with unit_of_work(sessions()) as session:
         structure = create_structure(session, _system_actor(),
-                                     {"name": name, "kind": kind, "departement": departement})
+                                     {"name": name, "kind": kind, "departement": departement},
+                                     now=clock.now())
     click.echo(str(structure.uuid))
 
 
@@ -277,16 +278,13 @@ PURPOSES = click.Choice(["encryption", "pseudonym", "nir"])
 @keys.command("status")
 def keys_status() -> None:
     """Key versions configured, current, and rows per version."""
-    from cohort.identity.keyring import Purpose
-    from cohort.services.keys import versions_in_use
+    from cohort.services.keys import key_status
 
-    ring = _keyring()
     with unit_of_work(sessions()) as session:
-        for purpose in Purpose:
-            used = versions_in_use(session, purpose)
-            configured = ", ".join(str(v) for v in sorted(ring[purpose].keys))
-            rows = ", ".join(f"v{v}: {n}" for v, n in sorted(used.items())) or "no rows"
-            click.echo(f"{purpose}: current v{ring[purpose].current}; configured {configured}; "
+        for status in key_status(session, _keyring()):
+            configured = ", ".join(str(v) for v in status.configured)
+            rows = ", ".join(f"v{v}: {n}" for v, n in status.rows.items()) or "no rows"
+            click.echo(f"{status.purpose}: current v{status.current}; configured {configured}; "
                        f"rows {rows}")
 
 

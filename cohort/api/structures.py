@@ -7,6 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import fields, validate
 
+from cohort import clock
 from cohort.actors import Role
 from cohort.api.blueprint import Blueprint
 from cohort.api.common import DEPARTEMENTS, PageArgs, PageSchema, StrictSchema, one_of, paginate
@@ -104,7 +105,7 @@ class Structures(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Create a structure"""
         with transaction() as s:
-            return structures.create_structure(s, current_actor(), data)
+            return structures.create_structure(s, current_actor(), data, now=clock.now())
 
 
 @blp.route("/structures/<uuid:structure_id>")
@@ -122,7 +123,8 @@ class StructureItem(MethodView):
         """Update a structure"""
         with transaction() as s:
             structure = by_uuid(s, Structure, structure_id, "structure_id")
-            return structures.update_structure(s, current_actor(), structure, data)
+            return structures.update_structure(s, current_actor(), structure, data,
+                                               now=clock.now())
 
 
 @blp.route("/operations")

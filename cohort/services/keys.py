@@ -39,6 +39,37 @@ def versions_in_use(session: Session | sa.Connection, purpose: Purpose) -> dict[
     return {int(version): int(count) for version, count in rows}
 
 
+@dataclass(frozen=True)
+class KeyStatus:
+    """One purpose's keys: the current version, those configured, and rows per version."""
+
+    purpose: Purpose
+    current: int
+    configured: tuple[int, ...]
+    rows: dict[int, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.rows.values())
+
+    @property
+    def remaining(self) -> int:
+        """Rows still under an older version (what `cohort keys rotate` has left to do)."""
+        return sum(n for version, n in self.rows.items() if version != self.current)
+
+    @property
+    def retirable(self) -> tuple[int, ...]:
+        """Configured old versions no row uses any more (`cohort keys retire` may drop them)."""
+        return tuple(v for v in self.configured if v != self.current and not self.rows.get(v))
+
+
+def key_status(session: Session | sa.Connection, keyring: Keyring) -> list[KeyStatus]:
+    """Every purpose's versions in use and rotation progress (`cohort keys status`)."""
+    return [KeyStatus(purpose, keyring[purpose].current, tuple(sorted(keyring[purpose].keys)),
+                      dict(sorted(versions_in_use(session, purpose).items())))
+            for purpose in Purpose]
+
+
 def check_against_database(keyring: Keyring, conn: sa.Connection) -> None:
     """Refuse to start when stored rows need an absent key, or demo keys meet real data."""
     inspector = sa.inspect(conn)

@@ -129,8 +129,9 @@ class LedgerEntry:
 
 
 def erase(session: Session, actor: Actor, participant: Participant, *, mode: str, cause: str,
-          now: dt.datetime, ledger: Path | None) -> Erasure:
-    """Destroy a participant's identity (and their pathway when `mode` says so)."""
+          now: dt.datetime, ledger: Path | None, reason: str | None = None) -> Erasure:
+    """Destroy a participant's identity (and their pathway when `mode` says so); `reason`
+    (why the request was accepted, without identity) goes to the audit entry's purpose."""
     _admin(actor)
     if mode not in (KEEP_PATHWAY, DELETE_PATHWAY):
         raise Rejected("mode", f"one of {KEEP_PATHWAY}, {DELETE_PATHWAY}")
@@ -142,7 +143,8 @@ def erase(session: Session, actor: Actor, participant: Participant, *, mode: str
     session.add(entry)
     _destroy(session, participant, mode=mode, now=now)
     audit.append(session, actor, "participant.erase", now=now, target_type="participant",
-                 target_id=participant.uuid, details={"mode": mode, "cause": cause})
+                 target_id=participant.uuid, purpose=reason.strip() if reason else None,
+                 details={"mode": mode, "cause": cause})
     if ledger is not None:
         append_to_ledger(ledger, LedgerEntry(str(participant.uuid), mode, cause,
                                              now.isoformat()))

@@ -9,13 +9,16 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cohort import audit
 from cohort.actors import Actor
 from cohort.errors import Conflict, Rejected
 from cohort.models import Action, Operation, Structure
 from cohort.services.lookup import by_uuid
 
 
-def create_structure(session: Session, actor: Actor, data: dict[str, Any]) -> Structure:
+def create_structure(session: Session, actor: Actor, data: dict[str, Any], *,
+                     now: dt.datetime | None = None) -> Structure:
+    """Create a structure; audited when the shell passes `now` (the API, the pages, the CLI)."""
     structure = Structure(name=data["name"].strip(), kind=data["kind"],
                           departement=data["departement"])
     try:
@@ -24,20 +27,32 @@ def create_structure(session: Session, actor: Actor, data: dict[str, Any]) -> St
     except IntegrityError:
         raise Conflict("a structure with this name already exists in this département",
                        errors={"name": ["already exists"]}) from None
+    if now is not None:
+        audit.append(session, actor, "structure.create", now=now, target_type="structure",
+                     target_id=structure.uuid, details={"kind": structure.kind,
+                                                        "departement": structure.departement})
     return structure
 
 
 def update_structure(session: Session, actor: Actor, structure: Structure,
-                     data: dict[str, Any]) -> Structure:
+                     data: dict[str, Any], *, now: dt.datetime | None = None) -> Structure:
+    changed = []
     for field in ("name", "kind", "departement"):
         if field in data:
-            setattr(structure, field, data[field].strip() if field == "name" else data[field])
+            value = data[field].strip() if field == "name" else data[field]
+            if value != getattr(structure, field):
+                setattr(structure, field, value)
+                changed.append(field)
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError:
         raise Conflict("a structure with this name already exists in this département",
                        errors={"name": ["already exists"]}) from None
+    if now is not None and changed:
+        audit.append(session, actor, "structure.update", now=now, target_type="structure",
+                     target_id=structure.uuid, fields=changed,
+                     details={"kind": structure.kind, "departement": structure.departement})
     return structure
 
 

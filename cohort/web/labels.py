@@ -104,6 +104,17 @@ FIELD_LABELS: dict[str, str] = {
     "recorded_before": "Saisies enregistrées avant",
     "grain": "Regroupement des entrées",
     "year": "Année",
+    # administration (web.admin)
+    "label": "Libellé",
+    "days": "Durée de validité (en jours)",
+    "active": "Compte actif",
+    "confirm": "Confirmation",
+    "user": "Utilisateur·rice",
+    "target_type": "Type de cible",
+    "target_id": "Identifiant de la cible",
+    "result": "Résultat",
+    "date_from": "Du",
+    "date_to": "Au",
 }
 
 # Parts of an indicator (breakdowns and details) → French, shown as "dont RSA : 12".
@@ -116,6 +127,53 @@ INDICATOR_PARTS: dict[str, str] = {
     "by_moved_by_choice": "dont départ choisi vers un autre logement",
     "by_eviction": "dont expulsion locative",
     "by_other": "dont autre motif",
+}
+
+# The audit log's codes (web.admin's journal viewer); unknown codes are shown as they are.
+AUDIT_ACTION_LABELS: dict[str, str] = {
+    "login": "Connexion",
+    "access.refused": "Accès refusé",
+    "user.create": "Création d'un compte",
+    "user.update": "Modification d'un compte",
+    "token.create": "Création d'un jeton d'API",
+    "token.revoke": "Révocation d'un jeton d'API",
+    "structure.create": "Création d'une structure",
+    "structure.update": "Modification d'une structure",
+    "participant.read": "Consultation d'un parcours",
+    "participant.identity_read": "Consultation d'une identité",
+    "participant.already_known": "Personne déjà connue",
+    "participant.exceptional_access": "Accès exceptionnel",
+    "participant.erase": "Effacement d'identité",
+    "participant.erase_replayed": "Effacement rejoué (restauration)",
+    "participant.link": "Rapprochement de doublons",
+    "participant.unlink": "Annulation d'un rapprochement",
+    "alert.list": "Consultation des alertes",
+    "alert.acknowledge": "Alerte prise en compte",
+    "alert.close": "Alerte clôturée",
+    "indicators.query": "Consultation d'indicateurs",
+    "cohorts.query": "Consultation de cohortes",
+    "report.generate": "Génération d'un rapport",
+    "budget.record": "Saisie budgétaire",
+    "keys.rotate.start": "Rotation des clés : début",
+    "keys.rotate.done": "Rotation des clés : terminée",
+    "keys.retire": "Retrait d'une version de clé",
+    "audit.purge": "Purge du journal (durée de conservation)",
+}
+AUDIT_OUTCOME_LABELS: dict[str, str] = {"ok": "Réussi", "refused": "Refusé"}
+AUDIT_TARGET_LABELS: dict[str, str] = {
+    "user": "Compte", "api_token": "Jeton d'API", "structure": "Structure",
+    "participant": "Personne", "participant_link": "Rapprochement", "alert": "Alerte",
+    "action": "Action",
+}
+ERASURE_MODE_LABELS: dict[str, str] = {
+    "keep_pathway": "Parcours conservé (pseudonyme, toujours compté)",
+    "delete_pathway": "Parcours supprimé",
+}
+ERASURE_CAUSE_LABELS: dict[str, str] = {"request": "Demande", "retention": "Durée de conservation"}
+KEY_PURPOSE_LABELS: dict[str, str] = {
+    "encryption": "Chiffrement des identités",
+    "pseudonym": "Pseudonyme (index aveugle)",
+    "nir": "Empreinte du NIR",
 }
 
 # The navigation: (endpoint, label, roles). Entries whose page does not exist are left out.
