@@ -138,6 +138,7 @@ def participant_identity(participant_id: Any) -> Any:
 CHART_WIDTH = 720
 CHART_LABEL = 150
 CHART_ROW = 28
+CHART_RIGHT = 64  # room for the "en cours" label after an open bar
 
 
 def _chart(intervals: list[Mapping[str, Any]]) -> dict[str, Any] | None:
@@ -148,7 +149,7 @@ def _chart(intervals: list[Mapping[str, Any]]) -> dict[str, Any] | None:
     first = min(iv["start_date"] for iv in intervals)
     last = max([today] + [iv["end_date"] or today for iv in intervals])
     span = max((last - first).days, 1)
-    scale = (CHART_WIDTH - CHART_LABEL - 10) / span
+    scale = (CHART_WIDTH - CHART_LABEL - CHART_RIGHT) / span
     bars = []
     for row, iv in enumerate(intervals):
         end = iv["end_date"] or today
@@ -157,7 +158,7 @@ def _chart(intervals: list[Mapping[str, Any]]) -> dict[str, Any] | None:
                      "width": round(max((end - iv["start_date"]).days * scale, 4), 1),
                      "open": iv["end_date"] is None})
     return {"bars": bars, "width": CHART_WIDTH, "height": 34 + len(bars) * CHART_ROW,
-            "label_x": CHART_LABEL, "first": first, "last": last}
+            "label_x": CHART_LABEL, "right": CHART_RIGHT, "first": first, "last": last}
 
 
 # --- enrolment -----------------------------------------------------------------------------
