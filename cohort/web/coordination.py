@@ -373,6 +373,11 @@ def event_new(participant_id: Any) -> Any:
                     created = result.created
             except CohortError as error:
                 state.refuse(error)
+                if "id" in error.errors:  # sent before with other values: a new event now
+                    state.values["id"] = str(uuid.uuid4())
+                    state.message = ("Ce formulaire a déjà servi à enregistrer un événement "
+                                     "avec d'autres valeurs : vérifiez la fiche de la personne "
+                                     "avant de l'envoyer de nouveau.")
             else:
                 label = code_fr(event_type.value, "EventType")
                 when = data["date"].strftime("%d/%m/%Y")

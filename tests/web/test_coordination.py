@@ -351,6 +351,11 @@ def test_double_submit_records_one_event(web: Any, session: Any, keyring: Any,
     assert "déjà enregistré" in page
     assert "en cours" in page
     assert "Logement" in page
+    changed = post_form(client, path, form | {"housing_type": "family"})
+    assert changed.status_code == 422
+    assert "déjà servi à enregistrer un événement" in text(changed)
+    assert f'value="{form["id"]}"' not in text(changed)
+    assert count(session, Event) == before + 1
     event_id = uuid.UUID(form["id"])
     assert session.execute(sa.select(Event).where(Event.uuid == event_id)).scalar_one()
 
