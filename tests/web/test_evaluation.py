@@ -219,3 +219,21 @@ def test_all_programmes_lists_them_with_their_actions(session: Session) -> None:
     programmes = all_programmes(session)
     assert [p.code for p in programmes] == ["erbm-2023"]
     assert "62-A6" in [a.code for a in programmes[0].actions]
+
+
+def test_a_pilot_gets_exact_figures_of_their_departement_only(
+        world: None, web: Any, session: Session) -> None:
+    refused = web("pilot62").get(f"{URL}&departement=59&mode=internal")
+    assert refused.status_code == 403
+    main = main_of(refused)
+    assert 'id="erreur-mode"' in main
+    assert "Effectifs exacts réservés aux actions de votre département." in main
+    reasons = session.execute(sa.select(AuditEntry.details).where(
+        AuditEntry.action == "access.refused")).scalars().all()
+    assert [r["path"] for r in reasons] == ["/indicateurs"]  # audited as the API does
+    nord = web("pilot62").get(f"{URL}&departement=59")
+    assert nord.status_code == 200
+    assert '<h3 id="action-59-A1">59-A1 — ' in main_of(nord)  # published: open to all
+    unknown = web("pilot62").get("/indicateurs?programme=erbm-2099")
+    assert unknown.status_code == 422
+    assert "Introuvable." in main_of(unknown)
