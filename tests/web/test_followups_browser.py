@@ -42,6 +42,7 @@ def test_a_coordinator_records_a_due_check_from_the_worklist(live_server: LiveSe
     expect(page.get_by_role("heading", level=1)).to_have_text("Suivi à 6 mois")
     expect(page.get_by_label("Date du suivi")).to_have_value(clock.today().isoformat())
     assert serious_accessibility_violations(page) == []
+    screenshot(page, "suivi-a-6-mois-formulaire")
     page.get_by_label("Jeune joint").check()
     page.get_by_label("Emploi", exact=True).select_option(label="CDI")
     page.get_by_label("Logement", exact=True).select_option(label="Logement locatif social")
