@@ -161,12 +161,18 @@ def _declare_public_docs(app: Flask) -> None:
 
 def audit_refusal(reason: str, target_type: str | None = None,
                   target_id: str | None = None) -> None:
-    """Write a refused access to the audit log in its own transaction (the request's
-    transaction is being rolled back)."""
+    """Write a refused access to the audit log in its own transaction.
+
+    The request's own transaction is rolled back first: on SQLite it holds the write lock
+    (BEGIN IMMEDIATE) even when it only read, and the audit entry would wait for it until
+    the busy timeout, then fail."""
     from cohort import audit
     from cohort.actors import Actor
     from cohort.request_db import sessions
 
+    pending = g.get("cohort_session")
+    if pending is not None:
+        pending.rollback()
     actor = g.get("actor") or Actor(role=Role.SYSTEM)
     with sessions()() as s, s.begin():
         audit.append(s, actor, "access.refused", now=clock.now(), outcome="refused",

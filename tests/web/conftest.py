@@ -96,7 +96,7 @@ def live_server(fresh_database_url: str, keys_file: Path, tmp_path: Path) -> Ite
 @pytest.fixture
 def pages(browser: Any, live_server: LiveServer) -> Iterator[Callable[[str], Any]]:
     """pages("coord_ml") → a Chromium page (French locale, Paris time) signed in as that user
-    through the login form. Console errors fail the test."""
+    through the login form. Script errors and failed sub-resources fail the test."""
     contexts: list[Any] = []
     console_errors: list[str] = []
 
@@ -106,8 +106,14 @@ def pages(browser: Any, live_server: LiveServer) -> Iterator[Callable[[str], Any
                                       viewport={"width": 1280, "height": 900})
         contexts.append(context)
         page = context.new_page()
+        # A refused form (422) or a French 404 page is an expected answer, which Chromium
+        # also logs as a console error: count console errors other than those, and every
+        # failed sub-resource (stylesheet, image...) separately.
         page.on("console", lambda msg: console_errors.append(msg.text)
-                if msg.type == "error" else None)
+                if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+                else None)
+        page.on("response", lambda r: console_errors.append(f"{r.status} {r.url}")
+                if r.status >= 400 and r.request.resource_type != "document" else None)
         page.goto("/connexion")
         page.get_by_label("Adresse e-mail").fill(live_server.email(login))
         page.get_by_label("Mot de passe").fill(live_server.password)

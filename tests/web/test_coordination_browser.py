@@ -10,6 +10,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from cohort import clock
+from cohort.domain.calendar import add_months
 from tests.builders import person
 from tests.web.conftest import LiveServer, screenshot, serious_accessibility_violations
 
@@ -86,3 +87,33 @@ def test_coordinator_registers_enrols_logs_events_and_ends(
     assert identity["last_name"] not in page.content()
     assert serious_accessibility_violations(page) == []
     screenshot(page, "fiche-participant")
+    youth_page = page.url
+
+    # The six-month check is on the structure's worklist, due six months after the end.
+    page.get_by_role("navigation", name="Menu principal").get_by_role(
+        "link", name="Suivis à 6 mois").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Suivis à 6 mois")
+    due = add_months(clock.today(), 6)
+    worklist = page.get_by_role("table", name=re.compile("^Suivis à 6 mois"))
+    row = worklist.get_by_role("row").filter(has_text="62-A6")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("À venir")
+    expect(row).to_contain_text(due.strftime("%d/%m/%Y"))
+    row.get_by_role("link", name=re.compile("Voir le parcours")).click()
+    expect(page).to_have_url(youth_page)
+
+    # The ASE referent of the département sees the support break as an open alert.
+    referent = pages("referent62")
+    referent.get_by_role("link", name="Alertes ouvertes").click()
+    expect(referent.get_by_role("heading", level=1)).to_have_text("Alertes ASE")
+    expect(referent.get_by_role("article", name=re.compile("Rupture d'accompagnement"))
+           ).to_have_count(1)
+
+    # A coordinator of another structure cannot reach the youth's page.
+    other = pages("coord_plie")
+    response = other.goto(youth_page)
+    assert response is not None
+    assert response.status == 404
+    expect(other.get_by_role("heading", level=1)).to_have_text("Erreur 404")
+    expect(other.get_by_role("main")).to_contain_text("n'existe pas ou ne vous est pas accessible")
+    assert identity["last_name"] not in other.content()
