@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from cohort import clock
 from cohort.actors import SYSTEM
+from cohort.auth import actor_for
 from cohort.models import AuditEntry, Enrolment, Event, EventVoid, Participant
 from cohort.services import enrolments, participants
 from tests.builders import action, person
@@ -75,6 +76,31 @@ def test_participant_page_shows_attributes_enrolments_and_no_identity(
     assert "Mission Locale de Lens-Liévin" in html
     assert "Afficher l'identité" in html
     assert "Testnom" not in html
+
+
+def test_a_due_check_is_reachable_from_the_enrolment_and_admins_can_ask_erasure(
+        web: Any, session: Any, keyring: Any, people: Any) -> None:
+    record = youth(session, keyring, people, enrol_in=None)
+    enrolment = enrolments.enrol(session, keyring, SYSTEM, {
+        "participant_id": record.uuid, "action_id": action(session, "62-A6").uuid,
+        "structure_id": people["structures"]["ml"].uuid, "start_date": days_ago(400),
+        "rsa_at_entry": False}, today=TODAY, now=clock.now())
+    enrolments.end(session, SYSTEM, enrolment, {
+        "end_date": TODAY - dt.timedelta(days=190), "exit_reason": "training"},
+        today=TODAY, now=clock.now())
+    session.commit()
+    html = text(web("coord_ml").get(f"/personnes/{record.uuid}"))
+    assert "À réaliser" in html
+    check_link = re.search(r'href="(/suivis/[0-9a-f-]+)">Saisir le suivi à 6 mois', html)
+    assert check_link, "no link to the check form"
+    assert web("coord_ml").get(check_link.group(1)).status_code == 200
+    assert "Effacer l'identité" not in html
+    admin = actor_for(people["users"]["admin"][0], people["structures"]["cd62"])
+    participants.grant_exceptional_access(session, admin, record, now=clock.now(),
+                                          reason="Demande d'effacement reçue par courrier")
+    session.commit()
+    admin_page = text(web("admin").get(f"/personnes/{record.uuid}"))
+    assert f'href="/admin/effacements?participant_id={record.uuid}"' in admin_page
 
 
 def test_another_structure_gets_a_french_404(web: Any, session: Any, keyring: Any,
