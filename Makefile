@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 DEMO_DB   := instance/demo.db
 DEMO_KEYS := instance/demo-keys.toml
 DEMO_TOKENS := instance/demo-tokens.tsv
-DEMO_ENV  := COHORT_DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) COHORT_KEYS_FILE=$(CURDIR)/$(DEMO_KEYS)
+DEMO_ENV  := COHORT_DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) COHORT_KEYS_FILE=$(CURDIR)/$(DEMO_KEYS) COHORT_SESSION_COOKIE_SECURE=false
 PYTEST_ARGS ?=
 
 .PHONY: demo serve test lint install clean-demo
@@ -31,7 +31,8 @@ demo: $(VENV)/.installed $(DEMO_KEYS)
 	$(DEMO_ENV) $(BIN)/cohort demo load --if-empty
 	$(DEMO_ENV) $(BIN)/cohort demo users --tokens-file $(DEMO_TOKENS)
 	@echo
-	@echo "  cohort demo: http://127.0.0.1:5000/api/v1/docs   (OpenAPI: /api/v1/openapi.json)"
+	@echo "  cohort demo: http://127.0.0.1:5000/  (French pages; sign in with a demo user above)"
+	@echo "  API docs:    http://127.0.0.1:5000/api/v1/docs   (OpenAPI: /api/v1/openapi.json)"
 	@echo "  Sign in:     http://127.0.0.1:5000/connexion  (demo users above, demo password)"
 	@echo "  API tokens:  $(DEMO_TOKENS)  ->  curl -H 'Authorization: Bearer <token>' ..."
 	@echo "  Demo keys:   $(DEMO_KEYS) (DEMO ONLY, not tracked by git). Ctrl-C to stop."

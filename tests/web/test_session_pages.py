@@ -37,3 +37,41 @@ def test_wrong_password_and_unknown_page_are_french(browser: Any, live_server: L
     assert response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("Erreur 404")
     context.close()
+
+
+def test_an_idle_session_expires_and_sign_in_returns_to_the_page(
+        app: Any, people: Any, session: Any, monkeypatch: Any) -> None:
+    import datetime as dt
+    import time
+
+    from cohort.actors import SYSTEM
+    from cohort.services import accounts
+    from tests.web.conftest import PASSWORD, csrf_token
+
+    user = people["users"]["coord_ml"][0]
+    accounts.update_user(session, SYSTEM, user, {"password": PASSWORD},
+                         now=dt.datetime.now(dt.UTC))
+    session.commit()
+    client = app.test_client()
+    signed = client.post("/connexion", data={"email": user.email, "password": PASSWORD,
+                                              "csrf_token": csrf_token(client, "/connexion")})
+    assert signed.status_code == 302
+    assert client.get("/personnes").status_code == 200
+
+    idle = app.config["PERMANENT_SESSION_LIFETIME"].total_seconds() + 60
+    real_time = time.time
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: real_time() + idle)
+    expired = client.get("/personnes")
+    assert expired.status_code == 302
+    assert expired.headers["Location"] == "/connexion?suite=/personnes"
+    page = client.get(expired.headers["Location"]).get_data(as_text=True)
+    assert "votre session a expiré" in page
+
+    back = client.post("/connexion?suite=/personnes", data={
+        "email": user.email, "password": PASSWORD,
+        "csrf_token": csrf_token(client, "/connexion")})
+    assert back.headers["Location"] == "/personnes"
+    outside = client.post("/connexion?suite=//evil.example/", data={
+        "email": user.email, "password": PASSWORD,
+        "csrf_token": csrf_token(client, "/connexion")})
+    assert outside.headers["Location"] == "/"
