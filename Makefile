@@ -40,9 +40,19 @@ demo: $(VENV)/.installed $(DEMO_KEYS)
 	$(DEMO_ENV) $(BIN)/gunicorn --workers 2 --bind 127.0.0.1:5000 --access-logfile - 'cohort:create_app()'
 
 ## Run the whole test suite on SQLite and PostgreSQL 15.
+## Two pytest processes side by side (one per core): everything on SQLite, and the database
+## tests on PostgreSQL (its output in build/test-postgresql.log, shown at the end).
 test: $(VENV)/.installed
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@mkdir -p build
+	@$(BIN)/python -m pytest -p no:cacheprovider --backend postgresql --database-tests-only \
+	    $(PYTEST_ARGS) > build/test-postgresql.log 2>&1 & pg=$$!; \
+	$(BIN)/python -m pytest --backend sqlite $(PYTEST_ARGS); lite=$$?; \
+	wait $$pg; pgstatus=$$?; \
+	echo "---------------- PostgreSQL half (build/test-postgresql.log) ----------------"; \
+	if [ $$pgstatus -eq 0 ]; then tail -n 3 build/test-postgresql.log; \
+	else cat build/test-postgresql.log; fi; \
+	test $$lite -eq 0 && test $$pgstatus -eq 0
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

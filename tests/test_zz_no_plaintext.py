@@ -20,7 +20,8 @@ def test_no_identity_in_sqlite_files_or_logs(tmp_path_factory: pytest.TempPathFa
     files = [p for pattern in ("**/*.db", "**/*.db-wal", "**/*.csv.log") for p in
              base.glob(pattern)] + [all_logs]
     assert ISSUED, "no identity was issued: the check would prove nothing"
-    assert any(p.suffix == ".db" for p in files), "no SQLite file to inspect"
+    if _sqlite_in_run(tmp_path_factory):
+        assert any(p.suffix == ".db" for p in files), "no SQLite file to inspect"
     needles = {form for value in ISSUED
                for form in (value.encode(), value.upper().encode(), value.lower().encode())}
     leaks = []
@@ -68,4 +69,9 @@ def test_audit_chains_of_the_run_verify(tmp_path_factory: pytest.TempPathFactory
                 checked += 1
         finally:
             engine.dispose()
-    assert checked > 0
+    assert checked > 0 or not _sqlite_in_run(tmp_path_factory)
+
+
+def _sqlite_in_run(tmp_path_factory: pytest.TempPathFactory) -> bool:
+    """False in the PostgreSQL-only half of `make test` (its databases live in PostgreSQL)."""
+    return tmp_path_factory.config.getoption("--backend") in ("all", "sqlite")

@@ -51,11 +51,18 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
 
 
 def kill_when(process: subprocess.Popen[str], ready: Callable[[], bool]) -> None:
-    """SIGKILL the process group as soon as `ready()` holds (it must still be running)."""
+    """SIGKILL the process group as soon as `ready()` holds (it must still be running).
+
+    The group is stopped (SIGSTOP) while `ready()` looks, so it cannot run ahead between
+    the look and the kill, however starved this poller is on a loaded machine."""
     deadline = time.monotonic() + 120
-    while not ready():
+    while True:
         assert process.poll() is None, "finished before it could be killed: make it longer"
         assert time.monotonic() < deadline
+        os.killpg(process.pid, signal.SIGSTOP)
+        if ready():
+            break
+        os.killpg(process.pid, signal.SIGCONT)
         time.sleep(0.01)
     os.killpg(process.pid, signal.SIGKILL)
     process.communicate(timeout=30)
@@ -151,8 +158,8 @@ def test_a_killed_rotation_is_finished_by_a_rerun(fresh_database_url: str, keys_
     assert code == 0, err
     engine = make_engine(fresh_database_url)
 
-    def moved() -> int:
-        with engine.connect() as conn:
+    def moved() -> int:  # a plain reader: the stopped rotation may hold the write lock
+        with engine.connect().execution_options(cohort_read_only=True) as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(Participant).where(
                 Participant.identity_version == 2)).scalar_one())
 
