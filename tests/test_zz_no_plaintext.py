@@ -11,7 +11,8 @@ from tests.builders import ISSUED
 
 @pytest.mark.last_in_run
 def test_no_identity_in_sqlite_files_or_logs(tmp_path_factory: pytest.TempPathFactory,
-                                             all_logs: Path) -> None:
+                                             all_logs: Path, pytestconfig: pytest.Config
+                                             ) -> None:
     import logging
 
     for handler in logging.getLogger().handlers:
@@ -20,7 +21,7 @@ def test_no_identity_in_sqlite_files_or_logs(tmp_path_factory: pytest.TempPathFa
     files = [p for pattern in ("**/*.db", "**/*.db-wal", "**/*.csv.log") for p in
              base.glob(pattern)] + [all_logs]
     assert ISSUED, "no identity was issued: the check would prove nothing"
-    if _sqlite_in_run(tmp_path_factory):
+    if _sqlite_in_run(pytestconfig):
         assert any(p.suffix == ".db" for p in files), "no SQLite file to inspect"
     needles = {form for value in ISSUED
                for form in (value.encode(), value.upper().encode(), value.lower().encode())}
@@ -49,7 +50,8 @@ def _occurrences(content: bytes, needles: set[bytes]) -> set[bytes]:
 
 
 @pytest.mark.last_in_run
-def test_audit_chains_of_the_run_verify(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_audit_chains_of_the_run_verify(tmp_path_factory: pytest.TempPathFactory,
+                                        pytestconfig: pytest.Config) -> None:
     """Every SQLite database the run committed to still has an intact audit chain."""
     import sqlalchemy as sa
     from sqlalchemy.orm import Session
@@ -69,9 +71,9 @@ def test_audit_chains_of_the_run_verify(tmp_path_factory: pytest.TempPathFactory
                 checked += 1
         finally:
             engine.dispose()
-    assert checked > 0 or not _sqlite_in_run(tmp_path_factory)
+    assert checked > 0 or not _sqlite_in_run(pytestconfig)
 
 
-def _sqlite_in_run(tmp_path_factory: pytest.TempPathFactory) -> bool:
+def _sqlite_in_run(config: pytest.Config) -> bool:
     """False in the PostgreSQL-only half of `make test` (its databases live in PostgreSQL)."""
-    return tmp_path_factory.config.getoption("--backend") in ("all", "sqlite")
+    return config.getoption("--backend") in ("all", "sqlite")
