@@ -36,6 +36,18 @@ def person_of(participant: Any = Participant) -> sa.ColumnElement[int]:
     return sa.func.coalesce(participant.merged_into_id, participant.id)
 
 
+def person_of_id(participant_id: Any) -> sa.ColumnElement[int]:
+    """``person_of`` from a participant id column, without joining the participant table:
+    only the few merged duplicates are looked up (their ids are one small set per
+    statement), where a join read a large participant row per enrolment or event."""
+    merged = aliased(Participant)
+    owner = aliased(Participant)
+    duplicates = sa.select(merged.id).where(merged.merged_into_id.is_not(None))
+    target = (sa.select(owner.merged_into_id).where(owner.id == participant_id)
+              .correlate_except(owner).scalar_subquery())
+    return sa.case((participant_id.in_(duplicates), target), else_=participant_id)
+
+
 def recorded(column: Any, cut: Cut) -> sa.ColumnElement[bool]:
     return sa.true() if cut.recorded_before is None else column < cut.recorded_before
 
@@ -83,40 +95,46 @@ def _accompanied_where(e: Any, action_ids: list[int], cut: Cut) -> list[Any]:
             sa.or_(end.is_(None), end >= cut.period_from)]
 
 
-def accompanied(action_ids: list[int], cut: Cut) -> sa.Subquery:
+def accompanied(action_ids: list[int], cut: Cut, *,
+                 birth_month: bool = False) -> sa.Subquery:
     """People accompanied in P (an enrolment with start ≤ P.to and no end or end ≥ P.from),
-    one row per person carrying their latest-starting enrolment's attributes."""
+    one row per person carrying their latest-starting enrolment's attributes (and the
+    participant's birth month when asked: only then is the participant table read)."""
     e = aliased(Enrolment)
     end = end_as_of(e, cut)
+    person = person_of_id(e.participant_id)
     rank = sa.func.row_number().over(
-        partition_by=person_of(),
+        partition_by=person,
         order_by=(e.start_date.desc(), e.recorded_at.desc(), e.id.desc()),
     )
     ranked = (
         sa.select(
-            person_of().label("person_id"),
+            person.label("person_id"),
             e.participant_id.label("participant_id"),
             e.id.label("enrolment_id"),
             e.start_date.label("start_date"),
             end.label("end_date"),
             e.rsa_at_entry.label("rsa"),
             e.under_26.label("under_26"),
-            Participant.birth_month.label("birth_month"),
             rank.label("rank"),
         )
-        .join(Participant, Participant.id == e.participant_id)
         .where(*_accompanied_where(e, action_ids, cut))
         .subquery()
     )
-    return sa.select(ranked).where(ranked.c.rank == 1).subquery("accompanied")
+    query = sa.select(ranked).where(ranked.c.rank == 1)
+    if birth_month:
+        query = (sa.select(ranked, Participant.birth_month.label("birth_month"))
+                 .join(Participant, Participant.id == ranked.c.participant_id)
+                 .where(ranked.c.rank == 1))
+    return query.subquery("accompanied")
 
 
 def accompanied_people(action_ids: list[int], cut: Cut) -> sa.Select[Any]:
     """The person ids of ``accompanied`` (possibly repeated), without ranking enrolments:
     for a set of people (a UNION, a DISTINCT count) the latest enrolment is not needed."""
     e = aliased(Enrolment)
-    return (sa.select(person_of().label("person_id"))
-            .select_from(e).join(Participant, Participant.id == e.participant_id)
+    return (sa.select(person_of_id(e.participant_id).label("person_id"))
+            .select_from(e)
             .where(*_accompanied_where(e, action_ids, cut)))
 
 

@@ -26,11 +26,11 @@ from cohort.indicators.base import (
     event_counts,
     interval_end,
     interval_valid,
-    person_of,
+    person_of_id,
     recorded,
 )
 from cohort.indicators.sqlfuncs import add_months, birth_month_index, month_index
-from cohort.models import Enrolment, Event, EventInterval, Operation, Participant
+from cohort.models import Enrolment, Event, EventInterval, Operation
 from cohort.services.followup_counts import followup_counts
 
 Values = dict[str, int | float]
@@ -118,8 +118,7 @@ def accompanied_or_operation_event(ctx: Context) -> Values:
     ev = aliased(Event)
     people = sa.union(
         accompanied_people(ctx.action_ids, cut),
-        sa.select(person_of()).select_from(ev)
-        .join(Participant, Participant.id == ev.participant_id)
+        sa.select(person_of_id(ev.participant_id)).select_from(ev)
         .join(Operation, Operation.id == ev.operation_id)
         .where(Operation.action_id.in_(ctx.action_ids), ev.date >= cut.period_from,
                ev.date <= cut.period_to, event_counts(ev, cut)),
@@ -156,8 +155,8 @@ def events_on_enrolments(ctx: Context) -> Values:
     cut = ctx.cut
     ev = aliased(Event)
     row = ctx.session.execute(
-        sa.select(sa.func.count(), sa.func.count(sa.distinct(person_of())))
-        .select_from(ev).join(Participant, Participant.id == ev.participant_id)
+        sa.select(sa.func.count(), sa.func.count(sa.distinct(person_of_id(ev.participant_id))))
+        .select_from(ev)
         .where(ev.type.in_(ctx.params["event_types"]),
                ev.enrolment_id.in_(_action_enrolments(ctx)),
                ev.date >= cut.period_from, ev.date <= cut.period_to, event_counts(ev, cut))
@@ -240,8 +239,7 @@ def housed_via_programme(ctx: Context) -> Values:
     cut = ctx.cut
     ev = aliased(Event)
     count = ctx.session.execute(
-        sa.select(sa.func.count(sa.distinct(person_of()))).select_from(ev)
-        .join(Participant, Participant.id == ev.participant_id)
+        sa.select(sa.func.count(sa.distinct(person_of_id(ev.participant_id)))).select_from(ev)
         .where(ev.type == EventType.HOUSING_ENTRY.value, ev.via_programme.is_(True),
                ev.date >= cut.period_from, ev.date <= cut.period_to, event_counts(ev, cut),
                _enrolled_in_action(ctx, ev.participant_id))
@@ -262,8 +260,9 @@ def housing_exits(ctx: Context) -> Values:
     # (total, then per reason) ran the whole search twice. The selective test (enrolled
     # in the action) comes before the per-exit look-ups.
     pairs = ctx.session.execute(
-        sa.select(person_of().label("person_id"), ev.category.label("reason"))
-        .select_from(ev).join(Participant, Participant.id == ev.participant_id)
+        sa.select(person_of_id(ev.participant_id).label("person_id"),
+                  ev.category.label("reason"))
+        .select_from(ev)
         .where(ev.type == EventType.HOUSING_EXIT.value, ev.date >= cut.period_from,
                ev.date <= cut.period_to, _enrolled_in_action(ctx, ev.participant_id),
                event_counts(ev, cut), closes_programme_home)
@@ -283,14 +282,14 @@ def _turned_18(ctx: Context, population: sa.Subquery) -> sa.ColumnElement[bool]:
 
 def turned_18(ctx: Context) -> Values:
     """Accompanied in P whose 18th-birthday month overlaps P."""
-    population = accompanied(ctx.action_ids, ctx.cut)
+    population = accompanied(ctx.action_ids, ctx.cut, birth_month=True)
     return _count_people(ctx, population, _turned_18(ctx, population))
 
 
 def link_person_by_deadline(ctx: Context) -> Values:
     """Of those who turned 18 in P, those who chose their link person by the end of the
     third month after their 18th-birthday month."""
-    population = accompanied(ctx.action_ids, ctx.cut)
+    population = accompanied(ctx.action_ids, ctx.cut, birth_month=True)
     ev = aliased(Event)
     deadline = birth_month_index(population.c.birth_month) + 216 + 3
     chose = sa.select(sa.literal(1)).select_from(ev).where(

@@ -23,10 +23,10 @@ from cohort.indicators.base import (
     end_as_of,
     enrolment_known,
     event_counts,
-    person_of,
+    person_of_id,
 )
 from cohort.indicators.sqlfuncs import add_days, add_months, month_index
-from cohort.models import Enrolment, Event, Participant
+from cohort.models import Enrolment, Event
 
 HORIZONS = ("entry", "exit", "exit_6m", "entry_6m", "entry_12m", "entry_18m", "entry_24m")
 STATUS_COLUMNS = ("in_pathway", "durable_employment", "stably_housed", "has_resources")
@@ -74,13 +74,13 @@ def cohort_table(session: Session, action_ids: Sequence[int], cut: Cut, *, grain
     if grain not in GRAINS:
         raise ValueError(f"grain must be one of {sorted(GRAINS)}")
     e = aliased(Enrolment)
+    person = person_of_id(e.participant_id)
     rank = sa.func.row_number().over(
-        partition_by=person_of(), order_by=(e.start_date, e.recorded_at, e.id))
+        partition_by=person, order_by=(e.start_date, e.recorded_at, e.id))
     firsts = (
-        sa.select(person_of().label("person_id"), e.participant_id.label("participant_id"),
+        sa.select(person.label("person_id"), e.participant_id.label("participant_id"),
                   e.start_date.label("entry"), end_as_of(e, cut).label("exit"),
                   rank.label("rank"))
-        .join(Participant, Participant.id == e.participant_id)
         .where(e.action_id.in_(list(action_ids)), enrolment_known(e, cut))
         .subquery()
     )

@@ -18,7 +18,7 @@ from cohort.indicators.base import (
     end_as_of,
     enrolment_known,
     event_counts,
-    person_of,
+    person_of_id,
     recorded,
 )
 from cohort.indicators.sqlfuncs import add_days
@@ -63,9 +63,9 @@ def accompanied_by_month(session: Session, action_ids: list[int],
     e = aliased(Enrolment)
     end = end_as_of(e, cut)
     rows = session.execute(
-        sa.select(e.action_id, table.c.month, sa.func.count(sa.distinct(person_of())))
+        sa.select(e.action_id, table.c.month,
+                  sa.func.count(sa.distinct(person_of_id(e.participant_id))))
         .select_from(e)
-        .join(Participant, Participant.id == e.participant_id)
         .join(table, sa.and_(e.start_date <= table.c.last,
                              sa.or_(end.is_(None), end >= table.c.first)))
         .where(e.action_id.in_(action_ids), enrolment_known(e, cut))
