@@ -21,7 +21,7 @@ from cohort.indicators.base import (
     person_of_id,
     recorded,
 )
-from cohort.indicators.sqlfuncs import add_days
+from cohort.indicators.sqlfuncs import add_days, month_index
 from cohort.models import (
     BudgetActual,
     Enrolment,
@@ -51,26 +51,73 @@ def months_of(cut: Cut) -> list[tuple[str, dt.date, dt.date]]:
 
 def accompanied_by_month(session: Session, action_ids: list[int],
                          cut: Cut) -> dict[tuple[int, str], int]:
-    """Distinct people accompanied in each month of P, per action, in one statement."""
+    """Distinct people accompanied in each month of P, per action, in one statement.
+
+    An enrolment overlapping P covers the months from its start's (at the earliest P's
+    first) to its end's (open: the last month started by A). Each person's enrolments in
+    an action are merged into islands of months first (one window pass), so that a count
+    per month is a running sum of +1 at an island's first month and −1 after its last:
+    one sort, where joining every enrolment with every month expanded them twelvefold."""
     months = months_of(cut)
     if not months or not action_ids:
         return {}
-    table = sa.union_all(*(
-        sa.select(sa.literal(label, sa.String).label("month"),
-                  sa.literal(first, sa.Date).label("first"),
-                  sa.literal(last, sa.Date).label("last"))
-        for label, first, last in months)).subquery("months")
+    first = cut.period_from.year * 12 + cut.period_from.month - 1
+    labels = {first + i: label for i, (label, _, _) in enumerate(months)}
+    last = max(labels)
     e = aliased(Enrolment)
     end = end_as_of(e, cut)
-    rows = session.execute(
-        sa.select(e.action_id, table.c.month,
-                  sa.func.count(sa.distinct(person_of_id(e.participant_id))))
-        .select_from(e)
-        .join(table, sa.and_(e.start_date <= table.c.last,
-                             sa.or_(end.is_(None), end >= table.c.first)))
-        .where(e.action_id.in_(action_ids), enrolment_known(e, cut))
-        .group_by(e.action_id, table.c.month))
-    return {(action_id, month): int(n) for action_id, month, n in rows}
+    start_month, end_month = month_index(e.start_date), month_index(end)
+    spans = (
+        sa.select(e.action_id.label("action_id"),
+                  person_of_id(e.participant_id).label("person_id"),
+                  sa.case((start_month < first, first), else_=start_month).label("lo"),
+                  sa.case((end.is_(None), last), (end_month > last, last),
+                          else_=end_month).label("hi"))
+        .where(*_overlapping(e, action_ids, cut))
+        .subquery("spans")
+    )
+    person = (spans.c.action_id, spans.c.person_id)
+    order = (spans.c.lo, spans.c.hi)
+    reach = sa.func.max(spans.c.hi).over(partition_by=person, order_by=order, rows=(None, -1))
+    starts = sa.select(*spans.c, sa.case((sa.or_(reach.is_(None), spans.c.lo > reach), 1),
+                                         else_=0).label("new")).subquery("starts")
+    island = sa.func.sum(starts.c.new).over(
+        partition_by=(starts.c.action_id, starts.c.person_id),
+        order_by=(starts.c.lo, starts.c.hi), rows=(None, 0))
+    numbered = sa.select(*starts.c, island.label("island")).subquery("numbered")
+    islands = (sa.select(numbered.c.action_id, sa.func.min(numbered.c.lo).label("lo"),
+                         sa.func.max(numbered.c.hi).label("hi"))
+               .group_by(numbered.c.action_id, numbered.c.person_id, numbered.c.island)
+               .cte("islands").prefix_with("MATERIALIZED"))
+    steps = sa.union_all(
+        sa.select(islands.c.action_id, islands.c.lo.label("month"),
+                  sa.literal(1).label("delta")),
+        sa.select(islands.c.action_id, (islands.c.hi + 1).label("month"),
+                  sa.literal(-1).label("delta")),
+    ).subquery("steps")
+    changes = (sa.select(steps.c.action_id, steps.c.month,
+                         sa.func.sum(steps.c.delta).label("delta"))
+               .group_by(steps.c.action_id, steps.c.month).subquery("changes"))
+    counts = sa.func.sum(changes.c.delta).over(partition_by=changes.c.action_id,
+                                               order_by=changes.c.month)
+    running = sa.select(changes.c.action_id, changes.c.month, counts.label("n")).subquery()
+    result: dict[tuple[int, str], int] = {}
+    # A few change points per action (at most one per month and one after the last).
+    rows = sorted(session.execute(sa.select(running.c.action_id, running.c.month,
+                                            running.c.n)))
+    for action_id, month, n in rows:
+        following = [m for a, m, _ in rows if a == action_id and m > month]
+        upto = min(following) if following else last + 1
+        for index in range(month, upto):
+            if index in labels and n:
+                result[(action_id, labels[index])] = int(n)
+    return result
+
+
+def _overlapping(e: Any, action_ids: list[int], cut: Cut) -> list[Any]:
+    end = end_as_of(e, cut)
+    return [e.action_id.in_(action_ids), enrolment_known(e, cut),
+            e.start_date <= cut.period_to, sa.or_(end.is_(None), end >= cut.period_from)]
 
 
 def data_quality(session: Session, action_ids: list[int], cut: Cut) -> dict[int, dict[str, int]]:
