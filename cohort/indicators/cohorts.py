@@ -10,6 +10,7 @@ whose situation at H is known are counted in each status.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from cohort.domain import calendar
 from cohort.indicators import status
 from cohort.indicators.base import (
     Cut,
@@ -28,7 +30,9 @@ from cohort.indicators.base import (
 from cohort.indicators.sqlfuncs import add_days, add_months, month_index
 from cohort.models import Enrolment, Event
 
-HORIZONS = ("entry", "exit", "exit_6m", "entry_6m", "entry_12m", "entry_18m", "entry_24m")
+HORIZON_MONTHS = {"entry": 0, "exit": 0, "exit_6m": 6, "entry_6m": 6, "entry_12m": 12,
+                  "entry_18m": 18, "entry_24m": 24}
+HORIZONS = tuple(HORIZON_MONTHS)
 STATUS_COLUMNS = ("in_pathway", "durable_employment", "stably_housed", "has_resources")
 GRAINS = {"month": 1, "quarter": 3, "year": 12}
 
@@ -96,27 +100,34 @@ def cohort_table(session: Session, action_ids: Sequence[int], cut: Cut, *, grain
         .where(firsts.c.rank == 1, entry_month >= first, entry_month <= last)
         .cte("members").prefix_with("MATERIALIZED")
     )
-    horizon_dates: dict[str, Any] = {
-        "entry": members.c.entry,
-        "exit": members.c.exit,
-        "exit_6m": add_months(members.c.exit, 6),
-        "entry_6m": add_months(members.c.entry, 6),
-        "entry_12m": add_months(members.c.entry, 12),
-        "entry_18m": add_months(members.c.entry, 18),
-        "entry_24m": add_months(members.c.entry, 24),
-    }
+    # Each horizon is a base date (entry or exit) plus N months. add_months never goes
+    # backwards, so "H ≤ A" is "base ≤ the latest base whose H is on or before A", a date
+    # computed here once: censored members are counted from the members alone, and only
+    # the observable ones get a horizon row, its date and its known/status tests.
+    bases = {name: (members.c.exit if name.startswith("exit") else members.c.entry, months)
+             for name, months in HORIZON_MONTHS.items()}
+    latest = {name: _latest_base(cut.as_of, months) for name, (_, months) in bases.items()}
+    censored_counts = sa.union_all(*[
+        sa.select(members.c.cohort_key, sa.literal(name).label("horizon"),
+                  sa.func.count().label("members"),
+                  sa.func.sum(sa.case((sa.or_(base.is_(None), base > latest[name]), 1),
+                                      else_=0)).label("censored"))
+        .group_by(members.c.cohort_key)
+        for name, (base, _) in bases.items()
+    ])
     rows = sa.union_all(*[
         sa.select(members.c.cohort_key, sa.literal(name).label("horizon"),
-                  members.c.participant_id, sa.type_coerce(day, sa.Date).label("day"))
-        for name, day in horizon_dates.items()
+                  members.c.participant_id,
+                  sa.type_coerce(base if months == 0 else add_months(base, months),
+                                 sa.Date).label("day"))
+        .where(base.is_not(None), base <= latest[name])
+        for name, (base, months) in bases.items()
     ]).subquery("horizons")
 
-    censored = sa.or_(rows.c.day.is_(None), rows.c.day > cut.as_of)
-    known = sa.and_(~censored, _known(rows.c.participant_id, rows.c.day, cut))
     observed = (
         sa.select(rows.c.cohort_key, rows.c.horizon, rows.c.participant_id, rows.c.day,
-                  sa.case((censored, 1), else_=0).label("censored"),
-                  sa.case((known, 1), else_=0).label("known"))
+                  sa.case((_known(rows.c.participant_id, rows.c.day, cut), 1),
+                          else_=0).label("known"))
         .cte("observed").prefix_with("MATERIALIZED")
     )
     flags = {
@@ -132,13 +143,23 @@ def cohort_table(session: Session, action_ids: Sequence[int], cut: Cut, *, grain
     def tally(condition: Any) -> Any:
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
-    query = (
-        sa.select(observed.c.cohort_key, observed.c.horizon, sa.func.count().label("members"),
-                  sa.func.coalesce(sa.func.sum(observed.c.censored), 0).label("censored"),
+    zero = sa.literal(0)
+    statuses = (
+        sa.select(observed.c.cohort_key, observed.c.horizon, zero.label("members"),
+                  zero.label("censored"),
                   sa.func.coalesce(sa.func.sum(observed.c.known), 0).label("known"),
                   *[tally(sa.and_(is_known, flag)).label(name) for name, flag in flags.items()])
         .group_by(observed.c.cohort_key, observed.c.horizon)
     )
+    counted = sa.union_all(
+        sa.select(*censored_counts.subquery().c, zero.label("known"),
+                  *[zero.label(name) for name in flags]),
+        statuses,
+    ).subquery("counted")
+    query = (sa.select(counted.c.cohort_key, counted.c.horizon,
+                       *[sa.func.sum(counted.c[name]).label(name)
+                         for name in ("members", "censored", "known", *flags)])
+             .group_by(counted.c.cohort_key, counted.c.horizon))
     found = {(r.cohort_key, r.horizon): r for r in session.execute(query)}
     result = []
     for key in range(first // size, last // size + 1):
@@ -153,6 +174,15 @@ def cohort_table(session: Session, action_ids: Sequence[int], cut: Cut, *, grain
                 counts={name: int(getattr(r, name)) if r else 0 for name in STATUS_COLUMNS},
             ))
     return result
+
+
+def _latest_base(as_of: dt.date, months: int) -> dt.date:
+    """The latest date d with d + months ≤ as_of (the same month arithmetic as the SQL
+    ``add_months``): d + months is non-decreasing in d, so d ≤ this date ⟺ d + months ≤ A."""
+    day = as_of - dt.timedelta(days=31 * months + 31)
+    while calendar.add_months(day + dt.timedelta(days=1), months) <= as_of:
+        day += dt.timedelta(days=1)
+    return day
 
 
 def _known(participant: Any, day: Any, cut: Cut) -> sa.ColumnElement[bool]:
