@@ -26,6 +26,7 @@ from cohort.indicators.base import (
     enrolment_known,
     event_counts,
     person_of_id,
+    without_jit,
 )
 from cohort.indicators.sqlfuncs import add_days, add_months, month_index
 from cohort.models import Enrolment, Event
@@ -77,6 +78,7 @@ def cohort_table(session: Session, action_ids: Sequence[int], cut: Cut, *, grain
     """Every (cohort, horizon) row, computed in one statement."""
     if grain not in GRAINS:
         raise ValueError(f"grain must be one of {sorted(GRAINS)}")
+    without_jit(session)
     e = aliased(Enrolment)
     person = person_of_id(e.participant_id)
     rank = sa.func.row_number().over(

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cohort.errors import NotFound, Rejected
-from cohort.indicators.base import Cut
+from cohort.indicators.base import Cut, without_jit
 from cohort.indicators.catalogue import COUNT_KINDS, KINDS, Context, Values
 from cohort.models import Action, Programme
 
@@ -72,6 +72,7 @@ def compute_action(session: Session, programme: Programme, action: Action,
     """Every indicator the programme file declares for one action."""
     if cut.period_from > cut.period_to:
         raise Rejected("period_from", "is after period_to")
+    without_jit(session)
     targets = {t["code"]: t for t in action.targets}
     results = []
     common = programme.settings.get("common_indicators", [])

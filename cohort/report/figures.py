@@ -20,6 +20,7 @@ from cohort.indicators.base import (
     event_counts,
     person_of_id,
     recorded,
+    without_jit,
 )
 from cohort.indicators.sqlfuncs import add_days, month_index
 from cohort.models import (
@@ -61,6 +62,7 @@ def accompanied_by_month(session: Session, action_ids: list[int],
     months = months_of(cut)
     if not months or not action_ids:
         return {}
+    without_jit(session)
     first = cut.period_from.year * 12 + cut.period_from.month - 1
     labels = {first + i: label for i, (label, _, _) in enumerate(months)}
     last = max(labels)
@@ -127,6 +129,7 @@ def data_quality(session: Session, action_ids: list[int], cut: Cut) -> dict[int,
                   "voided_events": 0} for a in action_ids}
     if not action_ids:
         return result
+    without_jit(session)
     e = aliased(Enrolment)
     ev = aliased(Event)
     recent = sa.select(sa.literal(1)).select_from(ev).where(
