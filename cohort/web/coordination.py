@@ -26,7 +26,7 @@ from cohort.domain.event_types import Role as KindRole
 from cohort.errors import CohortError, NotFound
 from cohort.models import Enrolment, Participant, Structure
 from cohort.request_db import keyring, session, transaction
-from cohort.schemas.enrolments import EndSchema, EnrolSchema
+from cohort.schemas.enrolments import CorrectEndSchema, EndSchema, EnrolSchema
 from cohort.schemas.event_attributes import ATTRIBUTE_SCHEMAS
 from cohort.schemas.events import EventCreateSchema, VoidSchema
 from cohort.schemas.participants import RegisterSchema, SearchSchema
@@ -233,6 +233,42 @@ def enrolment_end(participant_id: Any, enrolment_id: Any) -> Any:
                 return redirect(url_for("web.participant", participant_id=participant_id))
     return _render("end.html", 422 if state.failed else 200, participant_id=participant_id,
                    enrolment=enrolment, action=enrolment.action, state=state)
+
+
+@bp.route("/personnes/<uuid:participant_id>/accompagnements/<uuid:enrolment_id>/correction",
+          methods=["GET", "POST"])
+@allow(*WRITER_ROLES)
+def enrolment_correct(participant_id: Any, enrolment_id: Any) -> Any:
+    """Correct an ended enrolment's last day or exit reason, or reopen it; the service moves
+    or cancels its six-month check."""
+    enrolment = _enrolment_of(participant_id, enrolment_id)
+    ended = enrolment.end_date
+    state = FormState(values={"end_date": ended.isoformat() if ended else None,
+                              "exit_reason": enrolment.exit_reason,
+                              "expected_version": enrolment.version})
+    if request.method == "POST":
+        posted = submitted(booleans=("reopen",))
+        reopen = posted.pop("reopen")
+        if reopen:
+            posted["end_date"] = None
+            posted.pop("exit_reason", None)
+        data, state = load(CorrectEndSchema(), posted)
+        state.values["reopen"] = reopen
+        if data is not None:
+            try:
+                with transaction() as s:
+                    enrolments.correct_end(s, g.actor, enrolment, data, today=clock.today(),
+                                           now=clock.now())
+            except CohortError as error:
+                state.refuse(error)
+            else:
+                flash("L'accompagnement est rouvert : son suivi à 6 mois est annulé." if reopen
+                      else "La sortie est corrigée : le suivi à 6 mois suit la nouvelle date.",
+                      "succes")
+                return redirect(url_for("web.participant", participant_id=participant_id))
+    return _render("correct_end.html", 422 if state.failed else 200,
+                   participant_id=participant_id, enrolment=enrolment,
+                   action=enrolment.action, state=state)
 
 
 # --- events --------------------------------------------------------------------------------

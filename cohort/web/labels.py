@@ -67,6 +67,7 @@ FIELD_LABELS: dict[str, str] = {
     "outcome": "Résultat du suivi",
     "attempts": "Nombre de tentatives de contact",
     "expected_version": "Version lue",
+    "reopen": "Rouvrir l'accompagnement",
     "check_id": "Suivi",
     "alert_id": "Alerte",
     "situation": "Situation à la date du suivi",

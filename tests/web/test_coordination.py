@@ -447,3 +447,51 @@ def test_search_page_forms(web: Any, people: Any, login: str) -> None:
     assert "<h1>Personnes suivies</h1>" in html
     assert "Rechercher une personne" in html
     assert "Enregistrer une nouvelle personne" in html
+
+
+def test_correcting_an_exit_moves_the_check_and_reopening_cancels_it(
+        web: Any, session: Any, keyring: Any, people: Any) -> None:
+    from cohort.domain.calendar import add_months
+    from cohort.models import FollowUpCheck
+
+    record = youth(session, keyring, people)
+    enrolment = session.execute(sa.select(Enrolment).where(
+        Enrolment.participant_id == record.id)).scalar_one()
+    enrolments.end(session, SYSTEM, enrolment, {
+        "end_date": days_ago(30), "exit_reason": "training"}, today=TODAY, now=clock.now())
+    session.commit()
+    client = web("coord_ml")
+    page = text(client.get(f"/personnes/{record.uuid}"))
+    link = re.search(r'href="([^"]+/correction)">Corriger la sortie', page)
+    assert link, "no correction link on an ended enrolment"
+    path = link.group(1)
+    form_html = text(client.get(path))
+    version = re.search(r'name="expected_version" value="(\d+)"', form_html)
+    assert version
+    assert f'value="{days_ago(30).isoformat()}"' in form_html
+
+    future = post_form(client, path, {"end_date": (TODAY + dt.timedelta(days=3)).isoformat(),
+                                      "exit_reason": "training",
+                                      "expected_version": version.group(1)})
+    assert future.status_code == 422
+    assert field_error(text(future), "end_date") == "Cette date est dans le futur."
+
+    moved = post_form(client, path, {"end_date": days_ago(20).isoformat(),
+                                     "exit_reason": "employment",
+                                     "expected_version": version.group(1)})
+    assert moved.status_code == 302
+    assert "le suivi à 6 mois suit la nouvelle date" in text(client.get(moved.headers["Location"]))
+    session.expire_all()
+    check = session.execute(sa.select(FollowUpCheck).where(
+        FollowUpCheck.enrolment_id == enrolment.id)).scalar_one()
+    assert check.due_date == add_months(days_ago(20), 6)
+    assert session.get(Enrolment, enrolment.id).exit_reason == "employment"
+
+    version = re.search(r'name="expected_version" value="(\d+)"', text(client.get(path)))
+    assert version
+    reopened = post_form(client, path, {"reopen": "on", "expected_version": version.group(1)})
+    assert reopened.status_code == 302
+    session.expire_all()
+    assert session.get(Enrolment, enrolment.id).end_date is None
+    assert session.get(FollowUpCheck, check.id).status == "cancelled"
+    assert "Clore l'accompagnement" in text(client.get(f"/personnes/{record.uuid}"))
