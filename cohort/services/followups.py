@@ -38,6 +38,7 @@ from cohort.models import (
     Notification,
     Participant,
     Programme,
+    Structure,
 )
 from cohort.schemas.event_attributes import load_attributes
 from cohort.services import access, alerts, events
@@ -206,19 +207,22 @@ def check_views(session: Session, checks: Sequence[FollowUpCheck], *,
         return []
     rows = session.execute(
         sa.select(FollowUpCheck.id, Enrolment.uuid, Enrolment.end_date, Participant.uuid,
-                  Participant.ase_past, Action.uuid, Action.code)
+                  Participant.ase_past, Action.uuid, Action.code, Structure.name)
         .join(Enrolment, Enrolment.id == FollowUpCheck.enrolment_id)
         .join(Participant, Participant.id == FollowUpCheck.participant_id)
         .join(Action, Action.id == FollowUpCheck.action_id)
+        .join(Structure, Structure.id == FollowUpCheck.structure_id)
         .where(FollowUpCheck.id.in_([c.id for c in checks]))
     ).all()
     related = {r[0]: r for r in rows}
     views = []
     for c in checks:
-        _, enrolment_uuid, end_date, participant_uuid, ase_past, action_uuid, code = related[c.id]
+        (_, enrolment_uuid, end_date, participant_uuid, ase_past, action_uuid, code,
+         structure_name) = related[c.id]
         views.append({
             "id": c.uuid, "enrolment_id": enrolment_uuid, "participant_id": participant_uuid,
             "ase_past": ase_past, "action_id": action_uuid, "action_code": code,
+            "structure_name": structure_name,
             "enrolment_end_date": end_date, "due_date": c.due_date,
             "window_start": c.window_start, "window_end": c.window_end,
             "status": c.status, "state": rules.state_on(c.status, c.window_start,

@@ -156,6 +156,15 @@ def test_each_structure_sees_its_own_checks(web: Any, data: dict[str, Any]) -> N
     assert tab_counts(html)["Tous (hors annulés)"] == 1
     assert str(data["plie_due"][0].uuid) in html
     assert str(data["due"][0].uuid) not in html
+    assert '<th scope="col">Structure</th>' not in html
+
+
+def test_the_administrator_sees_every_structure_with_its_name(web: Any,
+                                                              data: dict[str, Any]) -> None:
+    html = unescape(web("admin").get("/suivis").get_data(as_text=True))
+    assert '<th scope="col">Structure</th>' in html
+    assert "<td>PLIE de Lens-Hénin-Carvin</td>" in html
+    assert "<td>Mission Locale de Lens-Liévin</td>" in html
 
 
 @pytest.mark.parametrize("login", ["referent62", "evaluator", "pilot62"])
