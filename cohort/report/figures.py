@@ -158,15 +158,20 @@ def data_quality(session: Session, action_ids: list[int], cut: Cut) -> dict[int,
                .group_by(c.action_id))
     start = dt.datetime.combine(cut.period_from, dt.time(), tzinfo=dt.UTC)
     stop = dt.datetime.combine(cut.period_to + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    concerned = (sa.select(Enrolment.action_id, Enrolment.participant_id)
-                 .where(Enrolment.action_id.in_(action_ids),
-                        enrolment_known(Enrolment, cut)).distinct().subquery())
-    voided = (sa.select(concerned.c.action_id, sa.func.count(sa.distinct(EventVoid.event_id)))
-              .join(Event, Event.id == EventVoid.event_id)
-              .join(concerned, concerned.c.participant_id == Event.participant_id)
-              .where(EventVoid.voided_at >= start, EventVoid.voided_at < stop,
-                     recorded(EventVoid.voided_at, cut))
-              .group_by(concerned.c.action_id))
+    # The voids of the year first (few), then the actions their participants are enrolled
+    # in: starting from the distinct (action, participant) pairs of every enrolment cost
+    # 0.7 s on SQLite at 100,000 participants, with no void at all.
+    voids = (sa.select(EventVoid.event_id, Event.participant_id)
+             .join(Event, Event.id == EventVoid.event_id)
+             .where(EventVoid.voided_at >= start, EventVoid.voided_at < stop,
+                    recorded(EventVoid.voided_at, cut))
+             .cte("voids").prefix_with("MATERIALIZED"))
+    voided = (sa.select(Enrolment.action_id, sa.func.count(sa.distinct(voids.c.event_id)))
+              .select_from(voids)
+              .join(Enrolment, sa.and_(Enrolment.participant_id == voids.c.participant_id,
+                                       Enrolment.action_id.in_(action_ids),
+                                       enrolment_known(Enrolment, cut)))
+              .group_by(Enrolment.action_id))
     for name, query in (("quiet_enrolments", quiet), ("forced_enrolments", forced),
                         ("overdue_checks", overdue), ("voided_events", voided)):
         for action_id, n in session.execute(query):
