@@ -121,46 +121,57 @@ def cohort_table(session: Session, action_ids: Sequence[int], cut: Cut, *, grain
         sa.select(members.c.cohort_key, sa.literal(name).label("horizon"),
                   members.c.participant_id,
                   sa.type_coerce(base if months == 0 else add_months(base, months),
-                                 sa.Date).label("day"))
+                                 sa.Date).label("day"),
+                  sa.literal(int(months == 0)).label("at_base"))
         .where(base.is_not(None), base <= latest[name])
         for name, (base, months) in bases.items()
     ]).subquery("horizons")
 
+    # At entry or exit (H = the base date) the situation is known without a look-up: the
+    # first enrolment itself is in force that day (start ≤ end, and its end as of the cut
+    # is the exit), and it is known at the cut (members are drawn from known enrolments).
     observed = (
         sa.select(rows.c.cohort_key, rows.c.horizon, rows.c.participant_id, rows.c.day,
-                  sa.case((_known(rows.c.participant_id, rows.c.day, cut), 1),
+                  sa.case((rows.c.at_base == 1, 1),
+                          (_known(rows.c.participant_id, rows.c.day, cut), 1),
                           else_=0).label("known"))
         .cte("observed").prefix_with("MATERIALIZED")
     )
-    flags = {
-        "in_pathway": status.in_pathway(observed.c.participant_id, observed.c.day, cut),
-        "durable_employment": status.in_durable_employment(observed.c.participant_id,
-                                                           observed.c.day, cut),
-        "stably_housed": status.stably_housed(observed.c.participant_id, observed.c.day, cut,
-                                              stable_housing),
-        "has_resources": status.has_resources(observed.c.participant_id, observed.c.day, cut),
-    }
-    is_known = observed.c.known == 1
+    # The statuses of the known rows only, in two look-ups of the participant's intervals
+    # per row (the three "open at H" statuses summed as bits, then the latest housing)
+    # where four EXISTS read the same intervals four times. Materialized: each flag is
+    # read several times below, and an inlined scalar subquery is run at each mention.
+    known_rows = (
+        sa.select(observed.c.cohort_key, observed.c.horizon,
+                  status.open_flags(observed.c.participant_id, observed.c.day,
+                                    cut).label("open_flags"),
+                  status.stably_housed_flag(observed.c.participant_id, observed.c.day, cut,
+                                            stable_housing).label("housed"))
+        .where(observed.c.known == 1)
+        .cte("known_rows").prefix_with("MATERIALIZED")
+    )
+    flags = {name: known_rows.c.open_flags.in_([v for v in range(8) if v & bit])
+             for name, bit in status.OPEN_FLAGS.items()}
+    flags["stably_housed"] = known_rows.c.housed == 1
 
     def tally(condition: Any) -> Any:
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
     zero = sa.literal(0)
     statuses = (
-        sa.select(observed.c.cohort_key, observed.c.horizon, zero.label("members"),
-                  zero.label("censored"),
-                  sa.func.coalesce(sa.func.sum(observed.c.known), 0).label("known"),
-                  *[tally(sa.and_(is_known, flag)).label(name) for name, flag in flags.items()])
-        .group_by(observed.c.cohort_key, observed.c.horizon)
+        sa.select(known_rows.c.cohort_key, known_rows.c.horizon, zero.label("members"),
+                  zero.label("censored"), sa.func.count().label("known"),
+                  *[tally(flags[name]).label(name) for name in STATUS_COLUMNS])
+        .group_by(known_rows.c.cohort_key, known_rows.c.horizon)
     )
     counted = sa.union_all(
         sa.select(*censored_counts.subquery().c, zero.label("known"),
-                  *[zero.label(name) for name in flags]),
+                  *[zero.label(name) for name in STATUS_COLUMNS]),
         statuses,
     ).subquery("counted")
     query = (sa.select(counted.c.cohort_key, counted.c.horizon,
                        *[sa.func.sum(counted.c[name]).label(name)
-                         for name in ("members", "censored", "known", *flags)])
+                         for name in ("members", "censored", "known", *STATUS_COLUMNS)])
              .group_by(counted.c.cohort_key, counted.c.horizon))
     found = {(r.cohort_key, r.horizon): r for r in session.execute(query)}
     result = []

@@ -98,3 +98,61 @@ STATUSES = {
     "stably_housed": stably_housed,
     "has_resources": has_resources,
 }
+
+
+def open_flags(participant: Any, day: Any, cut: Cut) -> sa.ScalarSelect[Any]:
+    """In a pathway (1), in durable employment (2), has resources (4) at D, summed in one
+    look-up of the participant's intervals (NULL when none is open): the three EXISTS of
+    ``in_pathway``, ``in_durable_employment`` and ``has_resources`` read the same rows."""
+    iv = aliased(EventInterval)
+    start = aliased(Event)
+    end = interval_end(iv, cut)
+    pathway = [str(f) for f in PATHWAY]
+    employment = Family.EMPLOYMENT.value
+
+    def flag(condition: Any) -> Any:
+        return sa.func.max(sa.case((condition, 1), else_=0))
+
+    # The start event is read for employment intervals only (a CASE branch, not a join).
+    contract = (sa.select(sa.literal(1)).select_from(start)
+                .where(start.id == iv.start_event_id, durable(start))
+                .correlate_except(start).exists())
+    return (
+        sa.select(flag(iv.family.in_(pathway))
+                  + 2 * sa.func.max(sa.case((iv.family != employment, 0),
+                                            (contract, 1), else_=0))
+                  + 4 * flag(iv.family == Family.RESOURCE.value))
+        .select_from(iv)
+        .where(iv.participant_id == participant,
+               iv.family.in_([*pathway, Family.RESOURCE.value]),
+               interval_valid(iv, cut), iv.start_date <= day,
+               sa.or_(end.is_(None), day < end))
+        .correlate_except(iv)
+        .scalar_subquery()
+    )
+
+
+OPEN_FLAGS = {"in_pathway": 1, "durable_employment": 2, "has_resources": 4}
+"""The bit of each status in ``open_flags``."""
+
+
+def stably_housed_flag(participant: Any, day: Any, cut: Cut,
+                       stable: Sequence[str] = DEFAULT_STABLE_HOUSING) -> sa.ScalarSelect[Any]:
+    """``stably_housed`` as one look-up: 1 when the latest housing entry on or before D
+    (by start date, then start event) is open at D and of a stable type, 0 when not, NULL
+    when there is none."""
+    iv = aliased(EventInterval)
+    start = aliased(Event)
+    end = interval_end(iv, cut)
+    return (
+        sa.select(sa.case((sa.and_(sa.or_(end.is_(None), day < end),
+                                   start.category.in_(list(stable))), 1), else_=0))
+        .select_from(iv)
+        .join(start, start.id == iv.start_event_id)
+        .where(iv.participant_id == participant, iv.family == Family.HOUSING.value,
+               interval_valid(iv, cut), iv.start_date <= day)
+        .order_by(iv.start_date.desc(), iv.start_event_id.desc())
+        .limit(1)
+        .correlate_except(iv, start)
+        .scalar_subquery()
+    )
