@@ -145,8 +145,9 @@ def cohort_table(session: Session, action_ids: Sequence[int], cut: Cut, *, grain
         sa.select(observed.c.cohort_key, observed.c.horizon,
                   status.open_flags(observed.c.participant_id, observed.c.day,
                                     cut).label("open_flags"),
-                  status.stably_housed_flag(observed.c.participant_id, observed.c.day, cut,
-                                            stable_housing).label("housed"))
+                  sa.case((status.stably_housed_flag(observed.c.participant_id,
+                                                     observed.c.day, cut, stable_housing),
+                           1), else_=0).label("housed"))
         .where(observed.c.known == 1)
         .cte("known_rows").prefix_with("MATERIALIZED")
     )

@@ -123,9 +123,10 @@ def open_flags(participant: Any, day: Any, cut: Cut) -> sa.ScalarSelect[Any]:
                                             (contract, 1), else_=0))
                   + 4 * flag(iv.family == Family.RESOURCE.value))
         .select_from(iv)
-        .where(iv.participant_id == participant,
-               iv.family.in_([*pathway, Family.RESOURCE.value]),
-               interval_valid(iv, cut), iv.start_date <= day,
+        # No family filter: the participant's few current intervals are read in one probe
+        # of (participant, valid_to), where SQLite probed (family, valid_to, participant)
+        # once per family; the other families count for nothing in the flags.
+        .where(iv.participant_id == participant, interval_valid(iv, cut), iv.start_date <= day,
                sa.or_(end.is_(None), day < end))
         .correlate_except(iv)
         .scalar_subquery()
@@ -137,22 +138,25 @@ OPEN_FLAGS = {"in_pathway": 1, "durable_employment": 2, "has_resources": 4}
 
 
 def stably_housed_flag(participant: Any, day: Any, cut: Cut,
-                       stable: Sequence[str] = DEFAULT_STABLE_HOUSING) -> sa.ScalarSelect[Any]:
-    """``stably_housed`` as one look-up: 1 when the latest housing entry on or before D
-    (by start date, then start event) is open at D and of a stable type, 0 when not, NULL
-    when there is none."""
+                       stable: Sequence[str] = DEFAULT_STABLE_HOUSING) -> sa.ColumnElement[bool]:
+    """``stably_housed`` as one look-up: the latest housing entry on or before D (by start
+    date, then start event) is found first, from the intervals alone, and only its start
+    event is read (for its type), when it is still open at D."""
     iv = aliased(EventInterval)
     start = aliased(Event)
     end = interval_end(iv, cut)
-    return (
-        sa.select(sa.case((sa.and_(sa.or_(end.is_(None), day < end),
-                                   start.category.in_(list(stable))), 1), else_=0))
+    latest_open = (
+        sa.select(sa.case((sa.or_(end.is_(None), day < end), iv.start_event_id),
+                          else_=sa.null()))
         .select_from(iv)
-        .join(start, start.id == iv.start_event_id)
         .where(iv.participant_id == participant, iv.family == Family.HOUSING.value,
                interval_valid(iv, cut), iv.start_date <= day)
         .order_by(iv.start_date.desc(), iv.start_event_id.desc())
         .limit(1)
-        .correlate_except(iv, start)
+        .correlate_except(iv)
         .scalar_subquery()
     )
+    return (sa.select(sa.literal(1)).select_from(start)
+            .where(start.id == latest_open, start.category.in_(list(stable)))
+            .correlate_except(start)
+            .exists())
