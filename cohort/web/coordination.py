@@ -35,7 +35,7 @@ from cohort.services.lookup import by_uuid
 from cohort.services.structures import list_operations
 from cohort.services.timeline import timeline
 from cohort.web.blueprint import bp
-from cohort.web.forms import FormState, load, submitted
+from cohort.web.forms import FormState, attempt, load, submitted
 from cohort.web.labels import code_fr, field_fr
 from cohort.web.messages import french_errors
 
@@ -221,16 +221,10 @@ def enrolment_end(participant_id: Any, enrolment_id: Any) -> Any:
                               "expected_version": enrolment.version})
     if request.method == "POST":
         data, state = load(EndSchema(), submitted())
-        if data is not None:
-            try:
-                with transaction() as s:
-                    enrolments.end(s, g.actor, enrolment, data, today=clock.today(),
-                                   now=clock.now())
-            except CohortError as error:
-                state.refuse(error)
-            else:
-                flash("L'accompagnement est clos. Le suivi à 6 mois est programmé.", "succes")
-                return redirect(url_for("web.participant", participant_id=participant_id))
+        if data is not None and attempt(state, lambda s: enrolments.end(
+                s, g.actor, enrolment, data, today=clock.today(), now=clock.now())):
+            flash("L'accompagnement est clos. Le suivi à 6 mois est programmé.", "succes")
+            return redirect(url_for("web.participant", participant_id=participant_id))
     return _render("end.html", 422 if state.failed else 200, participant_id=participant_id,
                    enrolment=enrolment, action=enrolment.action, state=state)
 
@@ -254,18 +248,12 @@ def enrolment_correct(participant_id: Any, enrolment_id: Any) -> Any:
             posted.pop("exit_reason", None)
         data, state = load(CorrectEndSchema(), posted)
         state.values["reopen"] = reopen
-        if data is not None:
-            try:
-                with transaction() as s:
-                    enrolments.correct_end(s, g.actor, enrolment, data, today=clock.today(),
-                                           now=clock.now())
-            except CohortError as error:
-                state.refuse(error)
-            else:
-                flash("L'accompagnement est rouvert : son suivi à 6 mois est annulé." if reopen
-                      else "La sortie est corrigée : le suivi à 6 mois suit la nouvelle date.",
-                      "succes")
-                return redirect(url_for("web.participant", participant_id=participant_id))
+        if data is not None and attempt(state, lambda s: enrolments.correct_end(
+                s, g.actor, enrolment, data, today=clock.today(), now=clock.now())):
+            flash("L'accompagnement est rouvert : son suivi à 6 mois est annulé." if reopen
+                  else "La sortie est corrigée : le suivi à 6 mois suit la nouvelle date.",
+                  "succes")
+            return redirect(url_for("web.participant", participant_id=participant_id))
     return _render("correct_end.html", 422 if state.failed else 200,
                    participant_id=participant_id, enrolment=enrolment,
                    action=enrolment.action, state=state)
@@ -451,16 +439,11 @@ def event_void(participant_id: Any, event_id: Any) -> Any:
     state = FormState()
     if request.method == "POST":
         data, state = load(VoidSchema(), submitted())
-        if data is not None:
-            try:
-                with transaction() as tx:
-                    events.void(tx, g.actor, event, data["reason"], now=clock.now())
-            except CohortError as error:
-                state.refuse(error)
-            else:
-                flash("L'événement est annulé ; il reste visible, barré, dans le parcours.",
-                      "succes")
-                return redirect(url_for("web.participant", participant_id=participant_id))
+        if data is not None and attempt(state, lambda s: events.void(
+                s, g.actor, event, data["reason"], now=clock.now())):
+            flash("L'événement est annulé ; il reste visible, barré, dans le parcours.",
+                  "succes")
+            return redirect(url_for("web.participant", participant_id=participant_id))
     return _render("void.html", 422 if state.failed else 200, participant_id=participant_id,
                    event=event, state=state)
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import request
 from marshmallow import Schema, ValidationError
+from sqlalchemy.orm import Session
 
 from cohort.errors import CohortError
+from cohort.request_db import transaction
 from cohort.web.messages import french, french_errors
 
 
@@ -59,3 +62,15 @@ def load(schema: Schema, data: dict[str, Any]) -> tuple[dict[str, Any] | None, F
         state.errors = french_errors(messages)
         state.message = "Le formulaire contient des erreurs : voir les champs signalés."
         return None, state
+
+
+def attempt(state: FormState, write: Callable[[Session], object]) -> bool:
+    """Run one service call in the request's unit of work; a refusal lands on the form
+    (rolled back, nothing written) and the answer is False."""
+    try:
+        with transaction() as s:
+            write(s)
+    except CohortError as error:
+        state.refuse(error)
+        return False
+    return True
