@@ -56,10 +56,29 @@ def _add_days_sqlite(element: add_days, compiler: Any, **kw: Any) -> str:
     return f"date({date}, printf('%+d days', {days}))"
 
 
-def month_index(date: Any) -> sa.ColumnElement[int]:
+class month_index(FunctionElement[int]):  # noqa: N801
     """year × 12 + month − 1: months compare and add as integers on both backends."""
-    return (sa.cast(sa.extract("year", date), sa.Integer) * 12
-            + sa.cast(sa.extract("month", date), sa.Integer) - 1)
+
+    type = sa.Integer()
+    inherit_cache = True
+    name = "month_index"
+
+
+@compiles(month_index, "postgresql")
+def _month_index_pg(element: month_index, compiler: Any, **kw: Any) -> str:
+    date = compiler.process(list(element.clauses)[0], **kw)
+    return (f"(CAST(EXTRACT(year FROM {date}) AS INTEGER) * 12"
+            f" + CAST(EXTRACT(month FROM {date}) AS INTEGER) - 1)")
+
+
+@compiles(month_index, "sqlite")
+def _month_index_sqlite(element: month_index, compiler: Any, **kw: Any) -> str:
+    # Dates are 'YYYY-MM-DD' text on SQLite: cutting the text costs a fraction of
+    # strftime's parse and format, which the cohort table and the monthly series call
+    # several times per enrolment.
+    date = compiler.process(list(element.clauses)[0], **kw)
+    return (f"(CAST(substr({date}, 1, 4) AS INTEGER) * 12"
+            f" + CAST(substr({date}, 6, 2) AS INTEGER) - 1)")
 
 
 def birth_month_index(birth_month: Any) -> sa.ColumnElement[int]:

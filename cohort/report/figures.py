@@ -56,9 +56,11 @@ def accompanied_by_month(session: Session, action_ids: list[int],
 
     An enrolment overlapping P covers the months from its start's (at the earliest P's
     first) to its end's (open: the last month started by A). Each person's enrolments in
-    an action are merged into islands of months first (one window pass), so that a count
-    per month is a running sum of +1 at an island's first month and −1 after its last:
-    one sort, where joining every enrolment with every month expanded them twelvefold."""
+    an action are merged into islands of months, so that a count per month is a running
+    sum of +1 at an island's first month and −1 after its last: one sort, where joining
+    every enrolment with every month expanded them twelvefold. Most people have one
+    enrolment per action, which is its own island: only the others go through the window
+    pass that merges overlapping spans (on SQLite it cost more than the rest together)."""
     months = months_of(cut)
     if not months or not action_ids:
         return {}
@@ -76,21 +78,30 @@ def accompanied_by_month(session: Session, action_ids: list[int],
                   sa.case((end.is_(None), last), (end_month > last, last),
                           else_=end_month).label("hi"))
         .where(*_overlapping(e, action_ids, cut))
-        .subquery("spans")
+        .cte("spans").prefix_with("MATERIALIZED")
     )
     person = (spans.c.action_id, spans.c.person_id)
-    order = (spans.c.lo, spans.c.hi)
-    reach = sa.func.max(spans.c.hi).over(partition_by=person, order_by=order, rows=(None, -1))
-    starts = sa.select(*spans.c, sa.case((sa.or_(reach.is_(None), spans.c.lo > reach), 1),
-                                         else_=0).label("new")).subquery("starts")
+    grouped = (sa.select(*person, sa.func.count().label("n"), sa.func.min(spans.c.lo).label("lo"),
+                         sa.func.max(spans.c.hi).label("hi"))
+               .group_by(*person).cte("grouped").prefix_with("MATERIALIZED"))
+    several = (sa.select(spans)
+               .join(grouped, sa.and_(grouped.c.action_id == spans.c.action_id,
+                                      grouped.c.person_id == spans.c.person_id, grouped.c.n > 1))
+               .subquery("several"))
+    key = (several.c.action_id, several.c.person_id)
+    order = (several.c.lo, several.c.hi)
+    reach = sa.func.max(several.c.hi).over(partition_by=key, order_by=order, rows=(None, -1))
+    starts = sa.select(*several.c, sa.case((sa.or_(reach.is_(None), several.c.lo > reach), 1),
+                                           else_=0).label("new")).subquery("starts")
     island = sa.func.sum(starts.c.new).over(
         partition_by=(starts.c.action_id, starts.c.person_id),
         order_by=(starts.c.lo, starts.c.hi), rows=(None, 0))
     numbered = sa.select(*starts.c, island.label("island")).subquery("numbered")
-    islands = (sa.select(numbered.c.action_id, sa.func.min(numbered.c.lo).label("lo"),
-                         sa.func.max(numbered.c.hi).label("hi"))
-               .group_by(numbered.c.action_id, numbered.c.person_id, numbered.c.island)
-               .cte("islands").prefix_with("MATERIALIZED"))
+    islands = sa.union_all(
+        sa.select(grouped.c.action_id, grouped.c.lo, grouped.c.hi).where(grouped.c.n == 1),
+        sa.select(numbered.c.action_id, sa.func.min(numbered.c.lo), sa.func.max(numbered.c.hi))
+        .group_by(numbered.c.action_id, numbered.c.person_id, numbered.c.island),
+    ).cte("islands").prefix_with("MATERIALIZED")
     steps = sa.union_all(
         sa.select(islands.c.action_id, islands.c.lo.label("month"),
                   sa.literal(1).label("delta")),
