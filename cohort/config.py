@@ -20,6 +20,7 @@ _INT_SETTINGS = (
     "MAX_CONTENT_LENGTH", "PAGE_SIZE_DEFAULT", "PAGE_SIZE_MAX", "DISCLOSURE_K",
     "DISCLOSURE_ROUNDING_BASE", "FOLLOWUP_MONTHS", "FOLLOWUP_WINDOW_BEFORE_DAYS",
     "FOLLOWUP_WINDOW_AFTER_DAYS", "AUDIT_RETENTION_MONTHS", "SESSION_MINUTES", "RETENTION_YEARS",
+    "REPORT_WORKERS",
 )
 
 
@@ -55,6 +56,8 @@ def load_settings(test_config: Mapping[str, Any] | None = None,
             if value.lower() not in ("true", "false", "1", "0"):
                 raise ConfigError(f"{name}: must be true or false")
             settings[name] = value.lower() in ("true", "1")
+    if settings["REPORT_WORKERS"] < 1:
+        raise ConfigError("REPORT_WORKERS: must be at least 1")
     if settings["DISCLOSURE_K"] < 3:
         raise ConfigError("DISCLOSURE_K: must be at least 3 (domain.md §7)")
     url = str(settings.get("DATABASE_URL") or "")

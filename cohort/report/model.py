@@ -9,24 +9,34 @@ Disclosure control is applied here, before any format sees a number.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from cohort import audit
 from cohort.actors import Actor
 from cohort.errors import NotFound, Rejected
 from cohort.indicators import disclosure
+from cohort.indicators.base import Cut
 from cohort.indicators.cohorts import cohort_table
-from cohort.indicators.engine import actions_of, compute_action, programme_by_code
+from cohort.indicators.engine import (
+    IndicatorResult,
+    actions_of,
+    compute_action,
+    programme_by_code,
+)
 from cohort.indicators.publish import SUPPRESSED, Rules, publish_cohorts, publish_indicators
 from cohort.indicators.queries import cut_for, rules_for
 from cohort.indicators.status import DEFAULT_STABLE_HOUSING
-from cohort.models import Action
+from cohort.models import Action, Programme
 from cohort.report import figures
 from cohort.report.finance import ActionBudget, statement
 from cohort.services.budgets import actuals_for
+from cohort.snapshot import can_share, run_shared
 
 FOLLOWUP_CODES = ("checks_due", "checks_done", "checks_overdue", "checks_reached",
                   "six_months_in_pathway", "six_months_durable_employment",
@@ -64,26 +74,33 @@ def build(session: Session, actor: Actor, params: dict[str, Any], settings: dict
                               "recorded_before": params.get("recorded_before")},
                   actor, today=today, mode=mode)
     ids = [a.id for a in actions]
-
-    results = []
-    for action in actions:
-        results += compute_action(session, programme, action, cut)
-    indicators = publish_indicators(results, rules)
-    monthly = _protect_flat(figures.accompanied_by_month(session, ids, cut), rules)
-    quality = _protect_flat({(a, name): n for a, counts in
-                             figures.data_quality(session, ids, cut).items()
-                             for name, n in counts.items()}, rules)
     stable = programme.settings.get("stable_housing", DEFAULT_STABLE_HOUSING)
-    cohort_rows = publish_cohorts(cohort_table(session, ids, cut, grain="quarter",
-                                               stable_housing=stable), rules)
-    actuals = actuals_for(session, ids, year)
-    finance = statement(
-        [ActionBudget(a.code, a.budget, _actual(actuals.get(a.id))) for a in actions],
-        state_total_expected=(programme.settings.get("state_total_per_departement")
-                              if departement in ("59", "62") else None))
     parameters = {"programme": programme.code, "departement": departement, "year": year,
                   "as_of": cut.as_of.isoformat(), "mode": rules.mode,
                   "recorded_before": _iso(cut.recorded_before)}
+    programme_id, source_sha256 = programme.id, programme.source_sha256
+    # Independent read-only statements, the longest first; every task reads the
+    # programme and its actions again in its own session (one per connection).
+    tasks: dict[Any, Callable[[Session], Any]] = {
+        "cohorts": lambda s: cohort_table(s, ids, cut, grain="quarter", stable_housing=stable),
+        "monthly": lambda s: figures.accompanied_by_month(s, ids, cut),
+        "quality": lambda s: figures.data_quality(s, ids, cut),
+        **{("indicators", a.id): partial(_indicators, programme_id, a.id, cut) for a in actions},
+        "actuals": lambda s: {a: _actual(row) for a, row in actuals_for(s, ids, year).items()},
+        "fingerprint": lambda s: figures.fingerprint(s, cut, parameters, source_sha256),
+    }
+    found = _compute(session, tasks, settings)
+    results = [r for a in actions for r in found[("indicators", a.id)]]
+    indicators = publish_indicators(results, rules)
+    monthly = _protect_flat(found["monthly"], rules)
+    quality = _protect_flat({(a, name): n for a, counts in found["quality"].items()
+                             for name, n in counts.items()}, rules)
+    cohort_rows = publish_cohorts(found["cohorts"], rules)
+    actuals = found["actuals"]
+    finance = statement(
+        [ActionBudget(a.code, a.budget, actuals.get(a.id)) for a in actions],
+        state_total_expected=(programme.settings.get("state_total_per_departement")
+                              if departement in ("59", "62") else None))
     header = {
         **parameters,
         "programme_title": programme.title,
@@ -92,7 +109,7 @@ def build(session: Session, actor: Actor, params: dict[str, Any], settings: dict
         "notice": rules.notice,
         "k": rules.k if rules.mode == "published" else None,
         "rounding_base": rules.rounding_base if rules.mode == "published" else None,
-        "fingerprint": figures.fingerprint(session, cut, parameters, programme.source_sha256),
+        "fingerprint": found["fingerprint"],
     }
     audit.append(session, actor, "report.generate", now=now, details={
         **parameters, "format": params.get("format")})
@@ -105,6 +122,26 @@ def build(session: Session, actor: Actor, params: dict[str, Any], settings: dict
         "quality_labels": QUALITY_LABELS,
         "finance": finance,
     })
+
+
+def _indicators(programme_id: int, action_id: int, cut: Cut,
+                session: Session) -> list[IndicatorResult]:
+    programme, action = session.get(Programme, programme_id), session.get(Action, action_id)
+    assert programme is not None  # both read by the caller just before
+    assert action is not None
+    return compute_action(session, programme, action, cut)
+
+
+def _compute(session: Session, tasks: dict[Any, Callable[[Session], Any]],
+             settings: dict[str, Any]) -> dict[Any, Any]:
+    """The report's statements on REPORT_WORKERS connections sharing one snapshot; in the
+    caller's session alone when it is bound to one connection (its transaction may hold
+    rows no other connection can see) or when one worker is configured."""
+    bind = session.get_bind()
+    workers = int(settings.get("REPORT_WORKERS", 1))
+    if workers > 1 and isinstance(bind, Engine) and can_share(bind):
+        return run_shared(bind, tasks, workers)
+    return {key: task(session) for key, task in tasks.items()}
 
 
 def _action_block(action: Action, indicators: list[dict[str, Any]],
