@@ -3,6 +3,7 @@
     .venv/bin/python bench/indicators.py --build-only          # the data sets, once
     .venv/bin/python bench/report.py                            # 100k / 1M, SQLite and PostgreSQL
     .venv/bin/python bench/report.py --backends sqlite --scale 10000:100000 --runs 5
+    .venv/bin/python bench/report.py --workers 1                # on one connection
 
 It reuses the databases bench/indicators.py builds under --dir (default
 /tmp/bench-indicators): participants, enrolments over 2022–2024 in 62-A1…62-A6, events,
@@ -10,7 +11,8 @@ operations and six-month check results. In a separate process that only opens th
 database, it times what `cohort report` does for département 62 and one year, in
 published mode: build the model (every indicator, the monthly series, data quality, the
 cohort table, finance, the fingerprint) then render HTML and XLSX; --runs times after one
-warm-up, reporting the median and the process's peak RSS (VmHWM).
+warm-up, reporting the median and the process's peak RSS (VmHWM). --workers sets
+REPORT_WORKERS (default 2, as in config/default.toml).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from indicators import DEFAULT_DIR, Cluster, _peak_rss_kib  # noqa: E402 - bench
 TARGET_SECONDS = 5.0
 
 
-def measure(url: str, year: int, runs: int) -> dict[str, Any]:
+def measure(url: str, year: int, runs: int, workers: int) -> dict[str, Any]:
     from sqlalchemy.orm import sessionmaker
 
     from cohort.actors import SYSTEM
@@ -45,7 +47,7 @@ def measure(url: str, year: int, runs: int) -> dict[str, Any]:
     from cohort.report.html import to_html
     from cohort.report.xlsx import to_xlsx
 
-    settings = load_settings({"DATABASE_URL": url}, env={})
+    settings = load_settings({"DATABASE_URL": url, "REPORT_WORKERS": workers}, env={})
     engine = make_engine(url)
     factory = sessionmaker(engine)
     params = {"programme": "erbm-2023", "departement": "62", "year": year,
@@ -92,12 +94,14 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--year", type=int, default=2023)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2,
+                        help="REPORT_WORKERS: connections sharing the snapshot (1: one)")
     parser.add_argument("--pg-url", default=None, help="a running server holding the data")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--measure", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.measure, args.year, args.runs)))
+        print(json.dumps(measure(args.measure, args.year, args.runs, args.workers)))
         return
     people, events = (int(n) for n in args.scale.split(":"))
     results = []
@@ -124,7 +128,8 @@ def main() -> None:
 
             command.upgrade(alembic_config(url), "head")
             out = subprocess.run([sys.executable, __file__, "--measure", url, "--year",
-                                  str(args.year), "--runs", str(args.runs)],
+                                  str(args.year), "--runs", str(args.runs),
+                                  "--workers", str(args.workers)],
                                  check=True, capture_output=True, text=True)
             figures = json.loads(out.stdout.strip().splitlines()[-1])
             print(f"{backend}: {people:,} participants, {events:,} events: report "
@@ -132,7 +137,8 @@ def main() -> None:
                   f"HTML+XLSX {figures['render_median_s']} s), peak RSS "
                   f"{figures['peak_rss_mb']} MB, digest {figures['digest']}", flush=True)
             results.append({"backend": backend, "participants": people, "events": events,
-                            "year": args.year, "runs": args.runs, **figures,
+                            "year": args.year, "runs": args.runs, "workers": args.workers,
+                            **figures,
                             "meets_time": figures["total_median_s"] <= TARGET_SECONDS})
     finally:
         if cluster is not None:
