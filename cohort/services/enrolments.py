@@ -150,9 +150,13 @@ def first_start(session: Session, participant_id: int) -> dt.date | None:
 def first_start_by_participant(db: Session | Connection, participant_ids: Sequence[int]
                                ) -> dict[int, dt.date]:
     """Earliest enrolment start of several participants in one query (bulk import)."""
-    rows = db.execute(
-        sa.select(Enrolment.participant_id, sa.func.min(Enrolment.start_date))
-        .where(Enrolment.participant_id.in_(participant_ids))
-        .group_by(Enrolment.participant_id)
-    )
+    rows = db.execute(_FIRST_STARTS, {"ids": list(participant_ids)})
     return {pid: start for pid, start in rows}
+
+
+# Built once: it runs for every event recorded.
+_FIRST_STARTS = (
+    sa.select(Enrolment.participant_id, sa.func.min(Enrolment.start_date))
+    .where(Enrolment.participant_id.in_(sa.bindparam("ids", expanding=True)))
+    .group_by(Enrolment.participant_id)
+)

@@ -13,30 +13,30 @@ from cohort.actors import Actor
 from cohort.models import Enrolment, Event, EventInterval, EventVoid, Operation, Participant
 from cohort.services import access
 
-# Named once: a fresh alias per call defeats SQLAlchemy's statement cache (the select was
-# rebuilt and recompiled for every event posted, ~6 ms each).
+# Built once, with the event ids as an expanding parameter: this runs for every event
+# posted, and constructing the seven-join select cost more than running it (a fresh alias
+# per call even defeated the statement cache: ~6 ms per event).
 _CLOSES = aliased(Event, name="closes")
 _STARTED = aliased(Event, name="started")
+_RELATED = (
+    sa.select(Event.id, Participant.uuid, Enrolment.uuid, Operation.uuid, _CLOSES.uuid,
+              EventVoid.reason, EventVoid.voided_at, _STARTED.uuid)
+    .join(Participant, Participant.id == Event.participant_id)
+    .outerjoin(Enrolment, Enrolment.id == Event.enrolment_id)
+    .outerjoin(Operation, Operation.id == Event.operation_id)
+    .outerjoin(_CLOSES, _CLOSES.id == Event.closes_id)
+    .outerjoin(EventVoid, EventVoid.event_id == Event.id)
+    .outerjoin(EventInterval, sa.and_(EventInterval.end_event_id == Event.id,
+                                      EventInterval.valid_to.is_(None)))
+    .outerjoin(_STARTED, _STARTED.id == EventInterval.start_event_id)
+    .where(Event.id.in_(sa.bindparam("ids", expanding=True)))
+)
 
 
 def event_views(session: Session, items: Sequence[Event]) -> list[dict[str, Any]]:
     if not items:
         return []
-    ids = [e.id for e in items]
-    closes, started = _CLOSES, _STARTED
-    rows = session.execute(
-        sa.select(Event.id, Participant.uuid, Enrolment.uuid, Operation.uuid, closes.uuid,
-                  EventVoid.reason, EventVoid.voided_at, started.uuid)
-        .join(Participant, Participant.id == Event.participant_id)
-        .outerjoin(Enrolment, Enrolment.id == Event.enrolment_id)
-        .outerjoin(Operation, Operation.id == Event.operation_id)
-        .outerjoin(closes, closes.id == Event.closes_id)
-        .outerjoin(EventVoid, EventVoid.event_id == Event.id)
-        .outerjoin(EventInterval, sa.and_(EventInterval.end_event_id == Event.id,
-                                          EventInterval.valid_to.is_(None)))
-        .outerjoin(started, started.id == EventInterval.start_event_id)
-        .where(Event.id.in_(ids))
-    ).all()
+    rows = session.execute(_RELATED, {"ids": [e.id for e in items]}).all()
     related = {r[0]: r for r in rows}
     views = []
     for e in items:

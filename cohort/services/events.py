@@ -152,10 +152,11 @@ def _check_something_to_close(session: Session, participant_id: int, event_type:
     rules.check_end_closes(resolve(facts).closed_by.get(_NEW), named=closes_id is not None)
 
 
+_BY_EVENT_UUID = sa.select(Event).where(Event.uuid == sa.bindparam("event_uuid"))
+
+
 def _replay(session: Session, event_uuid: uuid.UUID, digest: str) -> Recorded | None:
-    existing = session.execute(
-        sa.select(Event).where(Event.uuid == event_uuid)
-    ).scalar_one_or_none()
+    existing = session.execute(_BY_EVENT_UUID, {"event_uuid": event_uuid}).scalar_one_or_none()
     if existing is None:
         return None
     if existing.body_sha256 != digest:

@@ -13,14 +13,22 @@ from cohort.errors import NotFound
 T = TypeVar("T")
 
 
+# One prebuilt select per model: the look-up runs several times per request, and
+# building the statement cost more than running it.
+_BY_UUID: dict[type, sa.Select[Any]] = {}
+
+
 def by_uuid(session: Session, model: type[T], value: uuid.UUID | str, field: str) -> T:
     """The row of `model` with this public uuid, or NotFound naming the request field."""
     try:
         key = value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except ValueError:
         raise NotFound(f"{field}: not found", errors={field: ["not found"]}) from None
-    column: Any = model.uuid  # type: ignore[attr-defined]
-    row = session.execute(sa.select(model).where(column == key)).scalar_one_or_none()
+    query = _BY_UUID.get(model)
+    if query is None:
+        column: Any = model.uuid  # type: ignore[attr-defined]
+        query = _BY_UUID.setdefault(model, sa.select(model).where(column == sa.bindparam("key")))
+    row = session.execute(query, {"key": key}).scalar_one_or_none()
     if row is None:
         raise NotFound(f"{field}: not found", errors={field: ["not found"]})
     return row
