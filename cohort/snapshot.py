@@ -117,20 +117,20 @@ def _sqlite(engine: Engine, count: int, stack: ExitStack,
     with engine.connect() as control:
         control.execution_options(cohort_read_only=True)
         for _ in range(ATTEMPTS):
-            attempt = ExitStack()
-            before = _data_version(control)
-            connections = []
-            for index in range(count):
-                connection = _read_only(attempt, engine, cohort_read_only=True)
-                # The first read pins this connection's snapshot of the WAL.
-                connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar_one()
-                connections.append(connection)
-                if index == 0 and between:
-                    between()
-            if _data_version(control) == before:
-                stack.enter_context(attempt)
-                return connections
-            attempt.close()  # a commit landed in between: the snapshots may differ
+            with ExitStack() as attempt:
+                before = _data_version(control)
+                connections = []
+                for index in range(count):
+                    connection = _read_only(attempt, engine, cohort_read_only=True)
+                    # The first read pins this connection's snapshot of the WAL.
+                    connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar_one()
+                    connections.append(connection)
+                    if index == 0 and between:
+                        between()
+                if _data_version(control) == before:
+                    stack.enter_context(attempt.pop_all())
+                    return connections
+            # A commit landed in between (the snapshots may differ): closed, tried again.
     # Writers kept committing in the window: one connection sees one state by itself.
     return [_read_only(stack, engine, cohort_read_only=True)]
 
