@@ -175,10 +175,11 @@ def init_app(app: Flask, on_refused: Callable[[int, str], Any]) -> None:
             return on_refused(403, "this route declares no roles (deny by default)")
         if roles == PUBLIC:
             return None
-        from cohort.request_db import session as db_session
+        from cohort.request_db import reading
 
         try:
-            actor = authenticate(db_session())
+            with reading() as db:
+                actor = authenticate(db)
         except AuthError as exc:
             return on_refused(exc.status, exc.message)
         if actor is None:

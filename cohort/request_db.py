@@ -40,6 +40,27 @@ def session() -> Session:
 
 
 @contextmanager
+def reading() -> Iterator[Session]:
+    """A read transaction of its own on the request's session, ended before the request's
+    unit of work begins.
+
+    On SQLite every unit of work takes the write lock at its first statement (BEGIN
+    IMMEDIATE, see cohort.db), so requests run one at a time from there to their commit;
+    authenticating in a plain BEGIN keeps that read (and the parsing of the body that
+    follows it) out of the locked part. PostgreSQL has no such lock: one transaction.
+    """
+    s = session()
+    if s.get_bind().dialect.name != "sqlite":
+        yield s
+        return
+    s.connection(execution_options={"cohort_read_only": True})
+    try:
+        yield s
+    finally:
+        s.rollback()
+
+
+@contextmanager
 def transaction() -> Iterator[Session]:
     """The request's unit of work: commit on success, roll back on any error."""
     s = session()

@@ -45,7 +45,7 @@ from cohort.importer.report import (
     error_to_rows,
     messages_to_errors,
 )
-from cohort.models import Enrolment, Event, EventInterval, Operation, Participant
+from cohort.models import Enrolment, Event, EventInterval, Operation
 from cohort.schemas.event_attributes import ATTRIBUTE_SCHEMAS
 from cohort.schemas.events import EventCreateSchema
 from cohort.services import alerts
@@ -402,17 +402,9 @@ class _Apply:
 
     def _raise_alerts(self) -> None:
         """An imported support break of an ASE youth alerts the referents, as one recorded
-        through the API does (few rows: the alert service handles them one by one)."""
+        through the API does (in bulk: a large file may hold a hundred thousand)."""
         for part in batches(self.breaks):
-            self._alert(part)
-
-    def _alert(self, event_ids: list[int]) -> None:
-        breaks = self.session.execute(
-            sa.select(Event).join(Participant, Participant.id == Event.participant_id)
-            .where(Event.id.in_(event_ids), Participant.ase_past.is_(True))
-            .order_by(Event.id)).scalars().all()
-        for event in breaks:
-            alerts.on_event_recorded(self.session, event, now=self.now)
+            alerts.raise_for_breaks(self.session, part, now=self.now)
 
 
 _INTERVAL_COLUMNS = ("participant_id", "family", "start_event_id", "end_event_id",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from cohort import audit
 from cohort.actors import Actor, Role
 from cohort.domain.enums import Departement, EventType
-from cohort.domain.followup import AlertCause, AlertStatus
+from cohort.domain.followup import AlertCause, AlertStatus, EmailState, NotificationKind
 from cohort.errors import Conflict, Forbidden, Rejected
 from cohort.models import (
     Action,
@@ -28,6 +29,7 @@ from cohort.models import (
     Enrolment,
     Event,
     FollowUpCheck,
+    Notification,
     Participant,
     Structure,
 )
@@ -96,6 +98,59 @@ def _raise(session: Session, participant: Participant, enrolment: Enrolment | No
             sa.select(Alert).where(getattr(Alert, column) == value)).scalar_one()
     notify.alert_notifications(session, alert, now=now)
     return alert
+
+
+def raise_for_breaks(session: Session, event_ids: Sequence[int], *, now: dt.datetime) -> int:
+    """The alerts on_event_recorded would raise for these events, raised in bulk.
+
+    For an import of many support breaks: one select finds the ASE youths' breaks that
+    have no alert yet and their département (departement_of, in SQL), then alerts and
+    their messages are inserted together. The caller holds the events' own uncommitted
+    transaction, so no concurrent request can raise an alert for them; it passes the ids a
+    batch at a time (an IN list). Returns the number of alerts raised.
+    """
+    departement = sa.func.coalesce(
+        sa.func.nullif(Participant.home_departement, ""),
+        sa.case((Action.departement != Departement.JOINT.value, Action.departement),
+                else_=Structure.departement))
+    found = session.execute(
+        sa.select(Event.id, Event.participant_id, Event.enrolment_id, Event.date,
+                  Participant.uuid, Action.code, departement)
+        .join(Participant, Participant.id == Event.participant_id)
+        .outerjoin(Enrolment, Enrolment.id == Event.enrolment_id)
+        .outerjoin(Action, Action.id == Enrolment.action_id)
+        .outerjoin(Structure, Structure.id == Enrolment.structure_id)
+        .outerjoin(Alert, Alert.event_id == Event.id)
+        .where(Event.id.in_(event_ids), Event.type == EventType.SUPPORT_BREAK.value,
+               Participant.ase_past.is_(True), Alert.id.is_(None),
+               departement.is_not(None))
+        .order_by(Event.id)).all()
+    if not found:
+        return 0
+    rows = [{"uuid": uuid.uuid4(), "participant_id": r[1], "enrolment_id": r[2],
+             "departement": r[6], "cause": AlertCause.SUPPORT_BREAK.value,
+             "status": AlertStatus.OPEN.value, "event_id": r[0], "created_at": now}
+            for r in found]
+    session.execute(sa.insert(Alert), rows)
+    ids = dict(session.execute(sa.select(Alert.event_id, Alert.id).where(
+        Alert.event_id.in_([r["event_id"] for r in rows]))).all())
+    messages = []
+    referents: dict[str, list[int]] = {}
+    for alert, (event_id, _, _, date, participant_uuid, code, dep) in zip(
+            rows, found, strict=True):
+        if dep not in referents:
+            referents[dep] = [u.id for u in notify.referents_of(session, dep)]
+        subject, body = notify.alert_message(
+            AlertCause.SUPPORT_BREAK, dep, code=code, participant_uuid=participant_uuid,
+            alert_uuid=alert["uuid"], break_date=date)
+        messages += [{"uuid": uuid.uuid4(), "recipient_user_id": user_id,
+                      "kind": NotificationKind.ALERT.value, "day": now.date(),
+                      "alert_id": ids[event_id], "subject": subject, "body": body,
+                      "created_at": now, "email_state": EmailState.PENDING.value}
+                     for user_id in referents[dep]]
+    if messages:
+        session.execute(sa.insert(Notification), messages)
+    return len(rows)
 
 
 # --- reading and handling alerts -----------------------------------------------------------

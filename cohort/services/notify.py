@@ -77,27 +77,37 @@ def alert_text(session: Session, alert: Alert) -> tuple[str, str]:
     assert participant is not None  # the foreign key guarantees it
     enrolment = session.get(Enrolment, alert.enrolment_id) if alert.enrolment_id else None
     action = session.get(Action, enrolment.action_id) if enrolment is not None else None
-    code = action.code if action is not None else "—"
-    cause = AlertCause(alert.cause)
+    event = session.get(Event, alert.event_id) if alert.event_id is not None else None
+    check = session.get(FollowUpCheck, alert.check_id) if alert.check_id is not None else None
+    return alert_message(
+        AlertCause(alert.cause), alert.departement,
+        code=action.code if action is not None else None, participant_uuid=participant.uuid,
+        alert_uuid=alert.uuid, break_date=event.date if event is not None else None,
+        check=(check.due_date, check.window_end) if check is not None else None)
+
+
+def alert_message(cause: AlertCause, departement: str, *, code: str | None,
+                  participant_uuid: uuid.UUID | str, alert_uuid: uuid.UUID | str,
+                  break_date: dt.date | None = None,
+                  check: tuple[dt.date, dt.date] | None = None) -> tuple[str, str]:
+    """The message itself, from plain values (the import raises alerts in bulk)."""
+    code = code or "—"
     lines = [
         f"Une alerte a été ouverte pour un jeune suivi au titre de l'ASE "
-        f"(département {alert.departement}).",
+        f"(département {departement}).",
         "",
         f"Cause : {LABELS_FR[cause]}",
         f"Action : {code}",
-        f"Participant : {participant.uuid}",
+        f"Participant : {participant_uuid}",
     ]
-    if alert.event_id is not None:
-        event = session.get(Event, alert.event_id)
-        assert event is not None
-        lines.append(f"Date de la rupture : {event.date.isoformat()}")
-    if alert.check_id is not None:
-        check = session.get(FollowUpCheck, alert.check_id)
-        assert check is not None
-        lines.append(f"Suivi prévu le {check.due_date.isoformat()}, à réaliser au plus tard "
-                     f"le {check.window_end.isoformat()}")
+    if break_date is not None:
+        lines.append(f"Date de la rupture : {break_date.isoformat()}")
+    if check is not None:
+        due, window_end = check
+        lines.append(f"Suivi prévu le {due.isoformat()}, à réaliser au plus tard "
+                     f"le {window_end.isoformat()}")
     lines += [
-        f"Alerte : {alert.uuid}",
+        f"Alerte : {alert_uuid}",
         "",
         "Prenez l'alerte en compte dans cohort (GET /api/v1/alerts), puis clôturez-la avec "
         "une note.",

@@ -23,7 +23,7 @@ from cohort.schemas.events import EventCreateSchema
 from cohort.services import events, followups, participants
 from cohort.services.participants import read_identity
 from cohort.services.timeline import timeline
-from tests.builders import NOW, TODAY, enrol, person, record, register, structure
+from tests.builders import NOW, TODAY, cast, enrol, person, record, register, structure
 
 PARTICIPANT_HEADER = ["last_name", "first_names", "birth_date", "sex", "nir", "caf_number",
                       "imilo_id", "france_travail_id", "phone", "email", "home_departement",
@@ -445,27 +445,52 @@ def test_worker_processes_give_the_same_result(session: Session, keyring: Keyrin
     assert shapes[0] == shapes[1] == shapes[2]
 
 
-def test_an_imported_support_break_alerts_the_referents_once(session: Session,
-                                                             keyring: Keyring,
-                                                             tmp_path: Path) -> None:
+def test_imported_support_breaks_alert_the_referents_as_recorded_ones_do(
+        session: Session, keyring: Keyring, tmp_path: Path) -> None:
+    """Imported breaks raise, in bulk, the alerts and messages the API path raises."""
     from cohort.models import Alert, Notification
+    from cohort.services import alerts, notify
 
-    ml = structure(session)
-    youth = register(session, keyring, ase_past=True, home_departement="62")
+    people = cast(session)
+    ml, mds59 = people["structures"]["ml"], people["structures"]["mds59"]
+    referents = {"62": [people["users"]["referent62"][0].id],
+                 "59": [people["users"]["referent59"][0].id]}
+    # The youth's home département; else the action's; for a joint action, the structure's.
+    at_home = register(session, keyring, ase_past=True, home_departement="59")
+    no_home = register(session, keyring, ase_past=True, home_departement=None)
+    joint = register(session, keyring, ase_past=True, home_departement=None)
     adult = register(session, keyring, ase_past=False, birth_date=dt.date(1990, 1, 1))
-    placement = enrol(session, keyring, youth, "62-A4", ml, dt.date(2023, 2, 1),
-                      intensity="simple")
-    insertion = enrol(session, keyring, adult, "62-A1", ml, dt.date(2023, 2, 1),
-                      rsa_at_entry=True)
-    rows = [[uuid.uuid4(), youth.uuid, "support_break", "2023-03-01", placement.uuid, None,
-             None, "absent", None, None, None, None, None, None],
-            [uuid.uuid4(), adult.uuid, "support_break", "2023-03-01", insertion.uuid, None, None,
-             "absent", None, None, None, None, None, None]]
+    enrolled = {
+        at_home.id: enrol(session, keyring, at_home, "62-A4", ml, dt.date(2023, 2, 1),
+                          intensity="simple"),
+        no_home.id: enrol(session, keyring, no_home, "62-A6", ml, dt.date(2023, 2, 1)),
+        joint.id: enrol(session, keyring, joint, "J-MOBILITE", mds59, dt.date(2023, 2, 1)),
+        adult.id: enrol(session, keyring, adult, "62-A1", ml, dt.date(2023, 2, 1),
+                        rsa_at_entry=True),
+    }
+    rows = [[uuid.uuid4(), p.uuid, "support_break", "2023-03-01", enrolled[p.id].uuid, None,
+             None, "absent", None, None, None, None, None, None]
+            for p in (at_home, no_home, joint, adult)]
     path = write(tmp_path / "events.csv", EVENT_HEADER, rows)
-    assert run(import_events, session, keyring, path).created == 2
-    alerts = session.execute(sa.select(Alert)).scalars().all()
-    assert [(a.participant_id, a.cause, a.departement) for a in alerts] == [
-        (youth.id, "support_break", "62")]  # the adult is no ASE youth: no alert
-    assert count(session, Notification) == 0  # nobody is a referent of 62 in this test
-    assert run(import_events, session, keyring, path).unchanged == 2
-    assert count(session, Alert) == 1
+    assert run(import_events, session, keyring, path).created == 4
+
+    raised = session.execute(sa.select(Alert).order_by(Alert.id)).scalars().all()
+    assert [(a.participant_id, a.cause, a.status, a.departement) for a in raised] == [
+        (at_home.id, "support_break", "open", "59"), (no_home.id, "support_break", "open", "62"),
+        (joint.id, "support_break", "open", "59")]  # the adult is no ASE youth: no alert
+    for alert in raised:
+        youth = session.get(Participant, alert.participant_id)
+        enrolment = enrolled[alert.participant_id]
+        assert alert.departement == alerts.departement_of(session, youth, enrolment)
+        assert alert.enrolment_id == enrolment.id
+        messages = session.execute(sa.select(Notification).where(
+            Notification.alert_id == alert.id)).scalars().all()
+        assert [m.recipient_user_id for m in messages] == referents[alert.departement]
+        # Word for word the message the per-event path writes.
+        assert (messages[0].subject, messages[0].body) == notify.alert_text(session, alert)
+        assert str(youth.uuid) in messages[0].body
+        assert "2023-03-01" in messages[0].body
+
+    assert run(import_events, session, keyring, path).unchanged == 4
+    assert count(session, Alert) == 3
+    assert count(session, Notification) == 3

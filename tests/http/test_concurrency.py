@@ -145,3 +145,19 @@ def test_the_same_identity_registered_at_once_is_one_participant(setting: Any) -
     assert sorted(statuses) == [200] * (CLIENTS - 1) + [201]
     with app.extensions["cohort.engine"].connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(Participant)).scalar_one() == 1
+
+
+def test_tokens_are_checked_while_another_client_is_writing(setting: Any) -> None:
+    """Authentication only reads: a bad token is answered 401 at once, even while another
+    client holds a write transaction open (on SQLite, the database's one write lock; it
+    used to wait for it, then fail with a 500 when the busy timeout ran out)."""
+    from cohort.models import Structure
+
+    app, coordinators, _, _ = setting
+    stranger = token_client(app, "cohort_not-a-real-token")
+    engine = app.extensions["cohort.engine"]
+    with engine.connect() as writer, writer.begin():
+        writer.execute(sa.update(Structure).values(name=Structure.name))
+        answer = stranger.get("/api/v1/structures")
+        assert answer.status_code == 401, answer.get_json()
+    assert coordinators[0].get("/api/v1/structures").status_code == 200
