@@ -9,8 +9,11 @@ the API), the same id with other content is a row error.
 Whether an end closes something is answered by an incremental resolver per participant
 (``cohort.domain.intervals.Resolver``), so a file in date order costs one step per event;
 an event older than the participant's latest falls back to resolving its whole history.
-Intervals are written once per touched participant at the end, as ``refresh_intervals``
-would: from the stored events, resolved by ``cohort.domain.intervals.resolve``.
+Resolvers are kept for the most recently named participants only (``remembered``); a
+participant who comes back after being forgotten is read back from the database, where
+the import's earlier chunks already are. Intervals are written once per touched
+participant at the end, as ``refresh_intervals`` would: from the stored events, resolved
+by ``cohort.domain.intervals.resolve``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Hashable
+from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -37,7 +41,8 @@ from cohort.identity.keyring import Keyring
 from cohort.importer import references
 from cohort.importer.bulk import BulkInsert
 from cohort.importer.csvfile import cells_to_dict, pick
-from cohort.importer.pipeline import Kind, Progress, RawRows, batches, run
+from cohort.importer.memory import REMEMBERED, IdFlags, forget_oldest, refresh
+from cohort.importer.pipeline import IN_BATCH, Kind, Progress, RawRows, batches, run
 from cohort.importer.report import (
     ErrorLog,
     ImportResult,
@@ -198,17 +203,19 @@ _COLUMNS = ("id", "uuid", "participant_id", "enrolment_id", "operation_id", "typ
 
 class _Apply:
     def __init__(self, session: Session, keyring: Keyring, result: ImportResult,
-                 log: ErrorLog, *, today: dt.date, now: dt.datetime):
+                 log: ErrorLog, *, today: dt.date, now: dt.datetime, remembered: int):
         self.session = session
         self.conn = session.connection()
         self.result = result
         self.log = log
         self.today = today
         self.now = now
-        self.directory = references.Directory(self.conn, keyring)
-        self.people: dict[int, _Person] = {}
+        self.remembered = remembered
+        self.directory = references.Directory(self.conn, keyring, limit=remembered)
+        self.people: dict[int, _Person] = {}  # the most recently named, oldest first
+        self.forgotten = IdFlags()  # people whose state was dropped (events may be stored)
         self.pending: dict[int, list[EventFact]] = {}  # this chunk's facts, not inserted yet
-        self.touched: set[int] = set()
+        self.touched = IdFlags()
         self.breaks: list[int] = []  # ids of the support breaks inserted (for alerts)
         self.ids = _Ids(self.conn)
         self.events = BulkInsert(self.conn, Event.__table__, _COLUMNS)
@@ -281,19 +288,31 @@ class _Apply:
         return found
 
     def _load_people(self, ready: list[Ready], stored: dict[str, _Recorded]) -> None:
-        """Birth, first enrolment and stored interval events of participants new to the import.
+        """Birth, first enrolment and stored interval events of participants new to the
+        import or forgotten since, after forgetting the least recently named beyond the
+        limit.
 
         Rows already recorded (a re-import) need none of it: they are checked by digest.
         """
+        named: set[int] = set()
         wanted: dict[int, tuple[Any, ...]] = {}
         for p in ready:
             person = self.directory.find(p[1])
-            if person is not None and person.id not in self.people and p[2] not in stored:
+            if person is None:
+                continue
+            named.add(person.id)
+            if person.id not in self.people and p[2] not in stored:
                 wanted.setdefault(person.id, p[1])
+        refresh(self.people, named)
+        for pid in forget_oldest(self.people, len(self.people) + len(wanted) - self.remembered,
+                                 named):
+            self.forgotten.add(pid)
         for part in batches(sorted(wanted)):
             firsts = first_start_by_participant(self.conn, part)
-            # Their events recorded before this import (none at all on a first load).
-            facts = facts_by_participant(self.conn, part) if self.had_events else {}
+            # Their events recorded before this import (none at all on a first load), or
+            # by its earlier chunks for someone forgotten since.
+            with_events = part if self.had_events else [p for p in part if p in self.forgotten]
+            facts = facts_by_participant(self.conn, with_events) if with_events else {}
             births = self.directory.births({pid: wanted[pid] for pid in part})
             for pid in part:
                 self.people[pid] = _Person(self._day(births[pid]), self._day(firsts.get(pid)),
@@ -378,7 +397,8 @@ class _Apply:
     def finish(self) -> None:
         """Write the touched participants' intervals as refresh_intervals would."""
         table = EventInterval.__table__
-        for part in batches(sorted(self.touched)):
+        touched = iter(self.touched)
+        while part := list(islice(touched, IN_BATCH)):
             current: dict[int, list[Any]] = {}
             for row in self.conn.execute(sa.select(table).where(
                     table.c.participant_id.in_(part), table.c.valid_to.is_(None))):
@@ -420,10 +440,13 @@ KIND = Kind("events", COLUMNS, REQUIRED, prepare, references.check_columns)
 
 def import_events(session: Session, keyring: Keyring, path: str | Path, *, today: dt.date,
                   now: dt.datetime, workers: int | None = 0,
-                  progress: Progress | None = None) -> ImportResult:
-    """Record every row of an events file, or none (raises ImportFailed)."""
+                  progress: Progress | None = None,
+                  remembered: int = REMEMBERED) -> ImportResult:
+    """Record every row of an events file, or none (raises ImportFailed).
+
+    ``remembered``: how many participants' state to keep between chunks (memory)."""
     postgres = session.get_bind().dialect.name == "postgresql"
     return run(session, path, KIND, lambda columns: Context(columns, keyring, postgres),
                lambda _, result, log: _Apply(session, keyring, result, log,
-                                             today=today, now=now),
+                                             today=today, now=now, remembered=remembered),
                workers=workers, progress=progress)

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from cohort.errors import CohortError
 from cohort.identity.keyring import Keyring
 from cohort.importer.csvfile import pick
+from cohort.importer.memory import REMEMBERED, forget_oldest, refresh
 from cohort.importer.pipeline import batches
 from cohort.importer.report import RowError, error_to_rows, messages_to_errors
 from cohort.models import Participant
@@ -110,30 +111,43 @@ _PERSON = (Participant.id, _UUID_TEXT, Participant.ase_past, Participant.erased_
 
 class Directory:
     """Participants named by uuid or pseudonym, looked up a chunk at a time (two indexed IN
-    queries) and remembered for the whole import: a file in date order names the same
-    people in every chunk."""
+    queries) and remembered while they are among the ``limit`` most recently named: a file
+    in date order names the same people from one chunk to the next, and a file naming
+    millions of people must not keep them all (cohort.importer.memory)."""
 
-    def __init__(self, conn: Connection, keyring: Keyring):
+    def __init__(self, conn: Connection, keyring: Keyring, *, limit: int = REMEMBERED):
         self.conn = conn
         self.keyring = keyring
+        self.limit = limit
         self.by_uuid: dict[str, Person] = {}
         self.by_pseudonym: dict[str, Person] = {}
         self._births: dict[int, dt.date | None] = {}
 
     def load(self, refs: Iterable[Ref | tuple[Any, ...]]) -> None:
-        """Fetch the participants these references name that are not known yet."""
-        uuids: set[str] = set()
-        pseudonyms: set[str] = set()
-        for ref in refs:
+        """Fetch the participants these references name that are not known yet (after
+        forgetting the least recently named beyond the limit)."""
+        refs_list = list(refs)
+        named_uuids: set[str] = set()
+        named_pseudonyms: set[str] = set()
+        for ref in refs_list:
             if ref[0] is not None:
-                if ref[0] not in self.by_uuid:
-                    uuids.add(ref[0])
-            elif not any(p in self.by_pseudonym for p in ref[1]):
-                pseudonyms.update(ref[1])
-        for part in batches(sorted(uuids)):
+                named_uuids.add(ref[0])
+            else:
+                named_pseudonyms.update(ref[1])
+        for known, named in ((self.by_uuid, named_uuids),
+                             (self.by_pseudonym, named_pseudonyms)):
+            refresh(known, named)
+            forget_oldest(known, len(known) + len(named) - self.limit, named)
+        forget_oldest(self._births, len(self._births) - self.limit, ())
+        uuids = sorted(u for u in named_uuids if u not in self.by_uuid)
+        # A triple gives a pseudonym per key version: known under any of them is known.
+        pseudonyms = sorted({p for ref in refs_list if ref[0] is None
+                             and not any(q in self.by_pseudonym for q in ref[1])
+                             for p in ref[1]})
+        for part in batches(uuids):
             for row in self.conn.execute(sa.select(*_PERSON).where(_UUID_TEXT.in_(part))):
                 self.by_uuid[row[1]] = Person(*row)
-        for part in batches(sorted(pseudonyms)):
+        for part in batches(pseudonyms):
             for row in self.conn.execute(sa.select(Participant.pseudonym, *_PERSON).where(
                     Participant.pseudonym.in_(part))):
                 self.by_pseudonym[row[0]] = Person(*row[1:])

@@ -430,6 +430,38 @@ def test_unknown_participant_and_both_references(session: Session, keyring: Keyr
         (5, "participant_id")]
 
 
+def test_people_forgotten_between_chunks_resolve_as_if_remembered(
+        session: Session, keyring: Keyring, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file naming more people than the import keeps state for: whoever comes back in a
+    later chunk is read back from the database, earlier chunks included."""
+    from cohort.importer import pipeline
+
+    ml = structure(session)
+    steps = PATHWAY[:-1]
+    by_api = register(session, keyring)
+    people = [register(session, keyring) for _ in range(4)]
+    for p in (by_api, *people):
+        enrol(session, keyring, p, "62-A6", ml, dt.date(2023, 2, 1))
+    ids = {p.id: [uuid.uuid4() for _ in steps] for p in people}
+    # Round robin: each chunk of three rows names three people, and one is remembered.
+    per_person = [pathway_rows(p, ids[p.id], steps) for p in people]
+    rows = [r for step in zip(*per_person, strict=True) for r in step]
+    path = write(tmp_path / "events.csv", EVENT_HEADER, rows)
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 3)
+
+    result = run(import_events, session, keyring, path, remembered=1)  # no event before it
+    assert (result.created, result.unchanged) == (len(rows), 0)
+    api_ids = [uuid.uuid4() for _ in steps]
+    for event_id, (type_, date, attributes, closes) in zip(api_ids, steps, strict=True):
+        record(session, keyring, by_api, type_, dt.date.fromisoformat(date), id=event_id,
+               closes=api_ids[closes] if closes is not None else None, **attributes)
+    expected = shape(session, by_api, api_ids)
+    for p in people:
+        assert shape(session, p, ids[p.id]) == expected
+    assert run(import_events, session, keyring, path, remembered=1).unchanged == len(rows)
+
+
 def test_worker_processes_give_the_same_result(session: Session, keyring: Keyring,
                                                tmp_path: Path) -> None:
     ml = structure(session)
