@@ -15,7 +15,7 @@ from cohort.api.common import StrictSchema
 from cohort.auth import allow, current_actor
 from cohort.report import model
 from cohort.report.output import FORMATS, render
-from cohort.request_db import transaction
+from cohort.request_db import reading, transaction
 from cohort.schemas.common import DecimalText
 from cohort.services.budgets import record_actual
 
@@ -52,9 +52,12 @@ class Report(MethodView):
     def get(self, args: dict[str, Any], programme: str, departement: str, year: int) -> Any:
         """The execution report of a programme, a département (59, 62 or joint) and a year"""
         params = {**args, "programme": programme, "departement": departement, "year": year}
-        with transaction() as s:  # the generation is audited
+        with reading() as s:
             built = model.build(s, current_actor(), params, current_app.config,
-                                today=clock.today(), now=clock.now())
+                                today=clock.today())
+        with transaction() as s:
+            model.record_generation(s, current_actor(), built, fmt=args["format"],
+                                    now=clock.now())
         rendered = render(built, args["format"])
         disposition = "inline" if args["format"] == "html" else "attachment"
         return Response(rendered.content, mimetype=rendered.mimetype, headers={

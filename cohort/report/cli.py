@@ -45,7 +45,8 @@ def report_command(programme: str, departement: str, year: int, fmt: str, mode: 
     try:
         with unit_of_work(current_app.extensions["cohort.sessionmaker"]) as session:
             built = model.build(session, SYSTEM, params, current_app.config,
-                                today=clock.today(), now=clock.now())
+                                today=clock.today())
+            model.record_generation(session, SYSTEM, built, fmt=fmt, now=clock.now())
     except CohortError as exc:
         fail(exc)
         return

@@ -54,9 +54,16 @@ HORIZON_LABELS = {"entry": "entrée", "exit": "sortie", "exit_6m": "sortie + 6 m
 DEPARTEMENT_LABELS = {"59": "Nord", "62": "Pas-de-Calais", "joint": "actions communes"}
 
 
+_AUDITED = ("programme", "departement", "year", "as_of", "mode", "recorded_before")
+
+
 def build(session: Session, actor: Actor, params: dict[str, Any], settings: dict[str, Any],
-          *, today: dt.date, now: dt.datetime) -> dict[str, Any]:
-    """The report of a programme, a département (or the joint actions) and a year."""
+          *, today: dt.date) -> dict[str, Any]:
+    """The report of a programme, a département (or the joint actions) and a year.
+
+    It only reads: the shells compute it in a read transaction, then audit it with
+    ``record_generation`` in a short unit of work (on SQLite a unit of work holds the
+    database's write lock, which coordinators' writes would wait for)."""
     programme = programme_by_code(session, params["programme"])
     year = params["year"]
     if not programme.period_start.year <= year <= programme.period_end.year:
@@ -111,8 +118,6 @@ def build(session: Session, actor: Actor, params: dict[str, Any], settings: dict
         "rounding_base": rules.rounding_base if rules.mode == "published" else None,
         "fingerprint": found["fingerprint"],
     }
-    audit.append(session, actor, "report.generate", now=now, details={
-        **parameters, "format": params.get("format")})
     months = [label for label, _, _ in figures.months_of(cut)]
     return _plain({
         "header": header,
@@ -122,6 +127,14 @@ def build(session: Session, actor: Actor, params: dict[str, Any], settings: dict
         "quality_labels": QUALITY_LABELS,
         "finance": finance,
     })
+
+
+def record_generation(session: Session, actor: Actor, report: dict[str, Any], *,
+                      fmt: str | None, now: dt.datetime) -> None:
+    """Audit a report produced: its parameters as the header gives them, and the format."""
+    header = report["header"]
+    audit.append(session, actor, "report.generate", now=now,
+                 details={**{key: header[key] for key in _AUDITED}, "format": fmt})
 
 
 def _indicators(programme_id: int, action_id: int, cut: Cut,

@@ -30,7 +30,7 @@ from cohort.indicators.engine import all_programmes
 from cohort.report import model as report_model
 from cohort.report import svg
 from cohort.report.output import render
-from cohort.request_db import session, transaction
+from cohort.request_db import reading, session, transaction
 from cohort.web import forms
 from cohort.web.blueprint import bp
 from cohort.web.labels import INDICATOR_PARTS
@@ -78,14 +78,16 @@ def _query_args(lists: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 def _run(schema: StrictSchema, data: dict[str, Any],
-         call: Callable[[Any, dict[str, Any]], Any]) -> tuple[Any, forms.FormState, int]:
-    """Validate with the schema, call the service in the request's unit of work; a refusal
-    comes back as French errors next to the pickers (403 audited as the API does)."""
+         call: Callable[[Any, dict[str, Any]], Any], *,
+         reads_only: bool = False) -> tuple[Any, forms.FormState, int]:
+    """Validate with the schema, call the service in the request's unit of work (or, for
+    a service that only reads, in a read transaction); a refusal comes back as French
+    errors next to the pickers (403 audited as the API does)."""
     args, state = forms.load(schema, data)
     if args is None:
         return None, state, 422
     try:
-        with transaction() as s:
+        with reading() if reads_only else transaction() as s:
             return call(s, args), state, 200
     except CohortError as error:
         if isinstance(error, Forbidden):
@@ -220,14 +222,17 @@ def report_download() -> Any:
     data = _query_args()
 
     def build(s: Any, args: dict[str, Any]) -> Any:
-        return render(report_model.build(s, current_actor(), args, current_app.config,
-                                         today=clock.today(), now=clock.now()),
-                      args["format"]), args
+        return report_model.build(s, current_actor(), args, current_app.config,
+                                  today=clock.today()), args
 
-    done, state, status = _run(ReportPageArgs(), data, build)
+    done, state, status = _run(ReportPageArgs(), data, build, reads_only=True)
     if done is None:
         return _report_page(state, status, [])
-    rendered, head = done
+    built, head = done
+    with transaction() as s:
+        report_model.record_generation(s, current_actor(), built, fmt=head["format"],
+                                       now=clock.now())
+    rendered = render(built, head["format"])
     mode = "publie" if head["mode"] == "published" else "interne"
     extension = rendered.filename.rsplit(".", 1)[1]
     name = (f"rapport-execution-{head['programme']}-{head['departement']}-{head['year']}"

@@ -54,7 +54,7 @@ def report_world(world: dict[str, Any], session: Session,  # noqa: F811 - the im
 
 def _build(session: Session, **overrides: Any) -> dict[str, Any]:
     return model.build(session, SYSTEM, {**PARAMS, **overrides}, SETTINGS,
-                       today=D(2024, 6, 15), now=NOW)
+                       today=D(2024, 6, 15))
 
 
 def _flat(item: dict[str, Any]) -> dict[str, Any]:
@@ -202,11 +202,11 @@ def test_report_rules(report_world: Any, session: Session, people: dict[str, Any
         _build(session, year=2025)
     assert outside.value.errors == {"year": ["outside the programme (2023–2023)"]}
     with pytest.raises(Forbidden):
-        model.build(session, actor("evaluator"), {**PARAMS}, SETTINGS, today=D(2024, 6, 15),
-                    now=NOW)  # internal mode: not for evaluators
+        model.build(session, actor("evaluator"), {**PARAMS}, SETTINGS,
+                    today=D(2024, 6, 15))  # internal mode: not for evaluators
     published = model.build(session, actor("evaluator"), {**PARAMS, "mode": "published",
                                                           "as_of": None}, SETTINGS,
-                            today=D(2024, 6, 15), now=NOW)
+                            today=D(2024, 6, 15))
     assert published["header"]["as_of"] == "2024-05-31"
     with pytest.raises(Forbidden):
         record_actual(session, actor("evaluator"), "erbm-2023", "62-A1", 2023, {}, now=NOW)

@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cohort import demo
+from cohort import create_app, demo
 from cohort.actors import SYSTEM
 from cohort.db import make_engine
 from cohort.errors import Rejected
-from cohort.models import InstanceMeta
-from cohort.report import model
+from cohort.models import AuditEntry, InstanceMeta, Structure
+from cohort.report import figures, model
+from cohort.services import accounts
 from cohort.snapshot import ATTEMPTS, run_shared, shared_snapshot
-from tests.builders import NOW
+from tests.builders import NOW, token_client
 from tests.conftest import new_database
 
 D = dt.date
@@ -66,11 +68,11 @@ def test_the_report_on_two_connections_equals_the_report_on_one(
     monkeypatch.setattr(model, "run_shared", spy)
     with Session(engine_with_data) as session:
         parallel = model.build(session, SYSTEM, PARAMS, {**SETTINGS, "REPORT_WORKERS": 2},
-                               today=D(2024, 6, 15), now=NOW)
+                               today=D(2024, 6, 15))
         session.rollback()
     with engine_with_data.connect() as connection, Session(bind=connection) as session:
         single = model.build(session, SYSTEM, PARAMS, {**SETTINGS, "REPORT_WORKERS": 2},
-                             today=D(2024, 6, 15), now=NOW)
+                             today=D(2024, 6, 15))
         session.rollback()
     assert shared == [2]  # only the engine-bound session shared a snapshot
     assert parallel == single
@@ -131,3 +133,40 @@ def test_a_failing_task_fails_the_whole_run(engine_with_data: sa.Engine) -> None
         run_shared(engine_with_data, tasks, 2)
     found = run_shared(engine_with_data, {"a": _markers, "b": _markers}, 2)
     assert found["a"] == found["b"] >= 1  # at least the demo's own marker
+
+
+def test_coordinators_write_while_a_report_is_computed(
+        engine_with_data: sa.Engine, keys_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report is computed in a read transaction and audited after: a write committed
+    by someone else in the middle of it goes through (on SQLite the request used to hold
+    the database's write lock while it computed, and that write waited, then failed)."""
+    app = create_app({"DATABASE_URL": engine_with_data.url.render_as_string(hide_password=False),
+                      "KEYS_FILE": str(keys_file)})
+    with Session(engine_with_data) as session, session.begin():
+        where = session.execute(sa.select(Structure).order_by(Structure.id).limit(1)).scalar_one()
+        admin = accounts.create_user(session, SYSTEM, {
+            "email": "admin-report@example.org", "display_name": "admin", "role": "admin",
+            "structure_id": where.uuid, "password": None}, now=NOW)
+        secret = accounts.create_token(session, SYSTEM, admin, label="t", days=1,
+                                       now=dt.datetime.now(dt.UTC)).secret
+        admin_id = admin.id
+    fingerprint = figures.fingerprint
+    written: list[str] = []
+
+    def fingerprint_after_a_write(*args: Any) -> Any:
+        _commit_marker(engine_with_data, "written during a report")
+        written.append("committed")
+        return fingerprint(*args)
+
+    monkeypatch.setattr(figures, "fingerprint", fingerprint_after_a_write)
+    answer = token_client(app, secret).get(
+        "/api/v1/reports/erbm-2023/62/2023?format=json&mode=internal&as_of=2024-03-31")
+    assert answer.status_code == 200, answer.get_json()
+    assert written == ["committed"]
+    with Session(engine_with_data) as session:
+        audited = session.execute(sa.select(AuditEntry.details).where(
+            AuditEntry.action == "report.generate",
+            AuditEntry.actor_user_id == admin_id)).scalars().all()
+    assert [(d["departement"], d["year"], d["mode"], d["format"]) for d in audited] == [
+        ("62", 2023, "internal", "json")]
+    app.extensions["cohort.engine"].dispose()
