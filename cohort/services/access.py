@@ -10,6 +10,7 @@ person. Out-of-scope objects answer NotFound (no existence oracle).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -38,7 +39,8 @@ class OutOfScope(NotFound):
         self.target_id = str(target_id)
 
 
-def _followed_by_structure(structure_id: int) -> sa.ColumnElement[bool]:
+def _followed_by_structure(structure_id: int | sa.BindParameter[int]
+                           ) -> sa.ColumnElement[bool]:
     enrolled = sa.exists().where(Enrolment.participant_id == Participant.id,
                                  Enrolment.structure_id == structure_id)
     return sa.or_(enrolled, Participant.registered_by_structure_id == structure_id)
@@ -90,7 +92,7 @@ def require_person_role(actor: Actor) -> None:
 def readable_participant(session: Session, actor: Actor, participant: Participant, *,
                          now: dt.datetime, field: str = "participant_id") -> Participant:
     require_person_role(actor)
-    if not _matches(session, participant, visible(actor, now=now)):
+    if not _in_scope(session, actor, participant, lambda: visible(actor, now=now)):
         raise OutOfScope("participant", participant.uuid, field)
     return participant
 
@@ -102,7 +104,7 @@ def writable_participant(session: Session, actor: Actor, participant: Participan
         if _matches(session, participant, visible(actor, now=now)):
             raise Forbidden("ASE referents read pathways; coordinators record them")
         raise OutOfScope("participant", participant.uuid, field)
-    if not _matches(session, participant, writable(actor, now=now)):
+    if not _in_scope(session, actor, participant, lambda: writable(actor, now=now)):
         raise OutOfScope("participant", participant.uuid, field)
     return participant
 
@@ -139,6 +141,23 @@ def _matches(session: Session, participant: Participant,
     return session.execute(
         sa.select(Participant.id).where(Participant.id == participant.id, clause)
     ).first() is not None
+
+
+# A coordinator's scope check runs on every request about a person: built once, with
+# bound parameters (building the clause cost more than running it).
+_FOLLOWED_BY = sa.select(Participant.id).where(
+    Participant.id == sa.bindparam("participant_id"),
+    _followed_by_structure(sa.bindparam("structure_id", type_=sa.Integer)))
+
+
+def _in_scope(session: Session, actor: Actor, participant: Participant,
+              clause: Callable[[], sa.ColumnElement[bool]]) -> bool:
+    """``clause`` applied to the participant; a coordinator's through _FOLLOWED_BY."""
+    if actor.role is Role.COORDINATOR and actor.structure_id is not None:
+        return session.execute(_FOLLOWED_BY, {"participant_id": participant.id,
+                                              "structure_id": actor.structure_id}
+                               ).first() is not None
+    return _matches(session, participant, clause())
 
 
 def readable_enrolment(session: Session, actor: Actor, enrolment_id: object, *,
