@@ -21,6 +21,7 @@ from cohort import clock
 from cohort.cli_errors import fail
 from cohort.db import unit_of_work
 from cohort.errors import CohortError
+from cohort.importer.memory import REMEMBERED
 from cohort.importer.pipeline import Progress
 from cohort.importer.report import ImportFailed, ImportResult
 
@@ -95,8 +96,11 @@ def import_enrolments_command(path: Path, programme: str | None, workers: int | 
 @import_group.command("events")
 @_FILE
 @_WORKERS
-def import_events_command(path: Path, workers: int | None) -> None:
+@click.option("--remember", type=click.IntRange(min=1), default=REMEMBERED, show_default=True,
+              help="Participants whose state is kept between chunks: fewer use less memory "
+                   "(about 1 KB each) and read more back from the database.")
+def import_events_command(path: Path, workers: int | None, remember: int) -> None:
     """Record the pathway events of a CSV file (all or none; re-importing changes nothing)."""
     from cohort.importer.events import import_events
 
-    _run("events", import_events, path, workers=workers)
+    _run("events", import_events, path, workers=workers, remembered=remember)

@@ -81,7 +81,13 @@ def test_three_files_then_the_same_files_again(app: Any, tmp_path: Path) -> None
              "2023-09-30", None, "moved_by_choice"])])
 
     for kind, created in (("participants", 3), ("enrolments", 3), ("events", 6)):
-        result = invoke(app, kind, str(files[kind]))
+        if kind == "events":
+            refused = invoke(app, kind, "--remember", "0", str(files[kind]))
+            assert refused.exit_code == 2
+            assert "--remember" in refused.output
+        # Remembering one participant: the others are read back between chunks.
+        options = ["--remember", "1"] if kind == "events" else []
+        result = invoke(app, kind, *options, str(files[kind]))
         assert result.exit_code == 0, result.output
         assert f"created {created}" in result.stdout
     assert counts(app) == {"Participant": 3, "Enrolment": 3, "Event": 6, "EventInterval": 3}
