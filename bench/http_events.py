@@ -108,7 +108,8 @@ def run(backend: str, url: str, folder: Path, args: argparse.Namespace) -> dict[
     env = {**os.environ, "COHORT_DATABASE_URL": url, "COHORT_KEYS_FILE": str(keys),
            "COHORT_LOG_LEVEL": "WARNING"}
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--workers", str(args.workers), "--bind", f"127.0.0.1:{args.port}",
+        [str(BIN / "gunicorn"), "--workers", str(args.workers), "--threads", str(args.threads),
+         "--bind", f"127.0.0.1:{args.port}",
          "--log-level", "warning", "cohort:create_app()"], env=env, cwd=ROOT,
         start_new_session=True)
     try:
@@ -130,7 +131,8 @@ def run(backend: str, url: str, folder: Path, args: argparse.Namespace) -> dict[
         matches = result["acknowledged"] <= stored <= result["sent"]
     else:
         matches = stored == result["acknowledged"]
-    return {"backend": backend, "generator": args.generator, "users": args.users,
+    return {"backend": backend, "generator": args.generator, "workers": args.workers,
+            "threads": args.threads, "users": args.users,
             "seconds": args.seconds, **result, "stored": stored, "count_matches": matches}
 
 
@@ -184,6 +186,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per worker (gunicorn's gthread worker when > 1)")
     parser.add_argument("--generator", choices=("locust", "wrk"), default="locust")
     args = parser.parse_args()
     results = []
