@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from marshmallow import fields
 from sqlalchemy.orm import Session
 
+from cohort.db import padded
 from cohort.domain import followup, rules
 from cohort.errors import CohortError
 from cohort.identity.keyring import Keyring
@@ -130,7 +131,8 @@ class _Apply:
     def _structures(self, wanted: set[str]) -> None:
         text = sa.type_coerce(Structure.uuid, sa.String)
         for part in batches(sorted(wanted - self.structures.keys())):
-            for row in self.conn.execute(sa.select(text, Structure.id).where(text.in_(part))):
+            for row in self.conn.execute(
+                    sa.select(text, Structure.id).where(text.in_(padded(part)))):
                 self.structures[row[0]] = row[1]
 
     def apply(self, prepared: list[Ready | list[RowError]]) -> None:
@@ -144,7 +146,7 @@ class _Apply:
         stored: dict[tuple[int, int, dt.date], dict[str, Any]] = {}
         for part in batches(pids):
             for row in self.conn.execute(sa.select(Enrolment.__table__).where(
-                    Enrolment.participant_id.in_(part))).mappings():
+                    Enrolment.participant_id.in_(padded(part)))).mappings():
                 stored[(row["participant_id"], row["action_id"], row["start_date"])] = dict(row)
         open_in = {(k[0], k[1]) for k, row in stored.items() if row["end_date"] is None}
         new: list[dict[str, Any]] = []
@@ -178,7 +180,7 @@ class _Apply:
         ids: dict[str, int] = {}
         for part in batches(sorted(str(e["uuid"]) for e in created)):
             ids.update((u, i) for u, i in self.conn.execute(
-                sa.select(text, Enrolment.id).where(text.in_(part))))
+                sa.select(text, Enrolment.id).where(text.in_(padded(part)))))
         windows = {a.id: a.followup for a in self.ctx.actions.values()}
         checks = []
         for enrolment in [*created, *ended]:

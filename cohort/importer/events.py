@@ -32,6 +32,7 @@ from marshmallow import fields
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from cohort.db import padded
 from cohort.domain import rules
 from cohort.domain.enums import EventType
 from cohort.domain.event_types import Role, kind_of
@@ -273,7 +274,7 @@ class _Apply:
         for part in batches(sorted(uuids)):
             for r in self.conn.execute(
                     sa.select(text, Event.id, Event.participant_id, Event.type,
-                              Event.body_sha256).where(text.in_(part))):
+                              Event.body_sha256).where(text.in_(padded(part)))):
                 found[r[0]] = _Recorded(*r[1:])
         return found
 
@@ -283,7 +284,8 @@ class _Apply:
         owner = getattr(model, "participant_id", sa.null())
         found = {}
         for part in batches(sorted(uuids)):
-            for r in self.conn.execute(sa.select(text, model.id, owner).where(text.in_(part))):
+            for r in self.conn.execute(
+                    sa.select(text, model.id, owner).where(text.in_(padded(part)))):
                 found[r[0]] = (r[1], r[2])
         return found
 
@@ -401,7 +403,7 @@ class _Apply:
         while part := list(islice(touched, IN_BATCH)):
             current: dict[int, list[Any]] = {}
             for row in self.conn.execute(sa.select(table).where(
-                    table.c.participant_id.in_(part), table.c.valid_to.is_(None))):
+                    table.c.participant_id.in_(padded(part)), table.c.valid_to.is_(None))):
                 current.setdefault(row.participant_id, []).append(row)
             facts = facts_by_participant(self.conn, part)
             superseded: list[int] = []

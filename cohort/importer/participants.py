@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from marshmallow import fields
 from sqlalchemy.orm import Session
 
+from cohort.db import padded
 from cohort.domain import rules
 from cohort.errors import CohortError
 from cohort.identity.keyring import Keyring
@@ -109,11 +110,11 @@ class _Apply:
         for part in batches(sorted({h for p in ready for h in p[1]})):
             known.update((pseudonym, nir) for pseudonym, nir in self.conn.execute(
                 sa.select(Participant.pseudonym, Participant.nir_hash)
-                .where(Participant.pseudonym.in_(part))))
+                .where(Participant.pseudonym.in_(padded(part)))))
         held: set[str] = set()
         for part in batches(sorted({h for p in ready for h in p[2]})):
             held.update(self.conn.execute(
-                sa.select(Participant.nir_hash).where(Participant.nir_hash.in_(part))).scalars())
+                sa.select(Participant.nir_hash).where(Participant.nir_hash.in_(padded(part)))).scalars())
         new: list[tuple[Any, ...]] = []
         for row, pseudonyms, nir_hashes, values in ready:
             nir_held = any(h in held for h in nir_hashes)

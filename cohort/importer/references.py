@@ -15,6 +15,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cohort.db import padded
 from cohort.errors import CohortError
 from cohort.identity.keyring import Keyring
 from cohort.importer.csvfile import pick
@@ -145,11 +146,11 @@ class Directory:
                              and not any(q in self.by_pseudonym for q in ref[1])
                              for p in ref[1]})
         for part in batches(uuids):
-            for row in self.conn.execute(sa.select(*_PERSON).where(_UUID_TEXT.in_(part))):
+            for row in self.conn.execute(sa.select(*_PERSON).where(_UUID_TEXT.in_(padded(part)))):
                 self.by_uuid[row[1]] = Person(*row)
         for part in batches(pseudonyms):
             for row in self.conn.execute(sa.select(Participant.pseudonym, *_PERSON).where(
-                    Participant.pseudonym.in_(part))):
+                    Participant.pseudonym.in_(padded(part)))):
                 self.by_pseudonym[row[0]] = Person(*row[1:])
 
     def find(self, ref: Ref | tuple[Any, ...]) -> Person | None:
@@ -164,7 +165,7 @@ class Directory:
         for part in batches(sealed):
             for row in self.conn.execute(
                     sa.select(Participant.id, Participant.uuid, Participant.identity_sealed,
-                              Participant.identity_version).where(Participant.id.in_(part))):
+                              Participant.identity_version).where(Participant.id.in_(padded(part)))):
                 # The row carries the sealed columns birth_date_of reads.
                 found[row.id] = birth_date_of(self.keyring, row)  # type: ignore[arg-type]
         return found

@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from cohort import audit
 from cohort.actors import Actor, Role
+from cohort.db import padded
 from cohort.domain.enums import Departement, EventType
 from cohort.domain.followup import AlertCause, AlertStatus, EmailState, NotificationKind
 from cohort.errors import Conflict, Forbidden, Rejected
@@ -121,7 +122,7 @@ def raise_for_breaks(session: Session, event_ids: Sequence[int], *, now: dt.date
         .outerjoin(Action, Action.id == Enrolment.action_id)
         .outerjoin(Structure, Structure.id == Enrolment.structure_id)
         .outerjoin(Alert, Alert.event_id == Event.id)
-        .where(Event.id.in_(event_ids), Event.type == EventType.SUPPORT_BREAK.value,
+        .where(Event.id.in_(padded(event_ids)), Event.type == EventType.SUPPORT_BREAK.value,
                Participant.ase_past.is_(True), Alert.id.is_(None),
                departement.is_not(None))
         .order_by(Event.id)).all()
@@ -133,7 +134,7 @@ def raise_for_breaks(session: Session, event_ids: Sequence[int], *, now: dt.date
             for r in found]
     session.execute(sa.insert(Alert), rows)
     ids = dict(session.execute(sa.select(Alert.event_id, Alert.id).where(
-        Alert.event_id.in_([r["event_id"] for r in rows]))).all())
+        Alert.event_id.in_(padded(r["event_id"] for r in rows)))).all())
     messages = []
     referents: dict[str, list[int]] = {}
     for alert, (event_id, _, _, date, participant_uuid, code, dep) in zip(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from cohort.actors import Actor
+from cohort.db import padded
 from cohort.domain import rules
 from cohort.errors import Conflict
 from cohort.identity.keyring import Keyring
@@ -150,7 +151,7 @@ def first_start(session: Session, participant_id: int) -> dt.date | None:
 def first_start_by_participant(db: Session | Connection, participant_ids: Sequence[int]
                                ) -> dict[int, dt.date]:
     """Earliest enrolment start of several participants in one query (bulk import)."""
-    rows = db.execute(_FIRST_STARTS, {"ids": list(participant_ids)})
+    rows = db.execute(_FIRST_STARTS, {"ids": padded(participant_ids)})
     return {pid: start for pid, start in rows}
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cohort.actors import Actor
+from cohort.db import padded
 from cohort.domain import rules
 from cohort.domain.enums import EventType
 from cohort.domain.event_types import Role, kind_of
@@ -209,7 +210,7 @@ def facts_by_participant(db: Session | Connection, participant_ids: Sequence[int
     rows = db.execute(
         sa.select(Event.participant_id, Event.id, Event.type, Event.date, Event.closes_id)
         .outerjoin(EventVoid, EventVoid.event_id == Event.id)
-        .where(Event.participant_id.in_(participant_ids), EventVoid.id.is_(None),
+        .where(Event.participant_id.in_(padded(participant_ids)), EventVoid.id.is_(None),
                Event.type.in_(INTERVAL_TYPES))
     ).all()
     facts: dict[int, list[EventFact]] = {}

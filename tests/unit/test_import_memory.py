@@ -26,3 +26,13 @@ def test_id_flags_hold_a_set_of_ids_in_increasing_order() -> None:
     assert 2_000_000 not in flags
     assert -1 not in flags
     assert flags
+
+
+def test_in_lists_take_a_few_lengths_whatever_the_number_of_values() -> None:
+    """SQLite caches one prepared statement per IN-list length (cohort.db.padded)."""
+    from cohort.db import padded
+
+    lengths = {len(padded(range(n))) for n in range(1, 5001)}
+    assert lengths == {1, 8, 64, 512, 2048, 5000}
+    assert set(padded([4, 9, 2])) == {4, 9, 2}
+    assert padded([]) == []
