@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from cohort import clock
 from cohort.actors import Actor, Role
+from cohort.db import core
 from cohort.models import ApiToken, Structure, User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -109,7 +110,7 @@ _TOKEN_ACTOR = (
 
 def actor_from_token(db: Session, token: str, *, now: dt.datetime) -> Actor | None:
     """The actor behind a bearer token, or None (unknown, expired, revoked, user disabled)."""
-    row = db.execute(_TOKEN_ACTOR, {"digest": token_digest(token)}).one_or_none()
+    row = core(db).execute(_TOKEN_ACTOR, {"digest": token_digest(token)}).one_or_none()
     if row is None:
         return None
     revoked_at, expires_at, active, role, user_id, structure_id, departement = row

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cohort.actors import Actor, Role
+from cohort.db import core
 from cohort.errors import CohortError, Forbidden, NotFound
 from cohort.models import (
     Action,
@@ -154,9 +155,9 @@ def _in_scope(session: Session, actor: Actor, participant: Participant,
               clause: Callable[[], sa.ColumnElement[bool]]) -> bool:
     """``clause`` applied to the participant; a coordinator's through _FOLLOWED_BY."""
     if actor.role is Role.COORDINATOR and actor.structure_id is not None:
-        return session.execute(_FOLLOWED_BY, {"participant_id": participant.id,
-                                              "structure_id": actor.structure_id}
-                               ).first() is not None
+        return core(session).execute(
+            _FOLLOWED_BY, {"participant_id": participant.id, "structure_id": actor.structure_id}
+        ).first() is not None
     return _matches(session, participant, clause())
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -53,7 +53,17 @@ def departement_of(session: Session, participant: Participant,
     return structure.departement if structure is not None else None
 
 
-def on_event_recorded(session: Session, event: Event, *, now: dt.datetime) -> Alert | None:
+class RecordedFacts(Protocol):
+    """What the alert hook reads of an event just recorded."""
+
+    id: int
+    participant_id: int
+    enrolment_id: int | None
+    type: str
+
+
+def on_event_recorded(session: Session, event: RecordedFacts, *,
+                      now: dt.datetime) -> Alert | None:
     """events.record's hook: an ASE youth's support break raises an alert."""
     if event.type != EventType.SUPPORT_BREAK:
         return None

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from cohort.actors import Actor
+from cohort.db import core
 from cohort.models import Enrolment, Event, EventInterval, EventVoid, Operation, Participant
 from cohort.services import access
 
@@ -36,7 +37,7 @@ _RELATED = (
 def event_views(session: Session, items: Sequence[Event]) -> list[dict[str, Any]]:
     if not items:
         return []
-    rows = session.execute(_RELATED, {"ids": [e.id for e in items]}).all()
+    rows = core(session).execute(_RELATED, {"ids": [e.id for e in items]}).all()
     related = {r[0]: r for r in rows}
     views = []
     for e in items:

@@ -12,12 +12,13 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cohort.actors import Actor
-from cohort.db import padded
+from cohort.db import core, padded
 from cohort.domain import rules
 from cohort.domain.enums import EventType
 from cohort.domain.event_types import Role, kind_of
@@ -26,7 +27,6 @@ from cohort.errors import Conflict, NotFound, Rejected
 from cohort.identity.keyring import Keyring
 from cohort.models import Enrolment, Event, EventInterval, EventVoid, Operation, Participant
 from cohort.services import access, alerts
-from cohort.services.enrolments import first_start
 from cohort.services.lookup import by_uuid
 from cohort.services.participants import birth_date_of
 
@@ -42,8 +42,24 @@ _CATEGORY = {
 
 
 @dataclass(frozen=True)
+class RecordedEvent:
+    """The columns callers read of a recorded event (no ORM object: the hot path is Core)."""
+
+    id: int
+    uuid: uuid.UUID
+    participant_id: int
+    enrolment_id: int | None
+    operation_id: int | None
+    type: str
+    date: dt.date
+    closes_id: int | None
+    attributes: dict[str, Any]
+    recorded_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class Recorded:
-    event: Event
+    event: RecordedEvent
     created: bool  # False: the same event was already recorded (idempotent replay)
 
 
@@ -70,21 +86,54 @@ def body_digest(data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_body(data).encode()).hexdigest()
 
 
+# Everything record() needs to know before its checks, in one statement: the participant
+# (for the scope check and the sealed birth date), their first enrolment start, and
+# whether the client's uuid was already used. Built once: it runs for every event posted.
+_SUBJECT = sa.select(
+    Participant.id, Participant.uuid, Participant.identity_sealed, Participant.identity_version,
+    sa.select(sa.func.min(Enrolment.start_date)).where(
+        Enrolment.participant_id == Participant.id).scalar_subquery().label("first_start"),
+    sa.exists().where(Event.uuid == sa.bindparam("event_uuid")).label("uuid_used"),
+).where(Participant.uuid == sa.bindparam("participant_uuid"))
+
+_COLUMNS = (Event.id, Event.uuid, Event.participant_id, Event.enrolment_id, Event.operation_id,
+            Event.type, Event.date, Event.closes_id, Event.attributes, Event.recorded_at)
+_BY_EVENT_UUID = sa.select(*_COLUMNS, Event.body_sha256).where(
+    Event.uuid == sa.bindparam("event_uuid"))
+# A concurrent request with the same uuid may commit first: the insert then does nothing
+# (PostgreSQL waits for that transaction), and record() answers as for a replay.
+_INSERT = {
+    name: dialect.insert(Event).on_conflict_do_nothing(index_elements=[Event.uuid])
+    .returning(*_COLUMNS)
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+}
+
+
 def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any],
            *, today: dt.date, now: dt.datetime) -> Recorded:
-    """Record one event, or return the one already recorded under the same client uuid."""
+    """Record one event, or return the one already recorded under the same client uuid.
+
+    The rules are checked in this order: the participant exists and the actor may write
+    for them; a replay (same uuid) is answered before any other check, since the state the
+    original was checked against has changed since (its own interval, for one); then the
+    date, the links and, for an end, that it closes something.
+    """
     digest = body_digest(data)
     event_uuid: uuid.UUID = data["id"]
-    participant = by_uuid(session, Participant, data["participant_id"], "participant_id")
+    db = core(session)
+    participant = db.execute(_SUBJECT, {"participant_uuid": _uuid_of(data["participant_id"]),
+                                        "event_uuid": event_uuid}).one_or_none()
+    if participant is None:
+        raise NotFound("participant_id: not found", errors={"participant_id": ["not found"]})
     access.writable_participant(session, actor, participant, now=now)
-    replay = _replay(session, event_uuid, digest)
-    if replay is not None:
-        return replay
+    if participant.uuid_used:
+        return _replay(db, event_uuid, digest)
 
     event_type = EventType(data["type"])
     kind = kind_of(event_type)
     date: dt.date = data["date"]
-    _check_date(session, keyring, participant, date, today=today)
+    rules.check_event_date(date, today=today, birth=birth_date_of(keyring, participant),
+                           first_start=participant.first_start)
 
     enrolment_id = None
     if data.get("enrolment_id"):
@@ -100,7 +149,7 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
 
     closes_id = None
     if data.get("closes"):
-        start = session.execute(
+        start = db.execute(
             sa.select(Event.id, Event.participant_id, Event.type).where(
                 Event.uuid == data["closes"])
         ).one_or_none()
@@ -112,33 +161,29 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
         _check_something_to_close(session, participant.id, event_type, date, closes_id)
 
     attributes = data.get("attributes") or {}
-    event = Event(
-        uuid=event_uuid,
-        participant_id=participant.id,
-        enrolment_id=enrolment_id,
-        operation_id=operation_id,
-        type=event_type.value,
-        date=date,
-        closes_id=closes_id,
-        attributes=attributes,
+    inserted = db.execute(_INSERT[db.dialect.name], {
+        "uuid": event_uuid, "participant_id": participant.id, "enrolment_id": enrolment_id,
+        "operation_id": operation_id, "type": event_type.value, "date": date,
+        "closes_id": closes_id, "attributes": attributes,
         **promoted_columns(event_type, attributes),
-        body_sha256=digest,
-        recorded_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(event)
-    except IntegrityError:
-        # A concurrent request with the same uuid won the race: behave as a replay.
-        replay = _replay(session, event_uuid, digest)
-        if replay is None:
-            raise
-        return replay
+        "body_sha256": digest, "recorded_at": now,
+    }).one_or_none()
+    if inserted is None:
+        return _replay(db, event_uuid, digest)
+    event = RecordedEvent(**inserted._mapping)
 
     if kind.role is not Role.POINT:
         refresh_intervals(session, participant.id, now=now)
     alerts.on_event_recorded(session, event, now=now)  # an ASE youth's support break
     return Recorded(event, created=True)
+
+
+def _uuid_of(value: uuid.UUID | str) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound("participant_id: not found",
+                       errors={"participant_id": ["not found"]}) from None
 
 
 _NEW = object()
@@ -153,30 +198,22 @@ def _check_something_to_close(session: Session, participant_id: int, event_type:
     rules.check_end_closes(resolve(facts).closed_by.get(_NEW), named=closes_id is not None)
 
 
-_BY_EVENT_UUID = sa.select(Event).where(Event.uuid == sa.bindparam("event_uuid"))
-
-
-def _replay(session: Session, event_uuid: uuid.UUID, digest: str) -> Recorded | None:
-    existing = session.execute(_BY_EVENT_UUID, {"event_uuid": event_uuid}).scalar_one_or_none()
-    if existing is None:
-        return None
+def _replay(db: Connection, event_uuid: uuid.UUID, digest: str) -> Recorded:
+    existing = db.execute(_BY_EVENT_UUID, {"event_uuid": event_uuid}).one()
     if existing.body_sha256 != digest:
         raise Conflict(
             "an event with this id was already recorded with a different body",
             errors={"id": ["already used for a different event"]},
         )
-    return Recorded(existing, created=False)
+    return Recorded(RecordedEvent(**{c.key: existing._mapping[c.key] for c in _COLUMNS}),
+                    created=False)
 
 
-def _check_date(session: Session, keyring: Keyring, participant: Participant, date: dt.date,
-                *, today: dt.date) -> None:
-    rules.check_event_date(date, today=today, birth=birth_date_of(keyring, participant),
-                           first_start=first_start(session, participant.id))
-
-
-def void(session: Session, actor: Actor, event: Event, reason: str,
+def void(session: Session, actor: Actor, recorded: Event | RecordedEvent, reason: str,
          *, now: dt.datetime) -> EventVoid:
     """Void an event with a reason; intervals re-resolve as if it had never been recorded."""
+    event = session.get(Event, recorded.id)  # the same object when `recorded` is one
+    assert event is not None  # callers pass an event they have just read or recorded
     participant = session.get(Participant, event.participant_id)
     assert participant is not None  # the foreign key guarantees it
     access.writable_participant(session, actor, participant, now=now, field="event_id")

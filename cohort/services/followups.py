@@ -298,7 +298,7 @@ def _starts(session: Session, participant_id: int) -> tuple[list[Any], dict[Any,
 
 def _write(session: Session, keyring: Keyring, actor: Actor, check: FollowUpCheck,
            participant: Participant, planned: PlannedEvent, uuids: dict[Any, uuid.UUID], *,
-           day: dt.date, today: dt.date, now: dt.datetime) -> Event:
+           day: dt.date, today: dt.date, now: dt.datetime) -> events.RecordedEvent:
     data = {
         "id": uuid.uuid5(EVENT_NAMESPACE, f"{check.uuid}/{planned.name}"),
         "participant_id": participant.uuid, "type": planned.type.value,
@@ -339,7 +339,7 @@ def record_result(session: Session, keyring: Keyring, actor: Actor, check_id: uu
 
     # The check's own columns change only after the events are written, so that the
     # flushes events.record makes do not bump its version more than once.
-    written: list[Event] = []
+    written: list[events.RecordedEvent] = []
     status = None
     if data["outcome"] == Outcome.REACHED:
         intervals, starts, uuids = _starts(session, participant.id)

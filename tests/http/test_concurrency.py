@@ -112,6 +112,36 @@ def test_eight_clients_with_retries_record_each_event_once(setting: Any) -> None
     assert stored == CLIENTS * EVENTS_EACH
 
 
+def test_the_same_event_sent_at_once_is_recorded_once(setting: Any) -> None:
+    """Requests with one id that all pass the replay check before any commits: the insert
+    of all but one does nothing, and each answers as a replay (200) or a conflict (409)."""
+    app, (coordinator, _), ml, actions = setting
+    pid, _ = _youth(coordinator, ml, actions)
+    body = {"id": str(uuid.uuid4()), "participant_id": pid, "type": "contact",
+            "date": "2023-03-01", "attributes": {"mode": "phone"}}
+    statuses = at_once([lambda: clone(coordinator).post("/api/v1/events", json=body).status_code
+                        for _ in range(CLIENTS)])
+    assert sorted(statuses) == [200] * (CLIENTS - 1) + [201]
+
+    other = {"id": str(uuid.uuid4()), "participant_id": pid, "type": "contact",
+             "date": "2023-03-02"}
+    bodies = [dict(other, attributes={"mode": mode})
+              for mode in ("phone", "meeting") * (CLIENTS // 2)]
+    answers = at_once([lambda b=b: clone(coordinator).post("/api/v1/events", json=b)
+                       for b in bodies])
+    created = [a for a in answers if a.status_code == 201]
+    assert len(created) == 1
+    mode = created[0].get_json()["attributes"]["mode"]
+    assert sorted(a.status_code for a in answers) == [200] * (CLIENTS // 2 - 1) + [201] + [
+        409] * (CLIENTS // 2)
+    assert all(a.get_json()["attributes"]["mode"] == mode
+               for a in answers if a.status_code == 200)
+    with app.extensions["cohort.engine"].connect() as conn:
+        stored = conn.execute(sa.select(sa.func.count()).select_from(Event).where(
+            Event.uuid.in_([uuid.UUID(body["id"]), uuid.UUID(other["id"])]))).scalar_one()
+    assert stored == 2
+
+
 def test_two_coordinators_one_enrolment_one_check(setting: Any) -> None:
     app, coordinators, ml, actions = setting
     _, enrolment = _youth(coordinators[0], ml, actions)
