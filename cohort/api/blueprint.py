@@ -28,3 +28,10 @@ class StrictParser(FlaskParser):
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = StrictParser()
+
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        """Instantiate a schema class once, here: webargs would build a new instance for
+        every request (deep-copying its fields), which cost ~0.5 ms per request."""
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)
