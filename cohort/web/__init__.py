@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, g, request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 
 from cohort.web import labels
 from cohort.web.blueprint import bp, csrf, limiter
@@ -26,6 +27,16 @@ def navigation() -> list[tuple[str, str]]:
             if actor.role in roles and endpoint in current_app.view_functions]
 
 
+class PagesSessionInterface(SecureCookieSessionInterface):
+    """Signed session cookies for the pages only: the API authenticates by bearer token,
+    so its requests skip reading (and never set) the cookie."""
+
+    def open_session(self, app: Flask, request: Any) -> SessionMixin | None:
+        if request.path.startswith("/api/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
     from cohort.web import (  # noqa: F401  (each module adds its routes to the blueprint)
         admin,
@@ -37,6 +48,7 @@ def init_app(app: Flask) -> None:
         session,
     )
 
+    app.session_interface = PagesSessionInterface()
     csrf.init_app(app)
     limiter.init_app(app)
     app.register_blueprint(bp)

@@ -75,3 +75,25 @@ def test_an_idle_session_expires_and_sign_in_returns_to_the_page(
         "email": user.email, "password": PASSWORD,
         "csrf_token": csrf_token(client, "/connexion")})
     assert outside.headers["Location"] == "/"
+
+
+def test_sign_in_attempts_are_limited_and_the_api_is_not(
+        app: Any, people: Any, session: Any) -> None:
+    """The sign-in form answers 429 past its limit (a password-guessing brake); requests
+    with a token never meet that limiter, and set no session cookie."""
+    from tests.builders import token_client
+    from tests.web.conftest import csrf_token
+
+    session.commit()
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    client = app.test_client()
+    wrong = {"email": "coord_ml@example.org", "password": "pas le bon",
+             "csrf_token": csrf_token(client, "/connexion")}
+    tries = [client.post("/connexion", data=wrong) for _ in range(4)]
+    assert [t.status_code for t in tries] == [401, 401, 401, 429]
+    assert "Identifiants incorrects" in tries[0].get_data(as_text=True)
+
+    api = token_client(app, people["users"]["coord_ml"][1])
+    answers = [api.get("/api/v1/structures") for _ in range(10)]
+    assert {a.status_code for a in answers} == {200}
+    assert not any("Set-Cookie" in a.headers for a in answers)
