@@ -17,7 +17,12 @@ from cohort.domain.enums import EventType
 from cohort.request_db import keyring, session, transaction
 from cohort.schemas.events import EventCreateSchema, VoidSchema
 from cohort.services import access, events
-from cohort.services.event_views import event_list_query, event_view, event_views
+from cohort.services.event_views import (
+    event_list_query,
+    event_view,
+    event_views,
+    recorded_view,
+)
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1/events", description="Pathway events")
 
@@ -46,7 +51,7 @@ class Events(MethodView):
         with transaction() as s:
             result = events.record(s, keyring(), current_actor(), data, today=clock.today(),
                                    now=clock.now())
-            body = event_view(s, result.event)
+            body = recorded_view(s, result, data)
         return body, 201 if result.created else 200
 
     @allow(Role.COORDINATOR, Role.ASE_REFERENT, Role.ADMIN)

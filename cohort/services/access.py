@@ -99,13 +99,15 @@ def readable_participant(session: Session, actor: Actor, participant: Participan
 
 
 def writable_participant(session: Session, actor: Actor, participant: Participant, *,
-                         now: dt.datetime, field: str = "participant_id") -> Participant:
+                         now: dt.datetime, field: str = "participant_id",
+                         followed: bool | None = None) -> Participant:
+    """``followed``: FOLLOWED_BY_ACTOR, if the caller read it with the participant."""
     require_person_role(actor)
     if actor.role is Role.ASE_REFERENT:
         if _matches(session, participant, visible(actor, now=now)):
             raise Forbidden("ASE referents read pathways; coordinators record them")
         raise OutOfScope("participant", participant.uuid, field)
-    if not _in_scope(session, actor, participant, lambda: writable(actor, now=now)):
+    if not _in_scope(session, actor, participant, lambda: writable(actor, now=now), followed):
         raise OutOfScope("participant", participant.uuid, field)
     return participant
 
@@ -145,19 +147,25 @@ def _matches(session: Session, participant: Participant,
 
 
 # A coordinator's scope check runs on every request about a person: built once, with
-# bound parameters (building the clause cost more than running it).
-_FOLLOWED_BY = sa.select(Participant.id).where(
-    Participant.id == sa.bindparam("participant_id"),
-    _followed_by_structure(sa.bindparam("structure_id", type_=sa.Integer)))
+# bound parameters (building the clause cost more than running it). FOLLOWED_BY_ACTOR is
+# the same test as a column, for a statement that reads the participant anyway (bind
+# ``actor_structure_id`` to the actor's structure and pass the value as ``followed``).
+FOLLOWED_BY_ACTOR = sa.case(
+    (_followed_by_structure(sa.bindparam("actor_structure_id", type_=sa.Integer)), True),
+    else_=False)
+_FOLLOWED_BY = sa.select(FOLLOWED_BY_ACTOR).where(
+    Participant.id == sa.bindparam("participant_id"))
 
 
 def _in_scope(session: Session, actor: Actor, participant: Participant,
-              clause: Callable[[], sa.ColumnElement[bool]]) -> bool:
-    """``clause`` applied to the participant; a coordinator's through _FOLLOWED_BY."""
+              clause: Callable[[], sa.ColumnElement[bool]], followed: bool | None = None) -> bool:
+    """``clause`` applied to the participant; a coordinator's through FOLLOWED_BY_ACTOR."""
     if actor.role is Role.COORDINATOR and actor.structure_id is not None:
-        return core(session).execute(
-            _FOLLOWED_BY, {"participant_id": participant.id, "structure_id": actor.structure_id}
-        ).first() is not None
+        if followed is None:
+            followed = bool(core(session).execute(
+                _FOLLOWED_BY, {"participant_id": participant.id,
+                               "actor_structure_id": actor.structure_id}).scalar())
+        return followed
     return _matches(session, participant, clause())
 
 

@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session, aliased
 
 from cohort.actors import Actor
 from cohort.db import core
+from cohort.domain.event_types import Role, kind_of
 from cohort.models import Enrolment, Event, EventInterval, EventVoid, Operation, Participant
 from cohort.services import access
+from cohort.services.events import Recorded, RecordedEvent
 
 # Built once, with the event ids as an expanding parameter: this runs for every event
 # posted, and constructing the seven-join select cost more than running it (a fresh alias
@@ -34,7 +36,8 @@ _RELATED = (
 )
 
 
-def event_views(session: Session, items: Sequence[Event]) -> list[dict[str, Any]]:
+def event_views(session: Session, items: Sequence[Event | RecordedEvent]
+                ) -> list[dict[str, Any]]:
     if not items:
         return []
     rows = core(session).execute(_RELATED, {"ids": [e.id for e in items]}).all()
@@ -51,8 +54,28 @@ def event_views(session: Session, items: Sequence[Event]) -> list[dict[str, Any]
     return views
 
 
-def event_view(session: Session, event: Event) -> dict[str, Any]:
+def event_view(session: Session, event: Event | RecordedEvent) -> dict[str, Any]:
     return event_views(session, [event])[0]
+
+
+def recorded_view(session: Session, recorded: Recorded, data: dict[str, Any]) -> dict[str, Any]:
+    """The view of what events.record returned, as event_view would read it.
+
+    A new event that ends nothing is described by the request that was just checked and
+    stored (its links by the uuids the client sent; nothing closes it or voids it yet),
+    so it needs no query; a replay or an end (whose ``closed`` comes from the intervals
+    just resolved) is read back.
+    """
+    event = recorded.event
+    if not recorded.created or kind_of(event.type).role is Role.END:
+        return event_view(session, event)
+    return {
+        "id": event.uuid, "participant_id": data["participant_id"], "type": event.type,
+        "date": event.date, "attributes": event.attributes,
+        "enrolment_id": data.get("enrolment_id"), "operation_id": data.get("operation_id"),
+        "closes": None, "closed": None, "recorded_at": event.recorded_at,
+        "voided": False, "void_reason": None, "voided_at": None,
+    }
 
 
 def event_list_query(actor: Actor, filters: dict[str, Any], *,

@@ -87,10 +87,12 @@ def body_digest(data: dict[str, Any]) -> str:
 
 
 # Everything record() needs to know before its checks, in one statement: the participant
-# (for the scope check and the sealed birth date), their first enrolment start, and
-# whether the client's uuid was already used. Built once: it runs for every event posted.
+# (and whether the actor's structure follows them, the coordinator's scope), the sealed
+# birth date, the first enrolment start, and whether the client's uuid was already used.
+# Built once: it runs for every event posted.
 _SUBJECT = sa.select(
     Participant.id, Participant.uuid, Participant.identity_sealed, Participant.identity_version,
+    access.FOLLOWED_BY_ACTOR.label("followed"),
     sa.select(sa.func.min(Enrolment.start_date)).where(
         Enrolment.participant_id == Participant.id).scalar_subquery().label("first_start"),
     sa.exists().where(Event.uuid == sa.bindparam("event_uuid")).label("uuid_used"),
@@ -122,10 +124,12 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
     event_uuid: uuid.UUID = data["id"]
     db = core(session)
     participant = db.execute(_SUBJECT, {"participant_uuid": _uuid_of(data["participant_id"]),
-                                        "event_uuid": event_uuid}).one_or_none()
+                                        "event_uuid": event_uuid,
+                                        "actor_structure_id": actor.structure_id}).one_or_none()
     if participant is None:
         raise NotFound("participant_id: not found", errors={"participant_id": ["not found"]})
-    access.writable_participant(session, actor, participant, now=now)
+    access.writable_participant(session, actor, participant, now=now,
+                                followed=participant.followed)
     if participant.uuid_used:
         return _replay(db, event_uuid, digest)
 

@@ -32,6 +32,39 @@ def test_same_event_twice_records_once(api: Api) -> None:
     assert listed["page"]["total"] == 1
 
 
+def test_the_answer_to_a_post_is_the_event_as_read_back(api: Api) -> None:
+    """Whatever its kind and links, a recorded event is answered as GET shows it, first
+    time and on a retry (a new event that ends nothing is described without a query)."""
+    pid = api.participant()
+    structure = api.structure()
+    enrolment = api.enrol(pid, "62-A2", structure).get_json()["id"]
+    operation = api.post("/api/v1/operations", {
+        "action_id": api.actions["62-A2"], "kind": "clause_site", "label": "Chantier",
+        "start_date": "2023-01-01", "planned_hours": "1200"}, 201).get_json()["id"]
+    entry = str(uuid.uuid4())
+    posts = [
+        dict(type_="contact", date="2023-03-01", mode="phone"),
+        dict(type_="clause_hours", date="2023-03-02", hours="35", operation_id=operation,
+             enrolment_id=enrolment),
+        dict(type_="support_break", date="2023-03-03", reason="absent",
+             enrolment_id=enrolment),
+        dict(type_="housing_entry", date="2023-03-04", id=entry, housing_type="social_rental"),
+        dict(type_="housing_exit", date="2023-06-30", closes=entry, reason="other"),
+        dict(type_="training_start", date="2023-04-01", qualifying=True),
+        dict(type_="training_end", date="2023-05-01"),
+    ]
+    for fields in posts:
+        event_id = str(fields.pop("id", uuid.uuid4()))
+        type_, date = fields.pop("type_"), fields.pop("date")
+        first = api.event(pid, type_, date, id=event_id, **dict(fields)).get_json()
+        again = api.event(pid, type_, date, status=200, id=event_id, **dict(fields)).get_json()
+        read = api.client.get(f"/api/v1/events/{event_id}").get_json()
+        assert first == again == read, type_
+    closed = api.client.get(f"/api/v1/events?participant_id={pid}&type=training_end"
+                            ).get_json()["items"][0]["closed"]
+    assert closed is not None  # the end found its start: the answer said so too
+
+
 def _concurrent_posts(client: Any, bodies: list[tuple[str, dict[str, Any]]]) -> list[int]:
     statuses: list[int] = []
     barrier = threading.Barrier(len(bodies))
