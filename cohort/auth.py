@@ -18,11 +18,10 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, current_app, g, request, session
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from cohort import clock
 from cohort.actors import Actor, Role
-from cohort.db import core
 from cohort.models import ApiToken, Structure, User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -108,9 +107,9 @@ _TOKEN_ACTOR = (
 )
 
 
-def actor_from_token(db: Session, token: str, *, now: dt.datetime) -> Actor | None:
+def actor_from_token(db: Connection, token: str, *, now: dt.datetime) -> Actor | None:
     """The actor behind a bearer token, or None (unknown, expired, revoked, user disabled)."""
-    row = core(db).execute(_TOKEN_ACTOR, {"digest": token_digest(token)}).one_or_none()
+    row = db.execute(_TOKEN_ACTOR, {"digest": token_digest(token)}).one_or_none()
     if row is None:
         return None
     revoked_at, expires_at, active, role, user_id, structure_id, departement = row
@@ -120,19 +119,25 @@ def actor_from_token(db: Session, token: str, *, now: dt.datetime) -> Actor | No
                  departement=departement)
 
 
-def actor_from_session(db: Session) -> Actor | None:
+_SESSION_ACTOR = (
+    sa.select(User.active, User.session_version, User.role, User.id, User.structure_id,
+              Structure.departement)
+    .join(Structure, Structure.id == User.structure_id)
+    .where(User.id == sa.bindparam("user_id"))
+)
+
+
+def actor_from_session(db: Connection) -> Actor | None:
     """The actor of the signed web-session cookie, if the user is still active and unchanged."""
     user_id, version = session.get("user_id"), session.get("session_version")
     if user_id is None:
         return None
-    row = db.execute(
-        sa.select(User, Structure).join(Structure, Structure.id == User.structure_id)
-        .where(User.id == user_id)
-    ).one_or_none()
-    if row is None or not row[0].active or row[0].session_version != version:
+    row = db.execute(_SESSION_ACTOR, {"user_id": user_id}).one_or_none()
+    if row is None or not row.active or row.session_version != version:
         session.clear()
         return None
-    return actor_for(*row)
+    return Actor(role=Role(row.role), user_id=row.id, structure_id=row.structure_id,
+                 departement=row.departement)
 
 
 def current_actor() -> Actor:
@@ -147,7 +152,7 @@ class AuthError(Exception):
         self.message = message
 
 
-def authenticate(db: Session) -> Actor | None:
+def authenticate(db: Connection) -> Actor | None:
     """The API takes bearer tokens only (so it needs no CSRF defence); pages take sessions."""
     header = request.headers.get("Authorization", "")
     if request.path.startswith("/api/"):
@@ -176,10 +181,10 @@ def init_app(app: Flask, on_refused: Callable[[int, str], Any]) -> None:
             return on_refused(403, "this route declares no roles (deny by default)")
         if roles == PUBLIC:
             return None
-        from cohort.request_db import reading
+        from cohort.request_db import reader
 
         try:
-            with reading() as db:
+            with reader() as db:
                 actor = authenticate(db)
         except AuthError as exc:
             return on_refused(exc.status, exc.message)

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from cohort.db import make_engine, make_sessionmaker
+from cohort.db import core, make_engine, make_sessionmaker
 from cohort.identity.keyring import Keyring
 
 
@@ -58,6 +59,23 @@ def reading() -> Iterator[Session]:
         yield s
     finally:
         s.rollback()
+
+
+@contextmanager
+def reader() -> Iterator[Connection]:
+    """A connection for the reads that precede the request's unit of work (authentication).
+
+    As ``reading`` does, and for the same reason, it reads on SQLite in a plain BEGIN of
+    its own, outside the write lock; here on a pooled connection without a Session, which
+    costs a tenth of a request less. On PostgreSQL: the request session's connection.
+    """
+    bind = session().get_bind()
+    if bind.dialect.name == "sqlite" and isinstance(bind, Engine):
+        with bind.connect() as connection:
+            yield connection.execution_options(cohort_read_only=True)
+        return
+    with reading() as s:  # also when tests bind the sessions to one connection
+        yield core(s)
 
 
 @contextmanager
