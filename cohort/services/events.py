@@ -27,7 +27,7 @@ from cohort.errors import Conflict, NotFound, Rejected
 from cohort.identity.keyring import Keyring
 from cohort.models import Enrolment, Event, EventInterval, EventVoid, Operation, Participant
 from cohort.services import access, alerts
-from cohort.services.lookup import by_uuid
+from cohort.services.lookup import by_uuid, not_found, public_uuid
 from cohort.services.participants import birth_date_of
 
 # Which attribute is promoted to Event.category, per type.
@@ -123,11 +123,12 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
     digest = body_digest(data)
     event_uuid: uuid.UUID = data["id"]
     db = core(session)
-    participant = db.execute(_SUBJECT, {"participant_uuid": _uuid_of(data["participant_id"]),
-                                        "event_uuid": event_uuid,
-                                        "actor_structure_id": actor.structure_id}).one_or_none()
+    participant = db.execute(_SUBJECT, {
+        "participant_uuid": public_uuid(data["participant_id"], "participant_id"),
+        "event_uuid": event_uuid, "actor_structure_id": actor.structure_id,
+    }).one_or_none()
     if participant is None:
-        raise NotFound("participant_id: not found", errors={"participant_id": ["not found"]})
+        raise not_found("participant_id")
     access.writable_participant(session, actor, participant, now=now,
                                 followed=participant.followed)
     if participant.uuid_used:
@@ -180,14 +181,6 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
         refresh_intervals(session, participant.id, now=now)
     alerts.on_event_recorded(session, event, now=now)  # an ASE youth's support break
     return Recorded(event, created=True)
-
-
-def _uuid_of(value: uuid.UUID | str) -> uuid.UUID:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        raise NotFound("participant_id: not found",
-                       errors={"participant_id": ["not found"]}) from None
 
 
 _NEW = object()
