@@ -3,6 +3,7 @@
     .venv/bin/python bench/import.py                       # 100,000 people, 1,000,000 events
     .venv/bin/python bench/import.py --participants 10000 --events 100000 --workers 0
     .venv/bin/python bench/import.py --database-url postgresql+psycopg://...   # empty database
+    .venv/bin/python bench/import.py --participants 1000000 --events 2000000 --remember 10000
 
 It writes synthetic CSV files (generation is not timed) into a temporary folder, creates
 a fresh SQLite database there unless --database-url is given (it is migrated and gets the
@@ -54,7 +55,8 @@ def _peak_rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def run_one(kind: str, path: str, url: str, keys: str, workers: int | None) -> None:
+def run_one(kind: str, path: str, url: str, keys: str, workers: int | None,
+            remember: int | None) -> None:
     """The child process: one import, timed; prints a JSON line with the figures."""
     from sqlalchemy.orm import Session
 
@@ -70,8 +72,10 @@ def run_one(kind: str, path: str, url: str, keys: str, workers: int | None) -> N
     engine = make_engine(url)
     now = dt.datetime.now(dt.UTC)
     started = time.perf_counter()
+    extra = {"remembered": remember} if kind == "events" and remember is not None else {}
     with Session(engine) as session, session.begin():
-        result = importer(session, keyring, path, today=TODAY, now=now, workers=workers)
+        result = importer(session, keyring, path, today=TODAY, now=now, workers=workers,
+                          **extra)
     seconds = time.perf_counter() - started
     engine.dispose()
     own, workers = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
@@ -87,11 +91,14 @@ def run_one(kind: str, path: str, url: str, keys: str, workers: int | None) -> N
     }))
 
 
-def timed(kind: str, path: Path, url: str, keys: Path, workers: int | None) -> dict[str, object]:
+def timed(kind: str, path: Path, url: str, keys: Path, workers: int | None,
+          remember: int | None = None) -> dict[str, object]:
     cmd = [sys.executable, __file__, "--one", kind, str(path), "--database-url", url,
            "--keys", str(keys)]
     if workers is not None:
         cmd += ["--workers", str(workers)]
+    if remember is not None:
+        cmd += ["--remember", str(remember)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True)
     figures: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
     print(f"  {kind:<12} {figures['rows']:>9} rows  {figures['seconds']:>7}s  "
@@ -110,13 +117,18 @@ def main() -> None:
                         help="worker processes (default: the importer's own choice)")
     parser.add_argument("--dir", type=Path, default=None, help="keep the files here")
     parser.add_argument("--seed", type=int, default=2023)
+    parser.add_argument("--remember", type=int, default=None,
+                        help="participants whose state the events import keeps, as "
+                             "`cohort import events --remember N` (default: the importer's, "
+                             "100,000)")
     parser.add_argument("--reimport", action="store_true",
                         help="import the events file a second time (all unchanged)")
     parser.add_argument("--one", nargs=2, metavar=("KIND", "FILE"), help=argparse.SUPPRESS)
     parser.add_argument("--keys", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        run_one(args.one[0], args.one[1], args.database_url, args.keys, args.workers)
+        run_one(args.one[0], args.one[1], args.database_url, args.keys, args.workers,
+                args.remember)
         return
 
     folder = args.dir or Path(tempfile.mkdtemp(prefix="cohort-bench-"))
@@ -144,9 +156,9 @@ def main() -> None:
     size = (folder / "events.csv").stat().st_size / 1e6
     print(f"generated {count} events ({size:.0f} MB) in {time.perf_counter() - started:.1f}s",
           flush=True)
-    timed("events", folder / "events.csv", url, keys, args.workers)
+    timed("events", folder / "events.csv", url, keys, args.workers, args.remember)
     if args.reimport:
-        timed("events", folder / "events.csv", url, keys, args.workers)
+        timed("events", folder / "events.csv", url, keys, args.workers, args.remember)
 
 
 if __name__ == "__main__":
