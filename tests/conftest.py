@@ -129,11 +129,6 @@ def keyring(keys_file: Path) -> Any:
     return load_keyring(str(keys_file), env={})
 
 
-# Every PostgreSQL database the run created, for the plaintext sweep at the end of the run
-# (tests/test_zz_no_plaintext.py), which must not read other runs' databases on a shared server.
-PG_DATABASES: list[str] = []
-
-
 def empty_database(backend: str, tmp: Path, request: pytest.FixtureRequest) -> str:
     """A new database on the backend with nothing in it: a file on SQLite, a database of
     its own on the test server on PostgreSQL."""
@@ -145,7 +140,6 @@ def empty_database(backend: str, tmp: Path, request: pytest.FixtureRequest) -> s
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    PG_DATABASES.append(name)
     return sa.make_url(server).set(database=name).render_as_string(hide_password=False)
 
 

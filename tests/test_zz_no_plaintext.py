@@ -43,7 +43,9 @@ def test_no_identity_in_postgresql_databases(pytestconfig: pytest.Config,
     """Every column of every table of every database on the run's test server, read back
     as text (JSON decoded, bytea as bytes), and the server's log, searched for every
     identity the run issued: case- and accent-insensitively, punctuation and spacing
-    folded, so an upper-cased or normalised copy is found too."""
+    folded, so an upper-cased or normalised copy is found too. On the server the run
+    started, that is every database of the run (tests/scenarios/test_backup.py makes some
+    of its own); on a server given by COHORT_TEST_DATABASE_URL, older ones as well."""
     if pytestconfig.getoption("--backend") not in ("all", "postgresql"):
         pytest.skip("no PostgreSQL database in this run (--backend sqlite)")
     assert ISSUED, "no identity was issued: the check would prove nothing"
