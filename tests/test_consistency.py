@@ -102,9 +102,10 @@ def test_connections_enforce_foreign_keys(connection: sa.Connection) -> None:
             "VALUES (-1, 'no such event', CURRENT_TIMESTAMP)"))
 
 
-def test_sqlite_connections_use_wal(engine: sa.Engine) -> None:
+def test_sqlite_connections_use_wal_and_foreign_keys(engine: sa.Engine) -> None:
     if engine.dialect.name != "sqlite":
-        pytest.skip("the journal mode is a SQLite setting (PostgreSQL has its own WAL)")
+        pytest.skip("journal mode and the foreign_keys pragma are SQLite settings "
+                    "(test_connections_enforce_foreign_keys covers PostgreSQL)")
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
