@@ -6,6 +6,7 @@ from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy import pool
+from sqlalchemy.types import TypeDecorator
 
 import cohort.models  # noqa: F401  (registers every table on the metadata)
 from cohort.db import Model, make_engine
@@ -25,9 +26,19 @@ def database_url() -> str:
     return str(load_settings()["DATABASE_URL"])
 
 
+def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Autogenerate writes an application TypeDecorator as the SQLAlchemy type it stores
+    (``UUIDText`` → ``sa.String(length=36)``), so that new revisions import nothing from
+    ``cohort`` (migrations/README.md)."""
+    if type_ == "type" and isinstance(obj, TypeDecorator):
+        return f"sa.{obj.impl_instance!r}"
+    return False
+
+
 def _configure(**kwargs: object) -> None:
     context.configure(
         target_metadata=target_metadata,
+        render_item=render_item,
         render_as_batch=True,  # SQLite ALTER via copy-and-move; plain ALTER on PostgreSQL
         compare_type=True,
         compare_server_default=True,

@@ -129,18 +129,23 @@ def keyring(keys_file: Path) -> Any:
     return load_keyring(str(keys_file), env={})
 
 
+def empty_database(backend: str, tmp: Path, request: pytest.FixtureRequest) -> str:
+    """A new database on the backend with nothing in it: a file on SQLite, a database of
+    its own on the test server on PostgreSQL."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp}/cohort-{uuid.uuid4().hex[:8]}.db"
+    server = request.getfixturevalue("pg_server")
+    name = "t_" + uuid.uuid4().hex[:12]
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return sa.make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
 def new_database(backend: str, tmp: Path, request: pytest.FixtureRequest) -> str:
     """An empty database on the backend, migrated to head, with the programme loaded."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp}/cohort-{uuid.uuid4().hex[:8]}.db"
-    else:
-        server = request.getfixturevalue("pg_server")
-        name = "t_" + uuid.uuid4().hex[:12]
-        admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = sa.make_url(server).set(database=name).render_as_string(hide_password=False)
+    url = empty_database(backend, tmp, request)
     command.upgrade(alembic_config(url), "head")
     _load_programme(url)
     return url

@@ -1,10 +1,15 @@
-"""No identity in clear: the SQLite files and the logs of the whole run hold none."""
+"""No identity in clear: the SQLite files, the PostgreSQL databases and the logs of the
+whole run hold none."""
 
 from __future__ import annotations
 
+import json
+import re
+import unicodedata
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from tests.builders import ISSUED
 
@@ -30,6 +35,91 @@ def test_no_identity_in_sqlite_files_or_logs(tmp_path_factory: pytest.TempPathFa
         found = _occurrences(path.read_bytes(), needles)
         leaks += [(path.name, len(form)) for form in found]  # never print the value itself
     assert leaks == []
+
+
+@pytest.mark.last_in_run
+def test_no_identity_in_postgresql_databases(pytestconfig: pytest.Config,
+                                             request: pytest.FixtureRequest) -> None:
+    """Every column of every table of every database on the run's test server, read back
+    as text (JSON decoded, bytea as bytes), and the server's log, searched for every
+    identity the run issued: case- and accent-insensitively, punctuation and spacing
+    folded, so an upper-cased or normalised copy is found too. On the server the run
+    started, that is every database of the run (tests/scenarios/test_backup.py makes some
+    of its own); on a server given by COHORT_TEST_DATABASE_URL, older ones as well."""
+    if pytestconfig.getoption("--backend") not in ("all", "postgresql"):
+        pytest.skip("no PostgreSQL database in this run (--backend sqlite)")
+    assert ISSUED, "no identity was issued: the check would prove nothing"
+    server = request.getfixturevalue("pg_server")
+    admin = sa.create_engine(server, poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        databases = conn.exec_driver_sql(
+            "SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY datname"
+        ).scalars().all()
+    admin.dispose()
+    needles = {_fold(value).encode() for value in ISSUED} - {b""}
+    leaks: list[tuple[str, str, int]] = []
+    scanned = 0
+    for name in databases:
+        url = sa.make_url(server).set(database=name)
+        for table, text in _table_texts(url):
+            scanned += 1
+            found = _occurrences(_fold(text).encode(), needles)
+            leaks += [(name, table, len(form)) for form in found]  # never the value itself
+    log = Path(sa.make_url(server).query.get("host", "/nonexistent"), "server.log")
+    if log.is_file():
+        found = _occurrences(_fold(log.read_text(errors="replace")).encode(), needles)
+        leaks += [("server.log", "", len(form)) for form in found]
+    assert scanned > 0, "no PostgreSQL table to inspect"
+    assert leaks == []
+
+
+def _table_texts(url: sa.URL) -> list[tuple[str, str]]:
+    """Each user table of the database as one text: every value of every row."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    out = []
+    try:
+        with engine.connect() as conn:
+            columns: dict[tuple[str, str], list[tuple[str, str]]] = {}
+            for schema, table, column, type_ in conn.exec_driver_sql(
+                    "SELECT c.table_schema, c.table_name, c.column_name, c.data_type "
+                    "FROM information_schema.columns c JOIN information_schema.tables t "
+                    "USING (table_schema, table_name) WHERE t.table_type = 'BASE TABLE' "
+                    "AND c.table_schema NOT IN ('pg_catalog', 'information_schema') "
+                    "ORDER BY c.table_schema, c.table_name, c.ordinal_position"):
+                columns.setdefault((schema, table), []).append((column, type_))
+            for (schema, table), cols in columns.items():
+                query = sa.select(*(sa.column(c) if type_ == "bytea"
+                                    else sa.cast(sa.column(c), sa.Text) for c, type_ in cols)
+                                  ).select_from(sa.table(table, schema=schema))
+                values = []
+                for row in conn.execute(query):
+                    values += [_as_text(value, type_) for value, (_, type_) in zip(
+                        row, cols, strict=True) if value is not None]
+                out.append((f"{schema}.{table}", "\n".join(values)))
+    finally:
+        engine.dispose()
+    return out
+
+
+def _as_text(value: str | bytes, type_: str) -> str:
+    """A column value as the text a reader would see: JSON with its escapes decoded
+    ("\\u00e9" is an é), bytes as UTF-8."""
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).decode("utf-8", errors="replace")
+    if type_ in ("json", "jsonb"):
+        return value + "\n" + json.dumps(json.loads(value), ensure_ascii=False)
+    return value
+
+
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def _fold(text: str) -> str:
+    """Case, accents, punctuation and spacing folded away (domain.md §3 normalisation, in
+    lower case), applied alike to what is searched and what is searched for."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _NOT_ALNUM.sub(" ", bare.casefold()).strip()
 
 
 def _occurrences(content: bytes, needles: set[bytes]) -> set[bytes]:
