@@ -282,9 +282,10 @@ def _writable_check(session: Session, actor: Actor, check_id: uuid.UUID | str,
     return check
 
 
-def _starts(session: Session, participant_id: int) -> tuple[list[Any], dict[Any, Start],
-                                                            dict[Any, uuid.UUID]]:
-    """The participant's resolved intervals, their start events, and those events' uuids."""
+def resolved_starts(session: Session, participant_id: int
+                    ) -> tuple[list[Any], dict[Any, Start], dict[Any, uuid.UUID]]:
+    """The participant's resolved intervals, their start events, and those events' uuids:
+    what ``pathway_status.status_at`` reads (tests/db/test_status_forms.py reads it too)."""
     resolution = resolve(events.facts_of(session, participant_id))
     ids = [i.start_key for i in resolution.intervals]
     rows = session.execute(
@@ -343,11 +344,11 @@ def record_result(session: Session, keyring: Keyring, actor: Actor, check_id: uu
     written: list[events.RecordedEvent] = []
     status = None
     if data["outcome"] == Outcome.REACHED:
-        intervals, starts, uuids = _starts(session, participant.id)
+        intervals, starts, uuids = resolved_starts(session, participant.id)
         for planned in followup.plan_events(data["situation"], intervals, starts, checked_on):
             written.append(_write(session, keyring, actor, check, participant, planned, uuids,
                                   day=checked_on, today=today, now=now))
-        intervals, starts, _ = _starts(session, participant.id)
+        intervals, starts, _ = resolved_starts(session, participant.id)
         status = pathway_status.status_at(intervals, starts, checked_on,
                                           _stable_housing(session, check))
     if status is not None:
