@@ -4,7 +4,8 @@ One rule per status says which interval families count, what their start event m
 (a predicate written as data) and whether only the latest start counts (housing). The
 Python reading below (``status_at``, used by the follow-up checks), the SQL forms of the
 indicators (``indicators.status``: EXISTS clauses and the cohort table's flags) and the
-event-attribute rules are all built from these values; none of them keeps a copy.
+event-attribute rules are built from these values, and the programme-file defaults and the
+demo generator are to read them too; none of them keeps a copy.
 tests/db/test_status_forms.py holds the three readings together on random histories.
 """
 
@@ -162,11 +163,6 @@ def open_at(intervals: Sequence[Interval], starts: Mapping[Hashable, Start],
     """The intervals open at `day` (start <= day < end), with their start events."""
     return [OpenInterval(i.family, starts[i.start_key]) for i in intervals
             if i.open_at(day) and i.start_key in starts]
-
-
-def durable(attributes: Mapping[str, Any]) -> bool:
-    """CDI, business creation, or a fixed-term contract planned for 6 months or more."""
-    return matches(DURABLE_CONTRACT, attributes)
 
 
 def latest_start(intervals: Sequence[Interval], starts: Mapping[Hashable, Start],

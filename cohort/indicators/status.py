@@ -130,18 +130,22 @@ def at_date(name: str, participant: Any, day: Any, cut: Cut,
 
 
 def in_pathway(participant: Any, day: Any, cut: Cut) -> sa.ColumnElement[bool]:
+    """An employment, training, school or scheme interval open at D."""
     return holds(RULES["in_pathway"], participant, day, cut)
 
 
 def in_durable_employment(participant: Any, day: Any, cut: Cut) -> sa.ColumnElement[bool]:
+    """An employment interval open at D whose contract is durable."""
     return holds(RULES["durable_employment"], participant, day, cut)
 
 
 def in_qualifying_training(participant: Any, day: Any, cut: Cut) -> sa.ColumnElement[bool]:
+    """A qualifying training interval open at D (the other half of a positive exit)."""
     return holds(QUALIFYING_TRAINING, participant, day, cut)
 
 
 def has_resources(participant: Any, day: Any, cut: Cut) -> sa.ColumnElement[bool]:
+    """A resource interval open at D."""
     return holds(RULES["has_resources"], participant, day, cut)
 
 
