@@ -1,29 +1,26 @@
 """Six-month follow-up checks (domain.md §6), as pure functions: no Session, no Flask.
 
-When, and in which window, a check falls; which state it is in on a given day; the status
-at a date (§5) of a participant's resolved intervals; and, for a situation reported by a
-check, which events would bring the derived status in line with it — nothing for what
-already matches.
+When, and in which window, a check falls; which state it is in on a given day; and, for a
+situation reported by a check, which events would bring the status derived for that date
+(``domain.pathway_status``) in line with it — nothing for what already matches.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from cohort.domain.calendar import add_months
-from cohort.domain.enums import Contract, EventType, Family
+from cohort.domain.enums import EventType, Family
 from cohort.domain.intervals import Interval
+from cohort.domain.pathway_status import OpenInterval, Start, latest_housing, open_at
 
 DEFAULT_MONTHS = 6
 DEFAULT_BEFORE_DAYS = 15
 DEFAULT_AFTER_DAYS = 45
-DEFAULT_STABLE_HOUSING = ("social_rental", "private_rental", "sliding_lease")
-OPEN_ENDED = (Contract.CDI.value, Contract.BUSINESS_CREATION.value)
-PATHWAY = (Family.EMPLOYMENT, Family.TRAINING, Family.SCHOOL, Family.SCHEME)
 
 
 class CheckStatus(StrEnum):
@@ -127,72 +124,6 @@ def state_on(status: str, window_start: dt.date, window_end: dt.date,
     if today <= window_end:
         return CheckState.DUE
     return CheckState.OVERDUE
-
-
-# --- status at a date (§5) ---------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Start:
-    """An interval's start event, as much as status and diffing need."""
-
-    key: Hashable
-    type: str
-    date: dt.date
-    seq: int
-    attributes: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class OpenInterval:
-    family: Family
-    start: Start
-
-
-@dataclass(frozen=True)
-class Status:
-    in_pathway: bool
-    durable_employment: bool
-    stably_housed: bool
-    has_resources: bool
-
-
-def open_at(intervals: Sequence[Interval], starts: Mapping[Hashable, Start],
-            day: dt.date) -> list[OpenInterval]:
-    """The intervals open at `day` (start <= day < end), with their start events."""
-    return [OpenInterval(i.family, starts[i.start_key]) for i in intervals
-            if i.open_at(day) and i.start_key in starts]
-
-
-def durable(attributes: Mapping[str, Any]) -> bool:
-    """CDI, business creation, or a fixed-term contract planned for 6 months or more."""
-    if attributes.get("contract") in OPEN_ENDED:
-        return True
-    return (attributes.get("planned_months") or 0) >= 6
-
-
-def latest_housing(intervals: Sequence[Interval], starts: Mapping[Hashable, Start],
-                   day: dt.date) -> tuple[Interval, Start] | None:
-    """The latest housing entry on or before `day` (ties: the later recorded)."""
-    candidates = [(i, starts[i.start_key]) for i in intervals
-                  if i.family is Family.HOUSING and i.start_date <= day and i.start_key in starts]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda pair: (pair[1].date, pair[1].seq))
-
-
-def status_at(intervals: Sequence[Interval], starts: Mapping[Hashable, Start], day: dt.date,
-              stable: Collection[str] = DEFAULT_STABLE_HOUSING) -> Status:
-    """Status at D derived from resolved intervals (never stored for a person, §5)."""
-    current = open_at(intervals, starts, day)
-    housing = latest_housing(intervals, starts, day)
-    return Status(
-        in_pathway=any(o.family in PATHWAY for o in current),
-        durable_employment=any(o.family is Family.EMPLOYMENT and durable(o.start.attributes)
-                               for o in current),
-        stably_housed=housing is not None and housing[0].open_at(day)
-        and housing[1].attributes.get("housing_type") in stable,
-        has_resources=any(o.family is Family.RESOURCE for o in current),
-    )
 
 
 # --- what a reported situation writes ------------------------------------------------------

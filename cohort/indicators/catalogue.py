@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from cohort.domain.enums import EventType, Family
+from cohort.domain.pathway_status import DEFAULT_STABLE_HOUSING
 from cohort.indicators import status
 from cohort.indicators.base import (
     Cut,
@@ -312,12 +313,9 @@ def status_on_date(ctx: Context) -> Values:
     population = accompanied(ctx.action_ids, ctx.cut)
     last = ctx.cut.last_day
     day = sa.case((population.c.end_date < last, population.c.end_date), else_=last)
-    which = ctx.params["status"]
-    if which == "stably_housed":
-        stable = ctx.settings.get("stable_housing", status.DEFAULT_STABLE_HOUSING)
-        condition = status.stably_housed(population.c.participant_id, day, ctx.cut, stable)
-    else:
-        condition = status.STATUSES[which](population.c.participant_id, day, ctx.cut)
+    stable = ctx.settings.get("stable_housing", DEFAULT_STABLE_HOUSING)
+    condition = status.at_date(ctx.params["status"], population.c.participant_id, day,
+                               ctx.cut, stable)
     return _count_people(ctx, population, condition)
 
 

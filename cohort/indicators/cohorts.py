@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from cohort.domain import calendar
+from cohort.domain.pathway_status import DEFAULT_STABLE_HOUSING, STATUS_NAMES
 from cohort.indicators import status
 from cohort.indicators.base import (
     Cut,
@@ -34,7 +35,7 @@ from cohort.models import Enrolment, Event
 HORIZON_MONTHS = {"entry": 0, "exit": 0, "exit_6m": 6, "entry_6m": 6, "entry_12m": 12,
                   "entry_18m": 18, "entry_24m": 24}
 HORIZONS = tuple(HORIZON_MONTHS)
-STATUS_COLUMNS = ("in_pathway", "durable_employment", "stably_housed", "has_resources")
+STATUS_COLUMNS = STATUS_NAMES
 GRAINS = {"month": 1, "quarter": 3, "year": 12}
 
 
@@ -73,7 +74,7 @@ def _bounds(cut: Cut, grain: str) -> tuple[int, int]:
 
 
 def cohort_table(session: Session, action_ids: Sequence[int], cut: Cut, *, grain: str = "quarter",
-                 stable_housing: Sequence[str] = status.DEFAULT_STABLE_HOUSING
+                 stable_housing: Sequence[str] = DEFAULT_STABLE_HOUSING
                  ) -> list[CohortRow]:
     """Every (cohort, horizon) row, computed in one statement."""
     if grain not in GRAINS:

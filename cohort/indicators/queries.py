@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from cohort import audit
 from cohort.actors import Actor, Role
+from cohort.domain.pathway_status import DEFAULT_STABLE_HOUSING
 from cohort.errors import Forbidden, Rejected
 from cohort.indicators import disclosure
 from cohort.indicators.base import Cut
@@ -26,7 +27,6 @@ from cohort.indicators.publish import (
     publish_cohorts,
     publish_indicators,
 )
-from cohort.indicators.status import DEFAULT_STABLE_HOUSING
 from cohort.models import Action, Programme
 
 

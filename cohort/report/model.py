@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from cohort import audit
 from cohort.actors import Actor
+from cohort.domain.pathway_status import DEFAULT_STABLE_HOUSING
 from cohort.errors import NotFound, Rejected
 from cohort.indicators import disclosure
 from cohort.indicators.base import Cut
@@ -31,7 +32,6 @@ from cohort.indicators.engine import (
 )
 from cohort.indicators.publish import SUPPRESSED, Rules, publish_cohorts, publish_indicators
 from cohort.indicators.queries import cut_for, rules_for
-from cohort.indicators.status import DEFAULT_STABLE_HOUSING
 from cohort.models import Action, Programme
 from cohort.report import figures
 from cohort.report.finance import ActionBudget, statement

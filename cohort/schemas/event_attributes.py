@@ -16,6 +16,7 @@ from cohort.domain.enums import (
     Resource,
     Scheme,
 )
+from cohort.domain.pathway_status import OPEN_ENDED_CONTRACTS
 from cohort.schemas.common import StrictSchema
 
 
@@ -58,7 +59,7 @@ class EmploymentStart(_Attrs):
 
     @ma.validates_schema
     def _fixed_term_needs_duration(self, data: dict[str, Any], **_: Any) -> None:
-        if data["contract"] not in ("cdi", "business_creation") and not data.get("planned_months"):
+        if data["contract"] not in OPEN_ENDED_CONTRACTS and not data.get("planned_months"):
             raise ma.ValidationError(
                 "required for a fixed-term contract", field_name="planned_months"
             )

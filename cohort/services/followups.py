@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from cohort.actors import Actor, Role
-from cohort.domain import followup as rules
-from cohort.domain.followup import CheckState, CheckStatus, Outcome, PlannedEvent, Start, Window
+from cohort.domain import followup, pathway_status
+from cohort.domain.followup import CheckState, CheckStatus, Outcome, PlannedEvent, Window
 from cohort.domain.intervals import resolve
+from cohort.domain.pathway_status import Start
 from cohort.errors import Conflict, Forbidden, Rejected
 from cohort.identity.keyring import Keyring
 from cohort.models import (
@@ -58,9 +59,9 @@ def window_of(session: Session, enrolment: Enrolment) -> Window:
     assert action is not None
     programme = session.get(Programme, action.programme_id)
     assert programme is not None
-    months, before, after = rules.window_settings(programme.settings or {},
-                                                  action.settings or {})
-    return rules.window_for(enrolment.end_date, months=months, before=before, after=after)
+    months, before, after = followup.window_settings(programme.settings or {},
+                                                     action.settings or {})
+    return followup.window_for(enrolment.end_date, months=months, before=before, after=after)
 
 
 def live_check(session: Session, enrolment_id: int) -> FollowUpCheck | None:
@@ -225,8 +226,8 @@ def check_views(session: Session, checks: Sequence[FollowUpCheck], *,
             "structure_name": structure_name,
             "enrolment_end_date": end_date, "due_date": c.due_date,
             "window_start": c.window_start, "window_end": c.window_end,
-            "status": c.status, "state": rules.state_on(c.status, c.window_start,
-                                                        c.window_end, today).value,
+            "status": c.status, "state": followup.state_on(c.status, c.window_start,
+                                                           c.window_end, today).value,
             "outcome": c.outcome, "attempts": c.attempts, "checked_on": c.checked_on,
             "situation": c.situation,
             "status_at_check": None if c.in_pathway is None else {
@@ -281,9 +282,10 @@ def _writable_check(session: Session, actor: Actor, check_id: uuid.UUID | str,
     return check
 
 
-def _starts(session: Session, participant_id: int) -> tuple[list[Any], dict[Any, Start],
-                                                            dict[Any, uuid.UUID]]:
-    """The participant's resolved intervals, their start events, and those events' uuids."""
+def resolved_starts(session: Session, participant_id: int
+                    ) -> tuple[list[Any], dict[Any, Start], dict[Any, uuid.UUID]]:
+    """The participant's resolved intervals, their start events, and those events' uuids:
+    what ``pathway_status.status_at`` reads (tests/db/test_status_forms.py reads it too)."""
     resolution = resolve(events.facts_of(session, participant_id))
     ids = [i.start_key for i in resolution.intervals]
     rows = session.execute(
@@ -342,12 +344,13 @@ def record_result(session: Session, keyring: Keyring, actor: Actor, check_id: uu
     written: list[events.RecordedEvent] = []
     status = None
     if data["outcome"] == Outcome.REACHED:
-        intervals, starts, uuids = _starts(session, participant.id)
-        for planned in rules.plan_events(data["situation"], intervals, starts, checked_on):
+        intervals, starts, uuids = resolved_starts(session, participant.id)
+        for planned in followup.plan_events(data["situation"], intervals, starts, checked_on):
             written.append(_write(session, keyring, actor, check, participant, planned, uuids,
                                   day=checked_on, today=today, now=now))
-        intervals, starts, _ = _starts(session, participant.id)
-        status = rules.status_at(intervals, starts, checked_on, _stable_housing(session, check))
+        intervals, starts, _ = resolved_starts(session, participant.id)
+        status = pathway_status.status_at(intervals, starts, checked_on,
+                                          _stable_housing(session, check))
     if status is not None:
         check.in_pathway = status.in_pathway
         check.durable_employment = status.durable_employment
@@ -376,7 +379,7 @@ def _stable_housing(session: Session, check: FollowUpCheck) -> Sequence[str]:
     assert action is not None
     programme = session.get(Programme, action.programme_id)
     stable = (programme.settings or {}).get("stable_housing") if programme else None
-    return stable or rules.DEFAULT_STABLE_HOUSING
+    return stable or pathway_status.DEFAULT_STABLE_HOUSING
 
 
 # --- the daily sweep -------------------------------------------------------------------------

@@ -10,14 +10,13 @@ import pytest
 from cohort.domain.enums import EventType
 from cohort.domain.followup import (
     CheckState,
-    Start,
     plan_events,
     state_on,
-    status_at,
     window_for,
     window_settings,
 )
 from cohort.domain.intervals import EventFact, resolve
+from cohort.domain.pathway_status import Start, status_at
 
 D = dt.date
 
