@@ -17,7 +17,6 @@ from marshmallow import ValidationError, fields, validate
 
 from cohort import clock
 from cohort.actors import Role
-from cohort.api.participants import IdentityRequestSchema
 from cohort.auth import allow
 from cohort.domain import rules
 from cohort.domain.enums import ALL_ENUMS, EventType, Family
@@ -29,7 +28,7 @@ from cohort.request_db import keyring, session, transaction
 from cohort.schemas.enrolments import CorrectEndSchema, EndSchema, EnrolSchema
 from cohort.schemas.event_attributes import ATTRIBUTE_SCHEMAS
 from cohort.schemas.events import EventCreateSchema, VoidSchema
-from cohort.schemas.participants import RegisterSchema, SearchSchema
+from cohort.schemas.participants import IdentityRequestSchema, RegisterSchema, SearchSchema
 from cohort.services import access, enrolments, events, lifecycle, participants, programmes
 from cohort.services.lookup import by_uuid
 from cohort.services.structures import list_operations
