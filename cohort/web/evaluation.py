@@ -21,7 +21,7 @@ from cohort.auth import allow, current_actor
 from cohort.errors import CohortError, Forbidden
 from cohort.indicators import queries
 from cohort.indicators.cohorts import HORIZONS, STATUS_COLUMNS
-from cohort.indicators.engine import all_programmes
+from cohort.reference import all_programmes
 from cohort.report import model as report_model
 from cohort.report import svg
 from cohort.report.output import render
