@@ -15,7 +15,7 @@ from typing import Any
 from cohort.domain import eligibility
 from cohort.domain.calendar import add_months, age_in_years
 from cohort.domain.enums import EventType
-from cohort.domain.event_types import Role, kind_of
+from cohort.domain.event_types import Boundary, kind_of
 from cohort.errors import Conflict, Forbidden, Rejected
 
 OLDEST_BIRTH = dt.date(1900, 1, 1)
@@ -160,12 +160,12 @@ def check_closes(event_type: EventType, participant_id: Hashable,
     ``start``: the named event's (participant, type), or None when no such event exists.
     """
     kind = kind_of(event_type)
-    if kind.role is not Role.END:
+    if kind.boundary is not Boundary.END:
         raise Rejected("closes", "only an end event can close an interval")
     if start is None or start[0] != participant_id:
         raise Rejected("closes", "names no event of this participant")
     start_kind = kind_of(start[1])
-    if start_kind.role is not Role.START or start_kind.family is not kind.family:
+    if start_kind.boundary is not Boundary.START or start_kind.family is not kind.family:
         raise Rejected("closes", f"names an event of another family than {kind.family}")
 
 

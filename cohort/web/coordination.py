@@ -20,8 +20,7 @@ from cohort.actors import Role
 from cohort.auth import allow
 from cohort.domain import rules
 from cohort.domain.enums import ALL_ENUMS, EventType, Family
-from cohort.domain.event_types import KINDS
-from cohort.domain.event_types import Role as KindRole
+from cohort.domain.event_types import KINDS, Boundary
 from cohort.errors import CohortError, NotFound
 from cohort.models import Enrolment, Participant, Structure
 from cohort.request_db import keyring, session, transaction
@@ -323,7 +322,7 @@ def event_details(event_type: str, attributes: Mapping[str, Any] | None
 
 
 START_OF_FAMILY = {k.family.value: k.type.value for k in KINDS.values()
-                   if k.family is not None and k.role is KindRole.START}
+                   if k.family is not None and k.boundary is Boundary.START}
 
 
 def _booleans(event_type: EventType) -> tuple[str, ...]:
@@ -337,7 +336,7 @@ def types_by_family() -> list[tuple[str, list[EventType]]]:
         for family in Family
     ]
     groups.append(("Événements ponctuels",
-                   [k.type for k in KINDS.values() if k.role is KindRole.POINT]))
+                   [k.type for k in KINDS.values() if k.boundary is Boundary.POINT]))
     return [(label, types) for label, types in groups if types]
 
 
@@ -417,7 +416,7 @@ def event_new(participant_id: Any) -> Any:
     return _render(
         "event_form.html", 422 if state.failed else 200, participant_id=record.uuid,
         event_type=event_type, kind=kind, state=state, fields=attribute_fields(event_type),
-        is_end=kind.role is KindRole.END, closable=closable,
+        is_end=kind.boundary is Boundary.END, closable=closable,
         enrolment_choices=[(str(e["id"]), f"{e['action_code']} ({e['structure_name']}), "
                                           f"depuis le {e['start_date']:%d/%m/%Y}")
                            for e in enrolled],

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cohort.domain.enums import EventType as T
-from cohort.domain.event_types import Role, kind_of
+from cohort.domain.event_types import Boundary, kind_of
 from cohort.domain.intervals import EventFact, Resolver, order_key, resolve
 
 TYPES = [T.HOUSING_ENTRY, T.HOUSING_EXIT, T.TRAINING_START, T.TRAINING_END, T.CONTACT,
@@ -23,9 +23,9 @@ def histories(draw: st.DrawFn) -> list[EventFact]:
     for seq in range(1, draw(st.integers(1, 14)) + 1):
         type_ = draw(st.sampled_from(TYPES))
         date = dt.date(2023, 1, 1) + dt.timedelta(days=draw(st.integers(0, 20)))
-        starts = [f.key for f in facts if kind_of(f.type).role is Role.START]
+        starts = [f.key for f in facts if kind_of(f.type).boundary is Boundary.START]
         closes = None
-        if kind_of(type_).role is Role.END and starts and draw(st.booleans()):
+        if kind_of(type_).boundary is Boundary.END and starts and draw(st.booleans()):
             closes = draw(st.sampled_from(starts))
         facts.append(EventFact(key=seq, type=type_, date=date, seq=seq, closes=closes))
     return facts
@@ -42,7 +42,7 @@ def test_each_end_closes_what_the_full_resolution_says(facts: list[EventFact]) -
         expected = resolve([*so_far, fact]).closed_by.get(fact.key)
         if resolver.follows(fact):
             target = resolver.target(fact)
-            if kind_of(fact.type).role is Role.END:
+            if kind_of(fact.type).boundary is Boundary.END:
                 assert (target.key if target else None) == expected
             resolver.feed(fact)
         else:
