@@ -106,7 +106,7 @@ def enrolment_entry(requirements: Sequence[Mapping[str, Any]], action_settings: 
         if not (data.get("force_justification") or "").strip():
             raise Rejected("force_justification", "required to force an enrolment")
     elif not verdict.ok:
-        raise Rejected("eligibility", "; ".join(verdict.reasons), code="ineligible")
+        raise Rejected("eligibility", verdict.reasons, code="ineligible")
     really_forced = forced and not verdict.ok
     return Entry(age=age, under_26=age < 26, forced=really_forced,
                  force_justification=data.get("force_justification") if really_forced else None)
