@@ -1,4 +1,5 @@
-"""Domain errors, free of HTTP; each shell maps them in one place.
+"""Domain errors, free of HTTP; each kind of shell maps them in one place:
+``cohort.shell.errors`` for the API and the pages, ``cohort.cli_errors`` for commands.
 
 Messages never contain identity values: they name fields and rules, not what was typed.
 """
