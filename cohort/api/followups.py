@@ -30,7 +30,7 @@ blp = Blueprint("followups", __name__, url_prefix="/api/v1",
                 description="Six-month follow-up checks, alerts to ASE referents, inbox")
 
 
-# --- schemas -------------------------------------------------------------------------------
+# --- response schemas (inputs are in cohort.schemas.followups) ----------------------------
 
 class StatusAtCheckSchema(ma.Schema):
     in_pathway = fields.Boolean()
