@@ -9,15 +9,19 @@ from flask import Flask
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the application: settings → keys → database → API → CLI → error handlers."""
+    """Build the application: settings → keys → database → API → pages → error handlers.
+
+    The two shells (api, web) never import each other: what joins them (the pages' CSRF
+    guard skipping the API, the shared error handlers) is wired here."""
     import datetime as dt
     import secrets
 
     from cohort import auth, logs, request_db, web
-    from cohort.api import init_api, refused
+    from cohort.api import init_api
     from cohort.config import load_settings
     from cohort.errors import ConfigError
     from cohort.identity.keyring import load_keyring
+    from cohort.shell import errors as http_errors
 
     settings = load_settings(test_config)
     app = Flask(__name__, instance_relative_config=False, static_folder=None)
@@ -48,7 +52,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     except ConfigError:
         engine.dispose()
         raise
-    init_api(app)
+    api = init_api(app, no_csrf=web.csrf.exempt)
     web.init_app(app)
-    auth.init_app(app, refused)
+    http_errors.init_app(app, http_errors=api.handle_http_exception)
+    auth.init_app(app, http_errors.refused)
     return app

@@ -1,9 +1,12 @@
-"""Domain errors, free of HTTP; each shell maps them in one place.
+"""Domain errors, free of HTTP; each kind of shell maps them in one place:
+``cohort.shell.errors`` for the API and the pages, ``cohort.cli_errors`` for commands.
 
 Messages never contain identity values: they name fields and rules, not what was typed.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 class CohortError(Exception):
@@ -32,15 +35,18 @@ class Conflict(CohortError):
 
 
 class Rejected(CohortError):
-    """A rule refused the input; names the field and the reason."""
+    """A rule refused the input; names the field and the reason, or each of several
+    reasons (e.g. every failed eligibility rule), kept apart in ``errors[field]`` so that a
+    shell shows them one by one without splitting text."""
 
     status = 422
     code = "rejected"
 
-    def __init__(self, field: str, reason: str, *, code: str = "rejected"):
-        super().__init__(f"{field}: {reason}", errors={field: [reason]})
+    def __init__(self, field: str, reason: str | Sequence[str], *, code: str = "rejected"):
+        reasons = [reason] if isinstance(reason, str) else list(reason)
+        super().__init__(f"{field}: {'; '.join(reasons)}", errors={field: reasons})
         self.field = field
-        self.reason = reason
+        self.reason = "; ".join(reasons)
         self.code = code
 
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from cohort import clock
 from cohort.actors import Role
 from cohort.api.blueprint import Blueprint
-from cohort.api.common import PageArgs, PageSchema, StrictSchema, paginate
-from cohort.api.schemas import EventSchema
+from cohort.api.schemas import EventSchema, PageSchema
 from cohort.auth import allow, current_actor
-from cohort.domain.enums import EventType
 from cohort.request_db import keyring, session, transaction
-from cohort.schemas.events import EventCreateSchema, VoidSchema
+from cohort.schemas.common import StrictSchema
+from cohort.schemas.events import EventCreateSchema, EventListArgs, VoidSchema
 from cohort.services import access, events
 from cohort.services.event_views import (
     event_list_query,
@@ -23,15 +22,9 @@ from cohort.services.event_views import (
     event_views,
     recorded_view,
 )
+from cohort.shell.pagination import paginate
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1/events", description="Pathway events")
-
-
-class EventListArgs(PageArgs):
-    participant_id = fields.UUID(load_default=None)
-    type = fields.String(load_default=None, validate=validate.OneOf([t.value for t in EventType]))
-    date_from = fields.Date(load_default=None)
-    date_to = fields.Date(load_default=None)
 
 
 class EventPage(StrictSchema):

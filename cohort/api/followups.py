@@ -6,32 +6,31 @@ from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from cohort import audit, clock
 from cohort.actors import Role
 from cohort.api.blueprint import Blueprint
-from cohort.api.common import PageArgs, PageSchema, StrictSchema, paginate
+from cohort.api.schemas import PageSchema
 from cohort.auth import ALL_ROLES, allow, current_actor
-from cohort.domain.followup import AlertCause, AlertStatus, CheckState
 from cohort.request_db import keyring, session, transaction
-from cohort.schemas.common import one_of
-from cohort.schemas.followups import AcknowledgeSchema, CloseSchema, ResultSchema
+from cohort.schemas.common import StrictSchema
+from cohort.schemas.followups import (
+    AcknowledgeSchema,
+    AlertListArgs,
+    CloseSchema,
+    InboxArgs,
+    ResultSchema,
+    WorklistArgs,
+)
 from cohort.services import alerts, followups, notify
+from cohort.shell.pagination import paginate
 
 blp = Blueprint("followups", __name__, url_prefix="/api/v1",
                 description="Six-month follow-up checks, alerts to ASE referents, inbox")
 
 
-# --- schemas -------------------------------------------------------------------------------
-
-class WorklistArgs(PageArgs):
-    state = fields.List(fields.String(validate=one_of(CheckState)), load_default=None,
-                        metadata={"description": "Repeat to ask for several states "
-                                                 "(default: all but cancelled)"})
-    action_id = fields.UUID(load_default=None)
-    sort = fields.String(load_default="due_date", validate=validate.OneOf(list(followups.SORTS)))
-
+# --- response schemas (inputs are in cohort.schemas.followups) ----------------------------
 
 class StatusAtCheckSchema(ma.Schema):
     in_pathway = fields.Boolean()
@@ -79,11 +78,6 @@ class WorklistPage(ma.Schema):
     today = fields.Date()
 
 
-class AlertListArgs(PageArgs):
-    status = fields.List(fields.String(validate=one_of(AlertStatus)), load_default=None)
-    cause = fields.String(load_default=None, validate=one_of(AlertCause))
-
-
 class AlertSchema(ma.Schema):
     id = fields.UUID()
     participant_id = fields.UUID()
@@ -106,10 +100,6 @@ class AlertSchema(ma.Schema):
 class AlertPage(ma.Schema):
     items = fields.List(fields.Nested(AlertSchema))
     page = fields.Nested(PageSchema)
-
-
-class InboxArgs(PageArgs):
-    unread = fields.Boolean(load_default=False)
 
 
 class NotificationSchema(ma.Schema):

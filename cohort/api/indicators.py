@@ -6,44 +6,24 @@ from typing import Any
 
 from flask import Response, current_app
 from flask.views import MethodView
-from marshmallow import fields, validate
 
 from cohort import clock
 from cohort.actors import Role
 from cohort.api.blueprint import Blueprint
-from cohort.api.common import StrictSchema
 from cohort.auth import allow, current_actor
 from cohort.indicators import queries, tables
 from cohort.request_db import transaction
-from cohort.schemas.aggregates import CohortReportSchema, IndicatorReportSchema
+from cohort.schemas.aggregates import (
+    CohortArgs,
+    CohortReportSchema,
+    IndicatorArgs,
+    IndicatorReportSchema,
+)
 
 blp = Blueprint("aggregates", __name__, url_prefix="/api/v1",
                 description="Indicators and cohort statistics (aggregates only)")
 
 AGGREGATE_ROLES = (Role.EVALUATOR, Role.PILOT, Role.ADMIN)
-
-
-class CutArgs(StrictSchema):
-    programme = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    departement = fields.String(load_default=None, validate=validate.OneOf(["59", "62", "joint"]))
-    period_from = fields.Date(load_default=None)
-    period_to = fields.Date(load_default=None)
-    as_of = fields.Date(load_default=None)
-    recorded_before = fields.AwareDateTime(load_default=None)
-    mode = fields.String(load_default="published",
-                         validate=validate.OneOf(["published", "internal"]))
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
-
-
-class IndicatorArgs(CutArgs):
-    action = fields.String(load_default=None, validate=validate.Length(min=1, max=20))
-
-
-class CohortArgs(CutArgs):
-    actions = fields.List(fields.String(validate=validate.Length(min=1, max=20)),
-                          load_default=list)
-    grain = fields.String(load_default="quarter",
-                          validate=validate.OneOf(["month", "quarter", "year"]))
 
 
 def _csv(text: str, name: str) -> Response:

@@ -5,28 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from cohort import clock
 from cohort.actors import Role
 from cohort.api.blueprint import Blueprint
-from cohort.api.common import StrictSchema
 from cohort.auth import allow, current_actor
 from cohort.request_db import transaction
+from cohort.schemas.common import StrictSchema
+from cohort.schemas.participants import LinkCreateSchema, UnlinkSchema
 from cohort.services import lifecycle
 
 blp = Blueprint("links", __name__, url_prefix="/api/v1/links",
                 description="Duplicate participants declared one person")
-
-
-class LinkCreateSchema(StrictSchema):
-    absorbed_id = fields.UUID(required=True, metadata={"description": "The duplicate"})
-    survivor_id = fields.UUID(required=True, metadata={"description": "The participant kept"})
-    reason = fields.String(required=True, validate=validate.Length(min=10, max=2000))
-
-
-class UnlinkSchema(StrictSchema):
-    reason = fields.String(required=True, validate=validate.Length(min=10, max=2000))
 
 
 class LinkSchema(StrictSchema):

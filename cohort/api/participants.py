@@ -5,23 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from cohort import clock
 from cohort.actors import Role
 from cohort.api.blueprint import Blueprint
-from cohort.api.common import StrictSchema
 from cohort.api.schemas import EnrolmentSchema, EventSchema, IntervalSchema
 from cohort.auth import allow, current_actor
 from cohort.models import Participant
 from cohort.request_db import checkpoint, keyring, ledger_path, session, transaction
-from cohort.schemas.participants import RegisterSchema, SearchSchema
+from cohort.schemas.common import StrictSchema
+from cohort.schemas.participants import (
+    EraseSchema,
+    ExceptionalAccessSchema,
+    IdentityRequestSchema,
+    RegisterSchema,
+    SearchSchema,
+)
 from cohort.services import lifecycle, participants
 from cohort.services.lookup import by_uuid
 from cohort.services.timeline import timeline
 
 blp = Blueprint("participants", __name__, url_prefix="/api/v1/participants",
                 description="Pseudonymous participants and their pathway")
+
 
 class ParticipantSchema(StrictSchema):
     """The pseudonymous record: clear attributes only, never the identity."""
@@ -77,11 +84,6 @@ class ParticipantRecord(MethodView):
         return timeline(s, current_actor(), participant, now=clock.now())
 
 
-class IdentityRequestSchema(StrictSchema):
-    purpose = fields.String(required=True, validate=validate.Length(min=5, max=500),
-                            metadata={"description": "Why the identity is needed (audited)"})
-
-
 class IdentitySchema(StrictSchema):
     last_name = fields.String(dump_only=True)
     first_names = fields.String(dump_only=True)
@@ -92,10 +94,6 @@ class IdentitySchema(StrictSchema):
     france_travail_id = fields.String(dump_only=True)
     phone = fields.String(dump_only=True)
     email = fields.String(dump_only=True)
-
-
-class ExceptionalAccessSchema(StrictSchema):
-    reason = fields.String(required=True, validate=validate.Length(min=10, max=2000))
 
 
 class GrantSchema(StrictSchema):
@@ -126,13 +124,6 @@ class ParticipantExceptionalAccess(MethodView):
             participant = by_uuid(s, Participant, participant_id, "participant_id")
             return participants.grant_exceptional_access(
                 s, current_actor(), participant, reason=data["reason"], now=clock.now())
-
-
-class EraseSchema(StrictSchema):
-    mode = fields.String(load_default="keep_pathway",
-                         validate=validate.OneOf(["keep_pathway", "delete_pathway"]),
-                         metadata={"description": "Keep the pseudonymous pathway countable, "
-                                                  "or delete it too"})
 
 
 class ErasureSchema(StrictSchema):

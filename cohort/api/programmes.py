@@ -9,11 +9,11 @@ from flask.views import MethodView
 from marshmallow import fields
 
 from cohort.api.blueprint import Blueprint
-from cohort.api.common import StrictSchema
 from cohort.auth import ALL_ROLES, allow
 from cohort.errors import NotFound
 from cohort.models import Programme
 from cohort.request_db import session
+from cohort.schemas.common import StrictSchema
 
 blp = Blueprint("programmes", __name__, url_prefix="/api/v1/programmes",
                 description="Programmes (convention years) and their actions")

@@ -6,42 +6,19 @@ from typing import Any
 
 from flask import Response, current_app
 from flask.views import MethodView
-from marshmallow import fields, validate
 
 from cohort import clock
 from cohort.actors import Role
 from cohort.api.blueprint import Blueprint
-from cohort.api.common import StrictSchema
 from cohort.auth import allow, current_actor
 from cohort.report import model
-from cohort.report.output import FORMATS, render
+from cohort.report.output import render
 from cohort.request_db import reading, transaction
-from cohort.schemas.common import DecimalText
+from cohort.schemas.reports import BudgetSchema, ReportArgs
 from cohort.services.budgets import record_actual
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1",
                 description="Execution report (HTML, XLSX, CSV zip, JSON) and budget actuals")
-
-
-class ReportArgs(StrictSchema):
-    format = fields.String(load_default="html", validate=validate.OneOf(sorted(FORMATS)))
-    mode = fields.String(load_default="published",
-                         validate=validate.OneOf(["published", "internal"]))
-    as_of = fields.Date(load_default=None)
-    recorded_before = fields.AwareDateTime(load_default=None)
-
-
-class BudgetSchema(StrictSchema):
-    total = DecimalText(load_default=None, allow_none=True)
-    state_effective = DecimalText(load_default=None, allow_none=True)
-    departement = DecimalText(load_default=None, allow_none=True)
-    departement_valuation = DecimalText(load_default=None, allow_none=True)
-    other = DecimalText(load_default=None, allow_none=True)
-    expected_version = fields.Integer(load_default=None, load_only=True,
-                                      metadata={"description": "the version you read; "
-                                                "a stale one gets 409"})
-    version = fields.Integer(dump_only=True)
-    year = fields.Integer(dump_only=True)
 
 
 @blp.route("/reports/<string:programme>/<string:departement>/<int:year>")

@@ -1,9 +1,15 @@
-"""Output schemas reused by several blueprints."""
+"""Response schemas reused by several API blueprints (input schemas live in cohort.schemas)."""
 
 from __future__ import annotations
 
 import marshmallow as ma
 from marshmallow import fields
+
+
+class PageSchema(ma.Schema):
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
 
 
 class EnrolmentSchema(ma.Schema):

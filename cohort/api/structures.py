@@ -5,34 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from cohort import clock
 from cohort.actors import Role
 from cohort.api.blueprint import Blueprint
-from cohort.api.common import DEPARTEMENTS, PageArgs, PageSchema, StrictSchema, one_of, paginate
+from cohort.api.schemas import PageSchema
 from cohort.auth import ALL_ROLES, allow, current_actor
-from cohort.domain.enums import OperationKind, StructureKind
 from cohort.models import Operation, Structure
 from cohort.request_db import session, transaction
-from cohort.schemas.common import DecimalText
+from cohort.schemas.common import DecimalText, StrictSchema
+from cohort.schemas.structures import (
+    OperationCreateSchema,
+    OperationListArgs,
+    OperationUpdateSchema,
+    StructureCreateSchema,
+    StructureListArgs,
+    StructureUpdateSchema,
+)
 from cohort.services import structures
 from cohort.services.lookup import by_uuid
+from cohort.shell.pagination import paginate
 
 blp = Blueprint("structures", __name__, url_prefix="/api/v1",
                 description="Structures and operations")
-
-
-class StructureCreateSchema(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    kind = fields.String(required=True, validate=one_of(StructureKind))
-    departement = fields.String(required=True, validate=DEPARTEMENTS)
-
-
-class StructureUpdateSchema(StrictSchema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
-    kind = fields.String(validate=one_of(StructureKind))
-    departement = fields.String(validate=DEPARTEMENTS)
 
 
 class StructureSchema(StrictSchema):
@@ -45,29 +41,6 @@ class StructureSchema(StrictSchema):
 class StructurePage(StrictSchema):
     items = fields.List(fields.Nested(StructureSchema))
     page = fields.Nested(PageSchema)
-
-
-class StructureListArgs(PageArgs):
-    departement = fields.String(load_default=None, validate=DEPARTEMENTS)
-    kind = fields.String(load_default=None, validate=one_of(StructureKind))
-
-
-class OperationCreateSchema(StrictSchema):
-    action_id = fields.UUID(required=True)
-    structure_id = fields.UUID(load_default=None)
-    kind = fields.String(required=True, validate=one_of(OperationKind))
-    label = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    start_date = fields.Date(required=True)
-    end_date = fields.Date(load_default=None)
-    planned_hours = DecimalText(load_default=None, allow_none=True, maximum=10_000_000)
-
-
-class OperationUpdateSchema(StrictSchema):
-    kind = fields.String(validate=one_of(OperationKind))
-    label = fields.String(validate=validate.Length(min=1, max=300))
-    start_date = fields.Date()
-    end_date = fields.Date(allow_none=True)
-    planned_hours = DecimalText(allow_none=True, maximum=10_000_000)
 
 
 class OperationSchema(StrictSchema):
@@ -83,10 +56,6 @@ class OperationSchema(StrictSchema):
 class OperationPage(StrictSchema):
     items = fields.List(fields.Nested(OperationSchema))
     page = fields.Nested(PageSchema)
-
-
-class OperationListArgs(PageArgs):
-    action_id = fields.UUID(load_default=None)
 
 
 @blp.route("/structures")

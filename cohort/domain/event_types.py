@@ -9,7 +9,9 @@ from cohort.domain.enums import EventType as E
 from cohort.domain.enums import Family
 
 
-class Role(StrEnum):
+class Boundary(StrEnum):
+    """What an event does to its interval: opens it, closes it, or stands alone (a point)."""
+
     START = "start"
     END = "end"
     POINT = "point"
@@ -18,38 +20,38 @@ class Role(StrEnum):
 @dataclass(frozen=True)
 class EventKind:
     type: E
-    role: Role
+    boundary: Boundary
     family: Family | None = None
     needs_enrolment: bool = False
     needs_operation: bool = False
 
 
 _KINDS = [
-    EventKind(E.HOUSING_ENTRY, Role.START, Family.HOUSING),
-    EventKind(E.HOUSING_EXIT, Role.END, Family.HOUSING),
-    EventKind(E.TRAINING_START, Role.START, Family.TRAINING),
-    EventKind(E.TRAINING_END, Role.END, Family.TRAINING),
-    EventKind(E.EMPLOYMENT_START, Role.START, Family.EMPLOYMENT),
-    EventKind(E.EMPLOYMENT_END, Role.END, Family.EMPLOYMENT),
-    EventKind(E.SCHOOL_ENROLMENT, Role.START, Family.SCHOOL),
-    EventKind(E.SCHOOL_EXIT, Role.END, Family.SCHOOL),
-    EventKind(E.SCHEME_ENTRY, Role.START, Family.SCHEME),
-    EventKind(E.SCHEME_EXIT, Role.END, Family.SCHEME),
-    EventKind(E.RESOURCE_START, Role.START, Family.RESOURCE),
-    EventKind(E.RESOURCE_END, Role.END, Family.RESOURCE),
-    EventKind(E.SUPPORT_BREAK, Role.START, Family.SUPPORT_BREAK, needs_enrolment=True),
-    EventKind(E.SUPPORT_RESUMED, Role.END, Family.SUPPORT_BREAK, needs_enrolment=True),
-    EventKind(E.CHILDCARE_START, Role.START, Family.CHILDCARE, needs_enrolment=True),
-    EventKind(E.CHILDCARE_END, Role.END, Family.CHILDCARE, needs_enrolment=True),
-    EventKind(E.LINK_PERSON_CHOSEN, Role.POINT),
-    EventKind(E.CLAUSE_HOURS, Role.POINT, needs_operation=True),
-    EventKind(E.MOBILITY_ASSESSMENT, Role.POINT),
-    EventKind(E.CONTACT, Role.POINT),
+    EventKind(E.HOUSING_ENTRY, Boundary.START, Family.HOUSING),
+    EventKind(E.HOUSING_EXIT, Boundary.END, Family.HOUSING),
+    EventKind(E.TRAINING_START, Boundary.START, Family.TRAINING),
+    EventKind(E.TRAINING_END, Boundary.END, Family.TRAINING),
+    EventKind(E.EMPLOYMENT_START, Boundary.START, Family.EMPLOYMENT),
+    EventKind(E.EMPLOYMENT_END, Boundary.END, Family.EMPLOYMENT),
+    EventKind(E.SCHOOL_ENROLMENT, Boundary.START, Family.SCHOOL),
+    EventKind(E.SCHOOL_EXIT, Boundary.END, Family.SCHOOL),
+    EventKind(E.SCHEME_ENTRY, Boundary.START, Family.SCHEME),
+    EventKind(E.SCHEME_EXIT, Boundary.END, Family.SCHEME),
+    EventKind(E.RESOURCE_START, Boundary.START, Family.RESOURCE),
+    EventKind(E.RESOURCE_END, Boundary.END, Family.RESOURCE),
+    EventKind(E.SUPPORT_BREAK, Boundary.START, Family.SUPPORT_BREAK, needs_enrolment=True),
+    EventKind(E.SUPPORT_RESUMED, Boundary.END, Family.SUPPORT_BREAK, needs_enrolment=True),
+    EventKind(E.CHILDCARE_START, Boundary.START, Family.CHILDCARE, needs_enrolment=True),
+    EventKind(E.CHILDCARE_END, Boundary.END, Family.CHILDCARE, needs_enrolment=True),
+    EventKind(E.LINK_PERSON_CHOSEN, Boundary.POINT),
+    EventKind(E.CLAUSE_HOURS, Boundary.POINT, needs_operation=True),
+    EventKind(E.MOBILITY_ASSESSMENT, Boundary.POINT),
+    EventKind(E.CONTACT, Boundary.POINT),
 ]
 
 KINDS: dict[E, EventKind] = {k.type: k for k in _KINDS}
-START_TYPES: frozenset[E] = frozenset(k.type for k in _KINDS if k.role is Role.START)
-END_TYPES: frozenset[E] = frozenset(k.type for k in _KINDS if k.role is Role.END)
+START_TYPES: frozenset[E] = frozenset(k.type for k in _KINDS if k.boundary is Boundary.START)
+END_TYPES: frozenset[E] = frozenset(k.type for k in _KINDS if k.boundary is Boundary.END)
 
 
 def kind_of(event_type: E | str) -> EventKind:

@@ -14,7 +14,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
 from cohort.domain.enums import EventType, Family
-from cohort.domain.event_types import Role, kind_of
+from cohort.domain.event_types import Boundary, kind_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,7 @@ class Resolution:
 
 def order_key(e: EventFact) -> tuple[dt.date, int, int]:
     """Resolution order: date, then starts before ends, then recording order."""
-    return (e.date, 0 if kind_of(e.type).role is Role.START else 1, e.seq)
+    return (e.date, 0 if kind_of(e.type).boundary is Boundary.START else 1, e.seq)
 
 
 class Resolver:
@@ -78,9 +78,9 @@ class Resolver:
             raise ValueError("fact fed out of resolution order")
         self.last = key
         kind = kind_of(e.type)
-        if kind.role is Role.POINT or kind.family is None:
+        if kind.boundary is Boundary.POINT or kind.family is None:
             return None
-        if kind.role is Role.START:
+        if kind.boundary is Boundary.START:
             self._open.append(e)
             return None
         target = self.target(e)
@@ -91,7 +91,7 @@ class Resolver:
     def target(self, e: EventFact) -> EventFact | None:
         """The start an end fed next would close (None: nothing), without feeding it."""
         kind = kind_of(e.type)
-        if kind.role is not Role.END or kind.family is None:
+        if kind.boundary is not Boundary.END or kind.family is None:
             return None
         stack = [s for s in self._open if kind_of(s.type).family is kind.family]
         if e.closes is not None:
@@ -111,9 +111,9 @@ def resolve(events: Iterable[EventFact]) -> Resolution:
     for e in sorted(events, key=order_key):
         target = resolver.feed(e)
         kind = kind_of(e.type)
-        if kind.role is Role.POINT or kind.family is None:
+        if kind.boundary is Boundary.POINT or kind.family is None:
             continue
-        if kind.role is Role.START:
+        if kind.boundary is Boundary.START:
             opened[e.key] = e
             continue
         closed_by[e.key] = target.key if target is not None else None

@@ -15,7 +15,7 @@ from typing import Any
 from cohort.domain import eligibility
 from cohort.domain.calendar import add_months, age_in_years
 from cohort.domain.enums import EventType
-from cohort.domain.event_types import Role, kind_of
+from cohort.domain.event_types import Boundary, kind_of
 from cohort.errors import Conflict, Forbidden, Rejected
 
 OLDEST_BIRTH = dt.date(1900, 1, 1)
@@ -106,7 +106,7 @@ def enrolment_entry(requirements: Sequence[Mapping[str, Any]], action_settings: 
         if not (data.get("force_justification") or "").strip():
             raise Rejected("force_justification", "required to force an enrolment")
     elif not verdict.ok:
-        raise Rejected("eligibility", "; ".join(verdict.reasons), code="ineligible")
+        raise Rejected("eligibility", verdict.reasons, code="ineligible")
     really_forced = forced and not verdict.ok
     return Entry(age=age, under_26=age < 26, forced=really_forced,
                  force_justification=data.get("force_justification") if really_forced else None)
@@ -160,12 +160,12 @@ def check_closes(event_type: EventType, participant_id: Hashable,
     ``start``: the named event's (participant, type), or None when no such event exists.
     """
     kind = kind_of(event_type)
-    if kind.role is not Role.END:
+    if kind.boundary is not Boundary.END:
         raise Rejected("closes", "only an end event can close an interval")
     if start is None or start[0] != participant_id:
         raise Rejected("closes", "names no event of this participant")
     start_kind = kind_of(start[1])
-    if start_kind.role is not Role.START or start_kind.family is not kind.family:
+    if start_kind.boundary is not Boundary.START or start_kind.family is not kind.family:
         raise Rejected("closes", f"names an event of another family than {kind.family}")
 
 

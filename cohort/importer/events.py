@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from cohort.db import padded
 from cohort.domain import rules
 from cohort.domain.enums import EventType
-from cohort.domain.event_types import Role, kind_of
+from cohort.domain.event_types import Boundary, kind_of
 from cohort.domain.intervals import EventFact, Resolver, order_key, resolve
 from cohort.errors import CohortError
 from cohort.identity.keyring import Keyring
@@ -362,10 +362,10 @@ class _Apply:
             closes_id = None if start is None else start.id
         event_id = self.ids.next()
         kind = kind_of(event_type)
-        if kind.role is not Role.POINT:
+        if kind.boundary is not Boundary.POINT:
             fact = EventFact(key=event_id, type=event_type, date=date, seq=event_id,
                              closes=closes_id)
-            if kind.role is Role.END:
+            if kind.boundary is Boundary.END:
                 rules.check_end_closes(self._closes(pid, state, fact),
                                        named=closes_id is not None)
             self._add(pid, state, fact)

@@ -30,9 +30,9 @@ from cohort.indicators.base import (
     person_of_id,
     recorded,
 )
+from cohort.indicators.followup_counts import followup_counts
 from cohort.indicators.sqlfuncs import add_months, birth_month_index, month_index
 from cohort.models import Enrolment, Event, EventInterval, Operation
-from cohort.services.followup_counts import followup_counts
 
 Values = dict[str, int | float]
 

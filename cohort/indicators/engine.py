@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cohort.errors import NotFound, Rejected
+from cohort.errors import Rejected
 from cohort.indicators.base import Cut, without_jit
 from cohort.indicators.catalogue import COUNT_KINDS, KINDS, Context, Values
 from cohort.models import Action, Programme
@@ -35,32 +34,6 @@ class IndicatorResult:
     rate_of: str | None
     is_count: bool
     extra_counts: list[str] = field(default_factory=list)
-
-
-def programme_by_code(session: Session, code: str) -> Programme:
-    programme = session.execute(
-        sa.select(Programme).where(Programme.code == code)).scalar_one_or_none()
-    if programme is None:
-        raise NotFound("programme not found", errors={"programme": ["not found"]})
-    return programme
-
-
-def all_programmes(session: Session) -> list[Programme]:
-    """Every programme with its actions, by code (what the pages' pickers offer)."""
-    return list(session.execute(sa.select(Programme).order_by(Programme.code)).scalars())
-
-
-def actions_of(session: Session, programme: Programme, *, action: str | None = None,
-               departement: str | None = None) -> list[Action]:
-    query = sa.select(Action).where(Action.programme_id == programme.id).order_by(Action.code)
-    if action:
-        query = query.where(Action.code == action)
-    if departement:
-        query = query.where(Action.departement == departement)
-    found = list(session.execute(query).scalars())
-    if action and not found:
-        raise NotFound("action not found", errors={"action": ["not found"]})
-    return found
 
 
 def settings_for(programme: Programme, action: Action) -> dict[str, Any]:

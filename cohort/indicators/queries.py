@@ -20,7 +20,7 @@ from cohort.errors import Forbidden, Rejected
 from cohort.indicators import disclosure
 from cohort.indicators.base import Cut
 from cohort.indicators.cohorts import cohort_table
-from cohort.indicators.engine import actions_of, compute_action, programme_by_code
+from cohort.indicators.engine import compute_action
 from cohort.indicators.publish import (
     Rules,
     check_evaluator_cut,
@@ -28,6 +28,7 @@ from cohort.indicators.publish import (
     publish_indicators,
 )
 from cohort.models import Action, Programme
+from cohort.reference import actions_of, programme_by_code
 
 
 def rules_for(actor: Actor, actions: list[Action], mode: str, settings: dict[str, Any]) -> Rules:

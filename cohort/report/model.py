@@ -24,18 +24,14 @@ from cohort.errors import NotFound, Rejected
 from cohort.indicators import disclosure
 from cohort.indicators.base import Cut
 from cohort.indicators.cohorts import cohort_table
-from cohort.indicators.engine import (
-    IndicatorResult,
-    actions_of,
-    compute_action,
-    programme_by_code,
-)
+from cohort.indicators.engine import IndicatorResult, compute_action
 from cohort.indicators.publish import SUPPRESSED, Rules, publish_cohorts, publish_indicators
 from cohort.indicators.queries import cut_for, rules_for
 from cohort.models import Action, Programme
+from cohort.reference import actions_of, programme_by_code
 from cohort.report import figures
+from cohort.report.actuals import actuals_for
 from cohort.report.finance import ActionBudget, statement
-from cohort.services.budgets import actuals_for
 from cohort.snapshot import can_share, run_shared
 
 FOLLOWUP_CODES = ("checks_due", "checks_done", "checks_overdue", "checks_reached",

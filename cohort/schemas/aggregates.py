@@ -1,10 +1,34 @@
-"""What aggregate outputs look like, for the API and the CLI alike (dates as ISO text)."""
+"""Aggregates: what an indicator or cohort query takes (API and pages) and what its output
+looks like (API and CLI alike, dates as ISO text)."""
 
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
-from cohort.schemas.common import StrictSchema
+from cohort.schemas.common import DEPARTEMENTS, StrictSchema
+
+
+class CutArgs(StrictSchema):
+    programme = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    departement = fields.String(load_default=None, validate=DEPARTEMENTS)
+    period_from = fields.Date(load_default=None)
+    period_to = fields.Date(load_default=None)
+    as_of = fields.Date(load_default=None)
+    recorded_before = fields.AwareDateTime(load_default=None)
+    mode = fields.String(load_default="published",
+                         validate=validate.OneOf(["published", "internal"]))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class IndicatorArgs(CutArgs):
+    action = fields.String(load_default=None, validate=validate.Length(min=1, max=20))
+
+
+class CohortArgs(CutArgs):
+    actions = fields.List(fields.String(validate=validate.Length(min=1, max=20)),
+                          load_default=list)
+    grain = fields.String(load_default="quarter",
+                          validate=validate.OneOf(["month", "quarter", "year"]))
 
 
 class IndicatorOutSchema(StrictSchema):

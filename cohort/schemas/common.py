@@ -1,4 +1,4 @@
-"""Building blocks shared by the input schemas."""
+"""Building blocks shared by the input schemas: strictness, enum choices, amounts, paging."""
 
 from __future__ import annotations
 
@@ -30,8 +30,27 @@ class StrictSchema(ma.Schema):
         return data
 
 
-def one_of(enum: type[Enum]) -> validate.OneOf:
-    return validate.OneOf([m.value for m in enum])
+class EnumOneOf(validate.OneOf):
+    """OneOf over an enum's values that remembers the enum: the pages read its French labels
+    from the class itself instead of guessing it from the list of values."""
+
+    def __init__(self, enum: type[Enum], **kwargs: Any):
+        super().__init__([m.value for m in enum], **kwargs)
+        self.enum = enum
+
+
+def one_of(enum: type[Enum]) -> EnumOneOf:
+    return EnumOneOf(enum)
+
+
+class PageArgs(StrictSchema):
+    """Which page of a list (the size is bounded by settings)."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    per_page = fields.Integer(load_default=None, validate=validate.Range(min=1, max=500))
+
+
+DEPARTEMENTS = validate.OneOf(["59", "62", "joint"])
 
 
 class DecimalText(fields.Decimal):

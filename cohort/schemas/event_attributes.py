@@ -18,10 +18,7 @@ from cohort.domain.enums import (
 )
 from cohort.domain.pathway_status import OPEN_ENDED_CONTRACTS
 from cohort.schemas.common import StrictSchema
-
-
-def _one_of(enum: type) -> validate.OneOf:
-    return validate.OneOf([m.value for m in enum])
+from cohort.schemas.common import one_of as _one_of
 
 
 class _Attrs(StrictSchema):

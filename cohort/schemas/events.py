@@ -1,4 +1,5 @@
-"""The event input schema: common fields, then the type's own attributes schema."""
+"""Event input schemas: a new event (common fields, then the type's own attributes schema),
+its voiding, and the list's filters."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from cohort.domain.enums import EventType
-from cohort.schemas.common import StrictSchema
+from cohort.schemas.common import PageArgs, StrictSchema
 from cohort.schemas.event_attributes import load_attributes
 
 
@@ -33,3 +34,10 @@ class EventCreateSchema(StrictSchema):
 
 class VoidSchema(StrictSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class EventListArgs(PageArgs):
+    participant_id = fields.UUID(load_default=None)
+    type = fields.String(load_default=None, validate=validate.OneOf([t.value for t in EventType]))
+    date_from = fields.Date(load_default=None)
+    date_to = fields.Date(load_default=None)

@@ -1,4 +1,5 @@
-"""Input schemas of follow-up results and alert handling (validated like events)."""
+"""Follow-up input schemas: a check's result (validated like events), alert handling, and
+the filters of the worklist, the alerts and the inbox."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from cohort.domain.enums import HousingType, Resource, Scheme
-from cohort.domain.followup import Outcome
-from cohort.schemas.common import StrictSchema, one_of
+from cohort.domain.followup import AlertCause, AlertStatus, CheckState, Outcome
+from cohort.schemas.common import PageArgs, StrictSchema, one_of
 from cohort.schemas.event_attributes import EmploymentStart, TrainingStart
+from cohort.services.followups import SORTS
 
 
 def _unique(values: list[Any]) -> None:
@@ -79,3 +81,20 @@ class CloseSchema(StrictSchema):
     note = fields.String(required=True, validate=validate.Length(min=1, max=4000),
                          metadata={"description": "What was done (no identity, please)"})
     expected_version = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+class WorklistArgs(PageArgs):
+    state = fields.List(fields.String(validate=one_of(CheckState)), load_default=None,
+                        metadata={"description": "Repeat to ask for several states "
+                                                 "(default: all but cancelled)"})
+    action_id = fields.UUID(load_default=None)
+    sort = fields.String(load_default="due_date", validate=validate.OneOf(list(SORTS)))
+
+
+class AlertListArgs(PageArgs):
+    status = fields.List(fields.String(validate=one_of(AlertStatus)), load_default=None)
+    cause = fields.String(load_default=None, validate=one_of(AlertCause))
+
+
+class InboxArgs(PageArgs):
+    unread = fields.Boolean(load_default=False)

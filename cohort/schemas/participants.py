@@ -1,4 +1,5 @@
-"""The registration input schema, shared by the API and the CSV import."""
+"""Participant input schemas (registration, search, identity, erasure, links), shared by
+the API, the pages and the CSV import."""
 
 from __future__ import annotations
 
@@ -34,3 +35,38 @@ class SearchSchema(StrictSchema):
     last_name = fields.String(required=True, validate=_NAME)
     first_names = fields.String(required=True, validate=_NAME)
     birth_date = fields.Date(required=True)
+
+
+class IdentityRequestSchema(StrictSchema):
+    purpose = fields.String(required=True, validate=validate.Length(min=5, max=500),
+                            metadata={"description": "Why the identity is needed (audited)"})
+
+
+class ExceptionalAccessSchema(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=10, max=2000))
+
+
+class EraseSchema(StrictSchema):
+    mode = fields.String(load_default="keep_pathway",
+                         validate=validate.OneOf(["keep_pathway", "delete_pathway"]),
+                         metadata={"description": "Keep the pseudonymous pathway countable, "
+                                                  "or delete it too"})
+
+
+class ErasureRequestSchema(EraseSchema):
+    """The erasure as the administration page asks for it: the person's pseudonymous id, the
+    reason (audited) and the explicit confirmation of the second step."""
+
+    participant_id = fields.UUID(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=10, max=500))
+    confirm = fields.Boolean(load_default=False)
+
+
+class LinkCreateSchema(StrictSchema):
+    absorbed_id = fields.UUID(required=True, metadata={"description": "The duplicate"})
+    survivor_id = fields.UUID(required=True, metadata={"description": "The participant kept"})
+    reason = fields.String(required=True, validate=validate.Length(min=10, max=2000))
+
+
+class UnlinkSchema(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=10, max=2000))

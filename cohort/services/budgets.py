@@ -3,6 +3,10 @@
 Pilots record them for their own département's actions, administrators for any; an
 unchanged re-submission is a no-op (a client may retry), and every change is audited
 with the amounts (budget figures are not personal data).
+
+The action is looked up in ``cohort.reference``, below both sides: a write service never
+imports the indicator engine (the read side), and the report reads the amounts with
+``cohort.report.actuals``.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ from sqlalchemy.orm import Session
 from cohort import audit
 from cohort.actors import Actor, Role
 from cohort.errors import Conflict, Forbidden, Rejected
-from cohort.indicators.engine import actions_of, programme_by_code
 from cohort.models import Action, BudgetActual
 from cohort.models.budget import AMOUNTS
+from cohort.reference import actions_of, programme_by_code
 
 
 @dataclass(frozen=True)
@@ -86,9 +90,3 @@ def _same(stored: Decimal | None, given: Decimal | None) -> bool:
     if stored is None or given is None:
         return stored is given
     return Decimal(stored) == Decimal(given)
-
-
-def actuals_for(session: Session, action_ids: list[int], year: int) -> dict[int, BudgetActual]:
-    rows = session.execute(sa.select(BudgetActual).where(
-        BudgetActual.action_id.in_(action_ids), BudgetActual.year == year)).scalars()
-    return {row.action_id: row for row in rows}

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from cohort.actors import Actor
 from cohort.db import core
-from cohort.domain.event_types import Role, kind_of
+from cohort.domain.event_types import Boundary, kind_of
 from cohort.models import Enrolment, Event, EventInterval, EventVoid, Operation, Participant
 from cohort.services import access
 from cohort.services.events import Recorded, RecordedEvent
@@ -67,7 +67,7 @@ def recorded_view(session: Session, recorded: Recorded, data: dict[str, Any]) ->
     just resolved) is read back.
     """
     event = recorded.event
-    if not recorded.created or kind_of(event.type).role is Role.END:
+    if not recorded.created or kind_of(event.type).boundary is Boundary.END:
         return event_view(session, event)
     return {
         "id": event.uuid, "participant_id": data["participant_id"], "type": event.type,

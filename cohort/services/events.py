@@ -21,7 +21,7 @@ from cohort.actors import Actor
 from cohort.db import core, padded
 from cohort.domain import rules
 from cohort.domain.enums import EventType
-from cohort.domain.event_types import Role, kind_of
+from cohort.domain.event_types import Boundary, kind_of
 from cohort.domain.intervals import EventFact, Resolution, resolve
 from cohort.errors import Conflict, NotFound, Rejected
 from cohort.identity.keyring import Keyring
@@ -162,7 +162,7 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
                            (start.participant_id, start.type) if start is not None else None)
         closes_id = None if start is None else start.id
 
-    if kind.role is Role.END:
+    if kind.boundary is Boundary.END:
         _check_something_to_close(session, participant.id, event_type, date, closes_id)
 
     attributes = data.get("attributes") or {}
@@ -177,7 +177,7 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
         return _replay(db, event_uuid, digest)
     event = RecordedEvent(**inserted._mapping)
 
-    if kind.role is not Role.POINT:
+    if kind.boundary is not Boundary.POINT:
         refresh_intervals(session, participant.id, now=now)
     alerts.on_event_recorded(session, event, now=now)  # an ASE youth's support break
     return Recorded(event, created=True)
@@ -235,7 +235,7 @@ def facts_of(session: Session, participant_id: int) -> list[EventFact]:
 
 
 _TYPES = {t.value: t for t in EventType}
-INTERVAL_TYPES = sorted(t.value for t in EventType if kind_of(t).role is not Role.POINT)
+INTERVAL_TYPES = sorted(t.value for t in EventType if kind_of(t).boundary is not Boundary.POINT)
 
 
 def facts_by_participant(db: Session | Connection, participant_ids: Sequence[int]

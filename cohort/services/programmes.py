@@ -29,10 +29,9 @@ from sqlalchemy.orm import Session
 from cohort.domain import rules
 from cohort.domain.eligibility import FLAGS
 from cohort.domain.enums import Departement, EventType, Family, HousingType, Intensity
+from cohort.domain.indicator_kinds import FOLLOWUP_COUNTS, KINDS
 from cohort.errors import CohortError
-from cohort.indicators.catalogue import KINDS
 from cohort.models import Action, Programme
-from cohort.services.followup_counts import COUNTS as FOLLOWUP_COUNTS
 
 KeyPath = tuple[str | int, ...]
 

@@ -12,17 +12,26 @@ import json
 from typing import Any
 
 from flask import flash, g, redirect, render_template, request, url_for
-from marshmallow import fields, validate
 
 from cohort import audit, clock
 from cohort.actors import Role
-from cohort.api.common import PageArgs, StrictSchema
-from cohort.api.participants import EraseSchema
-from cohort.api.structures import StructureCreateSchema, StructureUpdateSchema
 from cohort.auth import allow
 from cohort.errors import CohortError
 from cohort.models import ApiToken, Participant, Structure, User
 from cohort.request_db import checkpoint, keyring, ledger_path, session, transaction
+from cohort.schemas.accounts import (
+    USER_ROLES,
+    ActiveSchema,
+    AuditFilterArgs,
+    PasswordSchema,
+    RoleSchema,
+    TokenSchema,
+    UserCreateSchema,
+    UserFilterArgs,
+)
+from cohort.schemas.common import PageArgs, StrictSchema
+from cohort.schemas.participants import ErasureRequestSchema
+from cohort.schemas.structures import StructureCreateSchema, StructureUpdateSchema
 from cohort.services import accounts, administration, lifecycle, structures
 from cohort.services.keys import key_status
 from cohort.services.lookup import by_uuid
@@ -32,57 +41,6 @@ from cohort.web.forms import FormState, load, submitted
 
 ADMIN = Role.ADMIN
 PER_PAGE = 50
-USER_ROLES = [role for role in Role if role is not Role.SYSTEM]
-
-
-class UserCreateForm(StrictSchema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    structure_id = fields.UUID(required=True)
-    role = fields.String(required=True, validate=validate.OneOf([r.value for r in USER_ROLES]))
-    password = fields.String(required=True, validate=validate.Length(max=500))
-
-
-class RoleForm(StrictSchema):
-    role = fields.String(required=True, validate=validate.OneOf([r.value for r in USER_ROLES]))
-
-
-class ActiveForm(StrictSchema):
-    active = fields.Boolean(required=True)
-
-
-class PasswordForm(StrictSchema):
-    password = fields.String(required=True, validate=validate.Length(max=500))
-
-
-class TokenForm(StrictSchema):
-    label = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    days = fields.Integer(required=True)
-
-
-class UserFilterArgs(PageArgs):
-    role = fields.String(validate=validate.OneOf([r.value for r in USER_ROLES]))
-    structure_id = fields.UUID()
-    active = fields.Boolean()
-
-
-class ErasureForm(EraseSchema):
-    """The API's erasure schema, plus the person's pseudonymous id, the reason (audited) and
-    the explicit confirmation of the second step."""
-
-    participant_id = fields.UUID(required=True)
-    reason = fields.String(required=True, validate=validate.Length(min=10, max=500))
-    confirm = fields.Boolean(load_default=False)
-
-
-class AuditFilterArgs(PageArgs):
-    action = fields.String(validate=validate.Length(max=60))
-    user = fields.UUID()
-    target_type = fields.String(validate=validate.Length(max=40))
-    target_id = fields.String(validate=validate.Length(max=64))
-    result = fields.String(validate=validate.Length(max=20))
-    date_from = fields.Date()
-    date_to = fields.Date()
 
 
 def _render(template: str, status: int = 200, **context: Any) -> Any:
@@ -182,7 +140,7 @@ def admin_users() -> Any:
 def admin_user_new() -> Any:
     state = FormState()
     if request.method == "POST":
-        data, state = load(UserCreateForm(), submitted())
+        data, state = load(UserCreateSchema(), submitted())
         if data is not None:
             try:
                 with transaction() as s:
@@ -234,7 +192,7 @@ def _update_user(user_id: Any, schema: StrictSchema, form: str, done: str) -> An
 @bp.route("/admin/utilisateurs/<uuid:user_id>/role", methods=["POST"])
 @allow(ADMIN)
 def admin_user_role(user_id: Any) -> Any:
-    return _update_user(user_id, RoleForm(), "role_state",
+    return _update_user(user_id, RoleSchema(), "role_state",
                         "Rôle modifié. Les sessions ouvertes de ce compte ont été fermées.")
 
 
@@ -244,13 +202,13 @@ def admin_user_active(user_id: Any) -> Any:
     active = request.form.get("active") == "1"
     done = ("Compte réactivé." if active else
             "Compte désactivé : ses sessions et ses jetons d'API ne fonctionnent plus.")
-    return _update_user(user_id, ActiveForm(), "active_state", done)
+    return _update_user(user_id, ActiveSchema(), "active_state", done)
 
 
 @bp.route("/admin/utilisateurs/<uuid:user_id>/mot-de-passe", methods=["POST"])
 @allow(ADMIN)
 def admin_user_password(user_id: Any) -> Any:
-    return _update_user(user_id, PasswordForm(), "password_state",
+    return _update_user(user_id, PasswordSchema(), "password_state",
                         "Mot de passe réinitialisé. Communiquez-le à la personne par un canal "
                         "sûr ; ses sessions ouvertes ont été fermées.")
 
@@ -260,7 +218,7 @@ def admin_user_password(user_id: Any) -> Any:
 def admin_token_create(user_id: Any) -> Any:
     """Create an API token; its secret appears in this response only."""
     user = by_uuid(session(), User, user_id, "user_id")
-    data, state = load(TokenForm(), submitted())
+    data, state = load(TokenSchema(), submitted())
     if data is not None:
         try:
             with transaction() as s:
@@ -311,7 +269,7 @@ def admin_erasures() -> Any:
     if request.method == "GET":
         prefill = {k: v for k, v in _query_args().items() if k == "participant_id"}
         return _erasures_page(FormState(values=prefill))
-    data, state = load(ErasureForm(), submitted())
+    data, state = load(ErasureRequestSchema(), submitted())
     if data is None:
         return _erasures_page(state, 422)
     try:
@@ -326,7 +284,7 @@ def admin_erasures() -> Any:
 @allow(ADMIN)
 def admin_erasure_confirm() -> Any:
     """Step 2: the erasure itself, only with the confirmation box ticked."""
-    data, state = load(ErasureForm(), submitted(booleans=("confirm",)))
+    data, state = load(ErasureRequestSchema(), submitted(booleans=("confirm",)))
     if data is None:
         return _erasures_page(state, 422)
     participant_id = data["participant_id"]

@@ -14,13 +14,13 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from cohort import audit, clock
 from cohort.actors import Role
-from cohort.api.common import paginate
 from cohort.auth import allow
 from cohort.domain.followup import LABELS_FR, AlertStatus
 from cohort.errors import Conflict, Rejected
 from cohort.request_db import session, transaction
 from cohort.schemas.followups import AcknowledgeSchema, CloseSchema
 from cohort.services import alerts, dashboard
+from cohort.shell.pagination import paginate
 from cohort.web.blueprint import bp
 from cohort.web.forms import FormState, load, submitted
 

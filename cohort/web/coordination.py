@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 from flask import flash, g, redirect, render_template, request, url_for
@@ -17,19 +18,18 @@ from marshmallow import ValidationError, fields, validate
 
 from cohort import clock
 from cohort.actors import Role
-from cohort.api.participants import IdentityRequestSchema
 from cohort.auth import allow
 from cohort.domain import rules
-from cohort.domain.enums import ALL_ENUMS, EventType, Family
-from cohort.domain.event_types import KINDS
-from cohort.domain.event_types import Role as KindRole
+from cohort.domain.enums import EventType, Family
+from cohort.domain.event_types import KINDS, Boundary
 from cohort.errors import CohortError, NotFound
 from cohort.models import Enrolment, Participant, Structure
 from cohort.request_db import keyring, session, transaction
+from cohort.schemas.common import EnumOneOf
 from cohort.schemas.enrolments import CorrectEndSchema, EndSchema, EnrolSchema
 from cohort.schemas.event_attributes import ATTRIBUTE_SCHEMAS
 from cohort.schemas.events import EventCreateSchema, VoidSchema
-from cohort.schemas.participants import RegisterSchema, SearchSchema
+from cohort.schemas.participants import IdentityRequestSchema, RegisterSchema, SearchSchema
 from cohort.services import access, enrolments, events, lifecycle, participants, programmes
 from cohort.services.lookup import by_uuid
 from cohort.services.structures import list_operations
@@ -188,10 +188,7 @@ def enrol(participant_id: Any) -> Any:
                                             today=clock.today(), now=clock.now())
                     forced = made.forced
             except CohortError as error:
-                if "eligibility" in error.errors:  # one line per failed rule
-                    error.errors = {**error.errors, "eligibility": [
-                        rule for text in error.errors["eligibility"] for rule in text.split("; ")]}
-                state.refuse(error)
+                state.refuse(error)  # one line per failed eligibility rule
             else:
                 flash("Inscription enregistrée" + (" (entrée forcée)." if forced else "."),
                       "succes")
@@ -261,15 +258,9 @@ def enrolment_correct(participant_id: Any, enrolment_id: Any) -> Any:
 
 # --- events --------------------------------------------------------------------------------
 
-def _enum_of(field: fields.Field) -> str | None:
-    """The domain enum whose values a OneOf validator lists (for French labels)."""
-    for validator in field.validators:
-        if isinstance(validator, validate.OneOf):
-            wanted = {str(c) for c in validator.choices}
-            for enum in ALL_ENUMS:
-                if {m.value for m in enum} == wanted:
-                    return enum.__name__
-    return None
+def _enum_of(field: fields.Field) -> type[StrEnum] | None:
+    """The domain enum a field's values come from, as its validator carries it."""
+    return next((v.enum for v in field.validators if isinstance(v, EnumOneOf)), None)
 
 
 def _range(field: fields.Field) -> tuple[Any, Any]:
@@ -313,7 +304,7 @@ def event_details(event_type: str, attributes: Mapping[str, Any] | None
             continue
         if isinstance(value, bool):
             text = "oui" if value else "non"
-        elif spec.get("enum"):
+        elif spec.get("enum") is not None:
             text = code_fr(value, spec["enum"])
         elif spec["widget"] == "month":
             text = f"{value[5:7]}/{value[:4]}"
@@ -324,7 +315,7 @@ def event_details(event_type: str, attributes: Mapping[str, Any] | None
 
 
 START_OF_FAMILY = {k.family.value: k.type.value for k in KINDS.values()
-                   if k.family is not None and k.role is KindRole.START}
+                   if k.family is not None and k.boundary is Boundary.START}
 
 
 def _booleans(event_type: EventType) -> tuple[str, ...]:
@@ -334,11 +325,11 @@ def _booleans(event_type: EventType) -> tuple[str, ...]:
 def types_by_family() -> list[tuple[str, list[EventType]]]:
     """The event types grouped by family (pathway periods first, then one-off events)."""
     groups: list[tuple[str, list[EventType]]] = [
-        (code_fr(family.value, "Family"), [k.type for k in KINDS.values() if k.family is family])
+        (code_fr(family.value, Family), [k.type for k in KINDS.values() if k.family is family])
         for family in Family
     ]
     groups.append(("Événements ponctuels",
-                   [k.type for k in KINDS.values() if k.role is KindRole.POINT]))
+                   [k.type for k in KINDS.values() if k.boundary is Boundary.POINT]))
     return [(label, types) for label, types in groups if types]
 
 
@@ -403,7 +394,7 @@ def event_new(participant_id: Any) -> Any:
                                      "avec d'autres valeurs : vérifiez la fiche de la personne "
                                      "avant de l'envoyer de nouveau.")
             else:
-                label = code_fr(event_type.value, "EventType")
+                label = code_fr(event_type.value, EventType)
                 when = data["date"].strftime("%d/%m/%Y")
                 flash(f"Événement enregistré : {label} le {when}." if created else
                       "Cet événement était déjà enregistré (envoi en double) : rien n'a été "
@@ -418,7 +409,7 @@ def event_new(participant_id: Any) -> Any:
     return _render(
         "event_form.html", 422 if state.failed else 200, participant_id=record.uuid,
         event_type=event_type, kind=kind, state=state, fields=attribute_fields(event_type),
-        is_end=kind.role is KindRole.END, closable=closable,
+        is_end=kind.boundary is Boundary.END, closable=closable,
         enrolment_choices=[(str(e["id"]), f"{e['action_code']} ({e['structure_name']}), "
                                           f"depuis le {e['start_date']:%d/%m/%Y}")
                            for e in enrolled],

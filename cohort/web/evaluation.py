@@ -1,10 +1,10 @@
 """Pages: evaluation — indicators, cohort tables and the execution report (domain.md §7-8).
 
 Evaluators, pilots and administrators read here what GET /api/v1/indicators, /cohorts and
-/reports give them: the pickers are parsed with the API's schemas and the figures come from
-the same services (cohort.indicators.queries, cohort.report.model), so the pages show the
-API's numbers and refuse what it refuses — in French, next to the picker. Forms are GET
-(reading only; the query is the page's address), so they carry no CSRF token.
+/reports give them: the pickers are parsed with the API's schemas (cohort.schemas) and the
+figures come from the same services (cohort.indicators.queries, cohort.report.model), so the
+pages show the API's numbers and refuse what it refuses — in French, next to the picker.
+Forms are GET (reading only; the query is the page's address), so they carry no CSRF token.
 """
 
 from __future__ import annotations
@@ -14,23 +14,22 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, current_app, g, render_template, request, url_for
-from marshmallow import fields, validate
 
 from cohort import clock
 from cohort.actors import Role
-from cohort.api import audit_refusal
-from cohort.api.common import StrictSchema
-from cohort.api.indicators import CohortArgs, IndicatorArgs
-from cohort.api.reports import ReportArgs
 from cohort.auth import allow, current_actor
 from cohort.errors import CohortError, Forbidden
 from cohort.indicators import queries
 from cohort.indicators.cohorts import HORIZONS, STATUS_COLUMNS
-from cohort.indicators.engine import all_programmes
+from cohort.reference import all_programmes
 from cohort.report import model as report_model
 from cohort.report import svg
 from cohort.report.output import render
 from cohort.request_db import reading, session, transaction
+from cohort.schemas.aggregates import CohortArgs, IndicatorArgs
+from cohort.schemas.common import StrictSchema
+from cohort.schemas.reports import ReportPageArgs
+from cohort.shell.errors import audit_refusal
 from cohort.web import forms
 from cohort.web.blueprint import bp
 from cohort.web.labels import INDICATOR_PARTS
@@ -51,15 +50,6 @@ REPORT_LINKS = [("html", "Télécharger le rapport (HTML, à lire ou imprimer)")
                 ("json", "Télécharger les données (JSON)")]
 # Labels of the page-only names ("mode" means a contact mode elsewhere in the label map).
 PAGE_LABELS = {"mode": "Mode", "population": "Action", "format": "Format"}
-
-
-class ReportPageArgs(ReportArgs):
-    """The report's address parts, which the API takes from its path, as page fields."""
-
-    programme = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    departement = fields.String(required=True,
-                                validate=validate.OneOf([code for code, _ in DEPARTEMENTS]))
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
 
 
 def _query_args(lists: tuple[str, ...] = ()) -> dict[str, Any]:

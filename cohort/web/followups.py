@@ -14,13 +14,13 @@ from marshmallow import ValidationError
 
 from cohort import clock
 from cohort.actors import Role
-from cohort.api.common import paginate
 from cohort.auth import allow
 from cohort.domain.followup import LABELS_FR, CheckState, Outcome
 from cohort.errors import Conflict, Rejected
 from cohort.request_db import keyring, session, transaction
 from cohort.schemas.followups import ResultSchema
 from cohort.services import followups
+from cohort.shell.pagination import paginate
 from cohort.web.blueprint import bp
 from cohort.web.forms import FormState, submitted
 from cohort.web.messages import french_errors

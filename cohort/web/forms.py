@@ -1,4 +1,5 @@
-"""Form handling for the pages: the API's marshmallow schemas validate, refusals in French."""
+"""Form handling for the pages: the shared input schemas (cohort.schemas) validate, refusals
+in French."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def submitted(*, booleans: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 def load(schema: Schema, data: dict[str, Any]) -> tuple[dict[str, Any] | None, FormState]:
-    """Validate with the API's schema; on failure the state carries French messages."""
+    """Validate with the shared schema; on failure the state carries French messages."""
     state = FormState(values=dict(data))
     try:
         return schema.load(data), state

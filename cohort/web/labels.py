@@ -195,11 +195,16 @@ _ENUMS.update({name: value for name, value in vars(followup_enums).items()
                if isinstance(value, type) and issubclass(value, StrEnum)})
 
 
-def code_fr(value: Any, enum_name: str) -> str:
-    """French label of a code of the named enum (the code itself if it is not one)."""
+def _enum(enum: type[StrEnum] | str) -> type[StrEnum]:
+    """The enum itself; templates may name it ('ExitReason')."""
+    return _ENUMS[enum] if isinstance(enum, str) else enum
+
+
+def code_fr(value: Any, enum: type[StrEnum] | str) -> str:
+    """French label of a code of the enum (the code itself if it is not one)."""
     if value is None or value == "":
         return "—"
-    enum = _ENUMS[enum_name]
+    enum = _enum(enum)
     try:
         member = enum(str(value))
     except ValueError:
@@ -208,9 +213,10 @@ def code_fr(value: Any, enum_name: str) -> str:
     return label or str(value)
 
 
-def choices(enum_name: str) -> list[tuple[str, str]]:
+def choices(enum: type[StrEnum] | str) -> list[tuple[str, str]]:
     """(code, French label) of every member of an enum, for a <select>."""
-    return [(m.value, code_fr(m.value, enum_name)) for m in _ENUMS[enum_name]]
+    members = _enum(enum)
+    return [(m.value, code_fr(m.value, members)) for m in members]
 
 
 def date_fr(value: Any) -> str:

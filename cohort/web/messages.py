@@ -165,8 +165,6 @@ GENERIC = "Valeur refusée."
 
 def french(reason: str) -> str:
     """The French sentence for an English refusal reason (never echoes the input)."""
-    if "; " in reason:  # several failed rules joined (eligibility): each in French
-        return " ".join(french(part) for part in reason.split("; "))
     for pattern, text in _COMPILED:
         match = pattern.fullmatch(reason.strip())
         if match:

@@ -22,9 +22,9 @@ from cohort.auth import actor_for
 from cohort.db import make_engine, make_sessionmaker, unit_of_work
 from cohort.domain.followup import CheckState, state_on
 from cohort.errors import Conflict, Forbidden, NotFound, Rejected
+from cohort.indicators.followup_counts import followup_counts
 from cohort.models import Alert, Enrolment, Event, EventInterval, FollowUpCheck, Notification
 from cohort.services import enrolments, followups, lifecycle, notify
-from cohort.services.followup_counts import followup_counts
 from tests.builders import NOW, TODAY, action, enrol, record, register, structure
 
 EXIT = dt.date(2023, 8, 31)

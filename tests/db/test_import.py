@@ -249,7 +249,8 @@ def test_enrolment_rules_are_the_api_rules(session: Session, keyring: Keyring,
         [youth.uuid, "62-A1", ml.uuid, "2023-02-01", "true", None, "2023-05-01", None],
     ])
     assert refused(import_enrolments, session, keyring, path) == [
-        (3, "action_code"), (4, "action_code"), (5, "intensity"), (6, "action_code"),
+        (3, "action_code"), (3, "action_code"),  # one line per failed rule: age and ASE
+        (4, "action_code"), (5, "intensity"), (6, "action_code"),
         (7, "structure_id"), (8, "start_date"), (9, "end_date"), (10, "exit_reason")]
     assert not session.execute(
         sa.select(Enrolment).where(Enrolment.participant_id == youth.id)).first()

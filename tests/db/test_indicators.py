@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from cohort.actors import SYSTEM
 from cohort.indicators.base import Cut
-from cohort.indicators.engine import actions_of, compute_action, programme_by_code
+from cohort.indicators.engine import compute_action
 from cohort.models import FollowUpCheck
+from cohort.reference import actions_of, programme_by_code
 from cohort.services import enrolments, events, followups, structures
 from tests.builders import NOW, action, enrol, record, register, structure
 

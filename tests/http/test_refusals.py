@@ -66,6 +66,17 @@ def test_ineligible_enrolment_names_the_rule(api: Api, code: str, birth: dt.date
     assert body["reason"] == "ineligible"
 
 
+def test_each_failed_eligibility_rule_is_its_own_message(api: Api) -> None:
+    pid = api.participant(birth_date=dt.date(2000, 1, 1), ase_past=False)  # 23, never ASE
+    response = api.enrol(pid, "62-A6", api.structure(), start="2023-02-01", status=None)
+    body = assert_refused(response, 422, "eligibility")
+    reasons = body["errors"]["json"]["eligibility"]
+    assert len(reasons) == 2
+    assert any("ASE" in r for r in reasons)
+    assert any("between 16 and 21" in r for r in reasons)
+    assert body["message"] == "eligibility: " + "; ".join(reasons)
+
+
 def test_forcing_needs_a_justification(api: Api) -> None:
     pid = api.participant(birth_date=dt.date(1990, 3, 10), ase_past=False)
     response = api.enrol(pid, "62-A1", api.structure(), status=None, force=True)

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cohort import clock
-from cohort.indicators.engine import all_programmes
 from cohort.models import AuditEntry
+from cohort.reference import all_programmes
 from tests.builders import enrol, register, structure, token_client
 
 URL = "/indicateurs?programme=erbm-2023"

@@ -8,7 +8,8 @@ stored on the check (in a pathway, durable employment, stably housed, has resour
 With ``recorded_before`` T, a check exists only if its enrolment's end was recorded
 before T, and it is done only if its result was recorded before T. (A due date moved or a
 check cancelled after T is seen as it is now: the schedule keeps no history.)
-Exact counts: disclosure control is applied by the caller.
+Exact counts: disclosure control is applied by the caller. A read, so it lives on the read
+side; the programme loader validates count names against ``domain.indicator_kinds``.
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cohort.domain.followup import CheckStatus, Outcome
+from cohort.domain.indicator_kinds import FOLLOWUP_COUNTS as COUNTS
 from cohort.models import Enrolment, FollowUpCheck
-
-COUNTS = ("due", "done", "overdue", "reached", "not_reached", "refused", "in_pathway",
-          "durable_employment", "stably_housed", "has_resources")
 
 
 def followup_counts(session: Session, *, action_ids: Sequence[int], period_from: dt.date,
