@@ -176,7 +176,7 @@ def test_cli_loads_once_and_prints_counts_only(app: Any) -> None:
 
 def test_demo_accounts_one_per_role_only_with_demo_keys(session: Session, keyring: Any) -> None:
     from cohort.auth import check_password, token_digest
-    from cohort.demo_accounts import DEMO_PASSWORD, DEMO_USERS, ensure_demo_accounts
+    from cohort.demo.accounts import DEMO_PASSWORD, DEMO_USERS, ensure_demo_accounts
     from cohort.models import ApiToken, User
 
     now = dt.datetime(2025, 1, 2, 9, 0, tzinfo=dt.UTC)
