@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from cohort import clock
 from cohort.clock import PARIS
 from cohort.demo.adults import AdultPathways
 from cohort.demo.items import CheckResult, DemoError, DemoPlan, Record
@@ -104,10 +105,11 @@ class Planner(YouthPathways, AdultPathways):
     def followup_results(self) -> None:
         """Record most checks whose window has opened; leave some due and some overdue.
 
-        The first ASE youth's check past its window is always left undone: the sweep
-        then raises the overdue alert the ASE referent is meant to see.
+        The first check in its window is left due, and the first ASE youth's check past
+        its window is left undone: the sweep then raises the overdue alert the ASE
+        referent is meant to see.
         """
-        ase_overdue_left = False
+        ase_overdue_left = due_left = False
         for e in sorted(self.enrols.values(), key=lambda e: e.key):
             if not e.ended or e.until is None or e.end_step is None or e.person is None:
                 continue
@@ -118,6 +120,9 @@ class Planner(YouthPathways, AdultPathways):
             past = window.end < self.today
             if past and e.person.ase and not ase_overdue_left:
                 ase_overdue_left = True
+                continue
+            if not past and not due_left:
+                due_left = True
                 continue
             if not self.chance(0.85 if past else 0.4):
                 continue
@@ -167,9 +172,13 @@ def default_rules() -> tuple[Rules, Windows]:
     return programme_rules(parsed["programme"], {a["code"]: a for a in parsed["actions"]})
 
 
-def plan(*, seed: int = 2023, participants: int = 300, today: dt.date,
+def plan(*, seed: int = 2023, participants: int = 300, today: dt.date | None = None,
          rules: tuple[Rules, Windows] | None = None) -> DemoPlan:
-    """The demo as pure data: the same arguments always give the same plan."""
+    """The demo as pure data: the same arguments always give the same plan.
+
+    ``today`` defaults to today in France: the demo is drawn relative to its load date.
+    """
+    today = today or clock.today()
     if not MIN_PARTICIPANTS <= participants <= MAX_PARTICIPANTS:
         raise Rejected("participants", f"must be between {MIN_PARTICIPANTS} and "
                                        f"{MAX_PARTICIPANTS}")
