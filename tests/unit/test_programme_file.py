@@ -1,7 +1,7 @@
 """The shipped programme file and the programme-file validator (domain.md §2, §4); no database.
 
-Schema errors name the key path only (``error.line is None``): the file is parsed by tomllib,
-which keeps no positions (see ``services.programme_file``). Syntax errors keep their line.
+Lines in schema errors are found by tomllib itself (``services.programme_file.locate``): a
+key's own line, or the closing line of a multi-line value holding it.
 """
 
 from __future__ import annotations
@@ -238,51 +238,54 @@ def test_minimal_file_validates() -> None:
     assert data["programme"]["settings"]["followup_months"] == 6
 
 
-def test_quoted_amount_names_the_key(tmp_path: Path) -> None:
+def test_quoted_amount_names_key_and_line(tmp_path: Path) -> None:
     text = MINIMAL.replace("state = 500", 'state = "abc"')
     error = rejected(tmp_path, text)
     assert isinstance(error, CohortError)
     assert error.path == "actions[0].budget.state"
-    assert error.line is None
-    assert "programme.toml: actions[0].budget.state: must be a number (unquoted)" \
-        in error.message
-    assert error.errors == {"actions[0].budget.state": ["must be a number (unquoted)"]}
+    assert error.line == line_of(text, "state =")
+    assert f"actions[0].budget.state (line {error.line})" in error.message
+    assert "programme.toml" in error.message
+    assert error.errors == {"actions[0].budget.state": [f"line {error.line}: must be a number "
+                                                       "(unquoted)"]}
 
 
 def test_negative_amount(tmp_path: Path) -> None:
     text = MINIMAL.replace("total = 1_000", "total = -1")
     error = rejected(tmp_path, text)
-    assert (error.path, error.line) == ("actions[0].budget.total", None)
+    assert (error.path, error.line) == ("actions[0].budget.total", line_of(text, "total ="))
 
 
-def test_unknown_key_names_the_key(tmp_path: Path) -> None:
+def test_unknown_key_names_key_and_line(tmp_path: Path) -> None:
     text = MINIMAL.replace('territory = "Artois"\neligibility = [\n',
                            'territory = "Artois"\nbudjet = 3\neligibility = [\n')
     error = rejected(tmp_path, text)
     assert error.path == "actions[1].budjet"
-    assert error.line is None
+    assert error.line == line_of(text, "budjet")
     assert "Unknown field" in error.message
 
 
 def test_unknown_key_in_sub_table(tmp_path: Path) -> None:
     text = MINIMAL.replace("state = 500", "state = 500\nstate_share = 0.5")
     error = rejected(tmp_path, text)
-    assert (error.path, error.line) == ("actions[0].budget.state_share", None)
+    assert (error.path, error.line) == ("actions[0].budget.state_share",
+                                        line_of(text, "state_share"))
 
 
 def test_bad_departement(tmp_path: Path) -> None:
     text = MINIMAL.replace('departement = "62"', 'departement = "75"', 2)
     error = rejected(tmp_path, text)
-    assert (error.path, error.line) == ("actions[0].departement", None)  # document order
+    assert (error.path, error.line) == ("actions[0].departement", line_of(text, "departement"))
     assert set(error.errors) == {"actions[0].departement", "actions[1].departement"}
-    assert error.errors["actions[1].departement"][0].startswith("Must be one of")
+    assert error.errors["actions[1].departement"][0].startswith(
+        f"line {line_of(text, 'departement', 2)}:")
     assert "(and 1 more)" in error.message
 
 
 def test_bad_axis(tmp_path: Path) -> None:
     text = MINIMAL.replace("axis = 2", "axis = 3")
     error = rejected(tmp_path, text)
-    assert (error.path, error.line) == ("actions[1].axis", None)
+    assert (error.path, error.line) == ("actions[1].axis", line_of(text, "axis = 3"))
 
 
 def test_syntax_error_carries_the_line(tmp_path: Path) -> None:
@@ -308,14 +311,17 @@ def test_bad_requirement(tmp_path: Path, requirement: str, path_suffix: str) -> 
     text = MINIMAL.replace("{ age_min = 16, age_max = 21 }", requirement)
     error = rejected(tmp_path, text)
     assert error.path == "actions[1].eligibility" + path_suffix
-    assert error.line is None
+    # tomllib keeps no positions: inside a multi-line array, the line named is the one
+    # that closes the array (see services.programme_file.locate), not the element's own.
+    assert error.line == line_of(text, requirement) + 1
+    assert text.splitlines()[error.line - 1].strip() == "]"
 
 
 def test_missing_eligibility_points_at_the_action(tmp_path: Path) -> None:
     text = MINIMAL.replace('eligibility = [{ require = "ase_past" }]\n', "")
     error = rejected(tmp_path, text)
     assert error.path == "actions[0].eligibility"
-    assert error.line is None
+    assert error.line == line_of(text, "[[actions]]")
     assert "Missing data" in error.message
 
 
@@ -331,31 +337,34 @@ def test_bad_target(tmp_path: Path, old: str, new: str, path: str) -> None:
     text = MINIMAL.replace(old, new)
     error = rejected(tmp_path, text)
     assert error.path == path
-    assert error.line is None
+    expected = line_of(text, new.split("\n")[-1]) if path.endswith(("max", "unit")) else (
+        line_of(text, "[[actions.targets]]"))
+    assert error.line == expected
 
 
 def test_duplicate_action_code(tmp_path: Path) -> None:
     text = MINIMAL.replace('code = "62-A2"', 'code = "62-A1"')
     error = rejected(tmp_path, text)
     assert error.path == "actions[1].code"
-    assert error.line is None
+    assert error.line == line_of(text, 'code = "62-A1"', 2)
     assert "listed twice" in error.message
 
 
 def test_bad_dates(tmp_path: Path) -> None:
     text = MINIMAL.replace("period_end = 2024-12-31", "period_end = 2023-12-31")
     error = rejected(tmp_path, text)
-    assert (error.path, error.line) == ("programme.period_end", None)
+    assert (error.path, error.line) == ("programme.period_end", line_of(text, "period_end"))
     text = MINIMAL.replace("period_start = 2024-01-01", 'period_start = "le 1er janvier"')
     error = rejected(tmp_path, text)
-    assert (error.path, error.line) == ("programme.period_start", None)
+    assert (error.path, error.line) == ("programme.period_start", line_of(text, "period_start"))
 
 
 def test_unknown_programme_setting(tmp_path: Path) -> None:
     text = MINIMAL.replace("\n[[actions]]", "\n[programme.settings]\nfollowup_month = 6\n\n"
                            "[[actions]]", 1)
     error = rejected(tmp_path, text)
-    assert (error.path, error.line) == ("programme.settings.followup_month", None)
+    assert (error.path, error.line) == ("programme.settings.followup_month",
+                                        line_of(text, "followup_month"))
 
 
 # --- key paths -------------------------------------------------------------------------
