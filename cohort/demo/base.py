@@ -31,7 +31,7 @@ from cohort.identity.normalise import identity_key
 
 
 class PlannerBase:
-    """Draws the whole demo from one seeded generator."""
+    """The generator, the growing list of steps, the people and the operations drawn."""
 
     def __init__(self, seed: int, size: int, today: dt.date,
                  rules: Mapping[str, Sequence[Mapping[str, Any]]]):

@@ -31,12 +31,6 @@ class DemoError(CohortError):
     code = "demo"
 
 
-
-
-# ---------------------------------------------------------------------------------------
-# The plan: what will be recorded, when, by whom (pure data, no database)
-# ---------------------------------------------------------------------------------------
-
 @dataclass(frozen=True)
 class CreateOperation:
     key: str

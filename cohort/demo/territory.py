@@ -20,9 +20,6 @@ MIN_PARTICIPANTS, MAX_PARTICIPANTS = 12, 5000
 STRUCTURES_CREATED_AT = dt.datetime(2021, 6, 1, 7, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
 
-# ---------------------------------------------------------------------------------------
-# The territory: structures, EPCIs, communes
-# ---------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class StructureSpec:
