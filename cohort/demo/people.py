@@ -242,10 +242,8 @@ class Person:
             o.closed = True
 
 
-
 def paused(day: dt.date, pause: tuple[dt.date, dt.date | None] | None) -> bool:
     return pause is not None and pause[0] <= day and (pause[1] is None or day < pause[1])
-
 
 
 def strip_accents(text: str) -> str:
