@@ -269,5 +269,21 @@ def test_demo_runs_up_to_its_load_date(session: Session, keyring: Any, app: Any)
     assert accompanied
     assert sum(v or 0 for v in accompanied) > 0
 
+    # The two printed identities are found by the search of the structure named with them.
+    from cohort.models import Structure
+    from cohort.services import lifecycle
+
+    now = dt.datetime.combine(LOAD_DAY, dt.time(18), tzinfo=dt.UTC)
+    shown = demo.showcase(session, keyring, now=now)
+    assert shown is not None
+    assert len(shown.identities) == 2
+    structure = session.execute(sa.select(Structure).where(
+        Structure.name == shown.structure)).scalar_one()
+    coordinator = Actor(role=Role.COORDINATOR, structure_id=structure.id, departement="62")
+    for identity in shown.identities:
+        found = lifecycle.find_by_identity(session, keyring, coordinator, {
+            k: identity[k] for k in ("last_name", "first_names", "birth_date")}, now=now)
+        assert found is not None
+
     # Deterministic for a seed and a load date.
     assert plan == demo.plan(seed=SEED, participants=size, today=LOAD_DAY)
