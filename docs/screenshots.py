@@ -16,7 +16,7 @@ from playwright.sync_api import Page, sync_playwright
 from werkzeug.serving import make_server
 
 from cohort import create_app
-from cohort.demo_accounts import DEMO_PASSWORD
+from cohort.demo.accounts import DEMO_PASSWORD
 from cohort.models import Action, Enrolment, Event, Participant, Structure
 
 ROOT = Path(__file__).resolve().parents[1]

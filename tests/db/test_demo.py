@@ -152,7 +152,7 @@ def test_generate_writes_the_whole_plan_through_the_services(session: Session,
         demo.generate(session, keyring, seed=SEED, participants=SIZE, today=TODAY)
 
 
-def test_cli_loads_once_and_prints_counts_only(app: Any) -> None:
+def test_cli_loads_once_and_prints_counts_and_two_identities_only(app: Any) -> None:
     early = dt.date(2022, 10, 31)  # a short demo: the CLI shell is under test, not the data
     small = demo.plan(seed=7, participants=demo.MIN_PARTICIPANTS, today=early)
     _issue_identities(small)
@@ -162,9 +162,22 @@ def test_cli_loads_once_and_prints_counts_only(app: Any) -> None:
     loaded = runner.invoke(demo_group, args)
     assert loaded.exit_code == 0, loaded.output
     assert f"participants: {demo.MIN_PARTICIPANTS} " in loaded.output
-    names = {s.item.identity[f] for s in small.steps if isinstance(s.item, demo.Register)
-             for f in ("last_name", "first_names")}
-    assert not any(name in loaded.output for name in names)
+
+    # Two identities to search for, as first typed, then the structure that follows them;
+    # nobody else is named.
+    firsts = {s.item.person: s.item.identity for s in small.steps
+              if isinstance(s.item, demo.Register) and s.item.creates}
+    shown = [firsts[key] for key in small.showcase]
+    assert len(shown) == 2
+    lines = [f"  {i['last_name']} {i['first_names']}, born {i['birth_date'].isoformat()}"
+             for i in shown]
+    printed = loaded.output.splitlines()
+    assert printed[-3:-1] == lines
+    assert printed[-1].startswith("  followed by ")
+    others = {s.item.identity[f] for s in small.steps if isinstance(s.item, demo.Register)
+              and s.item.person not in small.showcase for f in ("last_name", "first_names")}
+    others -= {i[f] for i in shown for f in ("last_name", "first_names")}
+    assert not any(name in loaded.output for name in others)
 
     again = runner.invoke(demo_group, args)
     assert again.exit_code == 2
@@ -172,11 +185,13 @@ def test_cli_loads_once_and_prints_counts_only(app: Any) -> None:
     quiet = runner.invoke(demo_group, [*args, "--if-empty"])
     assert quiet.exit_code == 0
     assert "not loaded" in quiet.output
+    assert quiet.output.splitlines()[-3:] == printed[-3:]  # read back, not recomputed
+    assert runner.invoke(demo_group, [*args[:-2], "--participants", "5"]).exit_code == 2
 
 
 def test_demo_accounts_one_per_role_only_with_demo_keys(session: Session, keyring: Any) -> None:
     from cohort.auth import check_password, token_digest
-    from cohort.demo_accounts import DEMO_PASSWORD, DEMO_USERS, ensure_demo_accounts
+    from cohort.demo.accounts import DEMO_PASSWORD, DEMO_USERS, ensure_demo_accounts
     from cohort.models import ApiToken, User
 
     now = dt.datetime(2025, 1, 2, 9, 0, tzinfo=dt.UTC)
@@ -198,3 +213,77 @@ def test_demo_accounts_one_per_role_only_with_demo_keys(session: Session, keyrin
     again = ensure_demo_accounts(session, demo_keys=True, now=now)
     assert [a.token for a in again] == [None] * len(DEMO_USERS)  # nothing issued twice
     assert session.execute(sa.select(sa.func.count()).select_from(ApiToken)).scalar_one() == 6
+
+
+LOAD_DAY = dt.date(2026, 11, 18)  # a pinned load date, long after the convention year
+
+
+def test_demo_runs_up_to_its_load_date(session: Session, keyring: Any, app: Any) -> None:
+    """What a user sees on the load date: checks in every state, an ASE alert, 2023 data."""
+    from cohort.actors import SYSTEM, Actor, Role
+    from cohort.indicators import queries
+    from cohort.models import Alert, FollowUpCheck
+    from cohort.services import alerts, followups
+
+    size = 40
+    plan = demo.plan(seed=SEED, participants=size, today=LOAD_DAY)
+    _issue_identities(plan)
+    summary = demo.generate(session, keyring, seed=SEED, participants=size, today=LOAD_DAY)
+    assert summary == plan.expected()
+    assert summary.followup_results.get("reached", 0) > 0
+
+    # The pathways run up to the load date.
+    latest = session.execute(sa.select(sa.func.max(Event.date))).scalar_one()
+    assert (latest.year, latest.month) == (LOAD_DAY.year, LOAD_DAY.month)
+    assert latest <= LOAD_DAY
+
+    # The worklist on the load date: upcoming, due, done and overdue checks.
+    states = followups.state_counts(session, SYSTEM, {}, today=LOAD_DAY)
+    assert states["due"] > 0
+    assert states["done"] > 0
+    assert states["overdue"] > 0
+    done = session.execute(sa.select(FollowUpCheck).where(
+        FollowUpCheck.status == "done", FollowUpCheck.outcome == "reached")).scalars().all()
+    assert done
+    assert all(c.situation and not c.event_ids for c in done)  # confirmed, nothing added
+    assert any(c.in_pathway or c.has_resources for c in done)  # outcomes are not all 0
+
+    # The sweep ran: the ASE referent of the Pas-de-Calais sees an open overdue alert.
+    referent = Actor(role=Role.ASE_REFERENT, departement="62")
+    open_alerts = session.execute(alerts.alert_query(referent, {
+        "status": ["open"], "cause": "overdue_check"})).scalars().all()
+    assert open_alerts
+    for alert in open_alerts:
+        participant = session.get(Participant, alert.participant_id)
+        assert participant is not None
+        assert participant.ase_past
+    assert session.execute(sa.select(sa.func.count()).select_from(Alert)).scalar_one() \
+        >= len(open_alerts)
+
+    # The convention year still has its data: the 2023 indicators are not empty.
+    report = queries.indicators(session, SYSTEM, {
+        "programme": demo.PROGRAMME_CODE, "departement": "62", "mode": "internal"}, app.config,
+        today=LOAD_DAY, now=dt.datetime.combine(LOAD_DAY, dt.time(18), tzinfo=dt.UTC))
+    accompanied = [i["value"] for block in report["actions"] for i in block["indicators"]
+                   if i["code"] == "accompanied"]
+    assert accompanied
+    assert sum(v or 0 for v in accompanied) > 0
+
+    # The two printed identities are found by the search of the structure named with them.
+    from cohort.models import Structure
+    from cohort.services import lifecycle
+
+    now = dt.datetime.combine(LOAD_DAY, dt.time(18), tzinfo=dt.UTC)
+    shown = demo.showcase(session, keyring, now=now)
+    assert shown is not None
+    assert len(shown.identities) == 2
+    structure = session.execute(sa.select(Structure).where(
+        Structure.name == shown.structure)).scalar_one()
+    coordinator = Actor(role=Role.COORDINATOR, structure_id=structure.id, departement="62")
+    for identity in shown.identities:
+        found = lifecycle.find_by_identity(session, keyring, coordinator, {
+            k: identity[k] for k in ("last_name", "first_names", "birth_date")}, now=now)
+        assert found is not None
+
+    # Deterministic for a seed and a load date.
+    assert plan == demo.plan(seed=SEED, participants=size, today=LOAD_DAY)

@@ -1,4 +1,8 @@
-"""The shipped programme file and the programme-file validator (domain.md §2, §4); no database."""
+"""The shipped programme file and the programme-file validator (domain.md §2, §4); no database.
+
+Lines in schema errors are found by tomllib itself (``services.programme_file.locate``): a
+key's own line, or the closing line of a multi-line value holding it.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,9 @@ import pytest
 
 from cohort.domain.eligibility import Facts, check
 from cohort.errors import CohortError
-from cohort.services.programmes import (
+from cohort.services.programme_file import (
     ProgrammeFileError,
     format_path,
-    key_lines,
     parse_programme_file,
     parse_programme_text,
 )
@@ -308,7 +311,10 @@ def test_bad_requirement(tmp_path: Path, requirement: str, path_suffix: str) -> 
     text = MINIMAL.replace("{ age_min = 16, age_max = 21 }", requirement)
     error = rejected(tmp_path, text)
     assert error.path == "actions[1].eligibility" + path_suffix
-    assert error.line == line_of(text, requirement)
+    # tomllib keeps no positions: inside a multi-line array, the line named is the one
+    # that closes the array (see services.programme_file.locate), not the element's own.
+    assert error.line == line_of(text, requirement) + 1
+    assert text.splitlines()[error.line - 1].strip() == "]"
 
 
 def test_missing_eligibility_points_at_the_action(tmp_path: Path) -> None:
@@ -361,34 +367,7 @@ def test_unknown_programme_setting(tmp_path: Path) -> None:
                                         line_of(text, "followup_month"))
 
 
-# --- the key locator ----------------------------------------------------------------------
-
-def test_key_lines_follow_arrays_of_tables_and_inline_values() -> None:
-    text = (
-        '# comment with "quotes" and [brackets]\n'  # 1
-        '[a]\n'                                     # 2
-        'x = """multi\n'                            # 3
-        'line = 1\n'                                # 4
-        '"""\n'                                     # 5
-        '"quoted.key" = 1.5\n'                      # 6
-        'y.z = [1, {b = 2},\n'                      # 7
-        '  {c = 3}]\n'                              # 8
-        '[[t]]\n'                                   # 9
-        'k = 1\n'                                   # 10
-        '[[t]]\n'                                   # 11
-        '[t.sub]\n'                                 # 12
-        "k = '#not a comment'\n"                    # 13
-    )
-    lines = key_lines(text)
-    assert lines[("a", "x")] == 3
-    assert ("a", "line") not in lines
-    assert lines[("a", "quoted.key")] == 6
-    assert lines[("a", "y", "z", 1, "b")] == 7
-    assert lines[("a", "y", "z", 2, "c")] == 8
-    assert lines[("t", 0, "k")] == 10
-    assert lines[("t", 1)] == 11
-    assert lines[("t", 1, "sub", "k")] == 13
-
+# --- key paths -------------------------------------------------------------------------
 
 def test_format_path() -> None:
     assert format_path(("actions", 3, "budget", "state")) == "actions[3].budget.state"

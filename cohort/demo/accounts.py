@@ -2,7 +2,8 @@
 
 Only with demo keys (the service marks them so): a shared, printed password and tokens
 written to a file are acceptable for synthetic data and nothing else. Idempotent: users
-that exist are kept, and tokens are issued only for users that have none yet.
+that exist are kept, and tokens are issued only for users that have none yet. The demo's
+open alerts were raised before the referent existed: their inbox messages are written now.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from cohort.actors import SYSTEM, Role
 from cohort.errors import Rejected
-from cohort.models import ApiToken, Structure, User
+from cohort.models import Alert, ApiToken, Structure, User
+from cohort.services import notify
 from cohort.services.accounts import create_token, create_user
 from cohort.services.structures import create_structure
 
@@ -78,4 +80,7 @@ def ensure_demo_accounts(session: Session, *, demo_keys: bool, now: dt.datetime,
             secret = create_token(session, SYSTEM, user, label="demo", days=token_days,
                                   now=now).secret
         accounts.append(DemoAccount(spec, secret))
+    for alert in session.execute(sa.select(Alert).where(Alert.closed_at.is_(None))
+                                 .order_by(Alert.id)).scalars():
+        notify.alert_notifications(session, alert, now=now)
     return accounts
