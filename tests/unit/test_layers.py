@@ -2,6 +2,7 @@
 
 Imports are read with ``ast`` from every module of the package, those inside functions
 included (a lazy import is still a dependency; it only hides a circle until run time).
+Imports under ``if TYPE_CHECKING:`` are left out: they never run.
 """
 
 from __future__ import annotations
@@ -38,13 +39,24 @@ def modules() -> dict[str, Path]:
     return found
 
 
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
 @cache
 def imports(module: str) -> frozenset[str]:
     """What a module imports, anywhere in it; ``from a import b`` names ``a`` and ``a.b``."""
     path = modules()[module]
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     out: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    tree = ast.parse(path.read_text(), str(path))
+    type_only = {id(inner) for node in ast.walk(tree)
+                 if isinstance(node, ast.If) and _is_type_checking(node.test)
+                 for stmt in node.body for inner in ast.walk(stmt)}
+    for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
         if isinstance(node, ast.Import):
             out.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
