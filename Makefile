@@ -64,9 +64,9 @@ $(DEMO_KEYS): | $(RUNTIME_INSTALLED)
 	@echo "==> Writing demo keys to $(DEMO_KEYS) (demo only)"
 	@$(BIN)/cohort keys new --demo $(DEMO_KEYS)
 
-# Schema and programme: redone when a migration, the programme file, the keys or the install
-# change, and always when the demo database is missing.
-$(DEMO_SETUP): $(RUNTIME_INSTALLED) $(DEMO_KEYS) $(wildcard migrations/*.py migrations/versions/*.py) $(DEMO_PROGRAMME)
+# Schema and programme: redone when a migration, the programme file or the keys change, and
+# always when the demo database is missing (not after a reinstall: `make test` reinstalls).
+$(DEMO_SETUP): $(DEMO_KEYS) $(wildcard migrations/*.py migrations/versions/*.py) $(DEMO_PROGRAMME) | $(RUNTIME_INSTALLED)
 	@echo "==> Migrating the demo database $(DEMO_DB)"
 	@$(DEMO_ENV) $(BIN)/cohort db upgrade
 	@echo "==> Loading the programme $(DEMO_PROGRAMME)"
