@@ -2,31 +2,76 @@
 
 Each command is a thin shell: parse options, open one unit of work, call a service,
 print the outcome; errors print a message and exit non-zero without a traceback.
+
+Start-up stays light: this module imports click and Flask's CLI only. A command imports
+what it needs when it runs, the app is built only for a command that uses it, and the
+command groups that live beside their features are imported on first use, so ``--help``
+works, quickly, with no key file, no key variable and no database configured.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import importlib
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from alembic import command as alembic_command
-from alembic.config import Config as AlembicConfig
 from flask import current_app
 from flask.cli import FlaskGroup
 
-from cohort import clock, create_app
+from cohort import clock
 from cohort.actors import Role
 from cohort.cli_errors import fail_cleanly as _fail_cleanly
 from cohort.config import PROJECT_ROOT
-from cohort.db import unit_of_work
 from cohort.domain.enums import Departement, StructureKind
 from cohort.errors import CohortError, NotFound
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+    from sqlalchemy.orm import Session
+
+# Command groups that live beside the features they drive: name → "module:attribute".
+FEATURE_COMMANDS = {
+    "budget": "cohort.report.cli:budget_group",
+    "cohorts": "cohort.indicators.cli:cohorts_command",
+    "demo": "cohort.demo_cli:demo_group",
+    "followups": "cohort.followups_cli:followups_group",
+    "import": "cohort.importer.cli:import_group",
+    "indicators": "cohort.indicators.cli:indicators_command",
+    "report": "cohort.report.cli:report_command",
+}
+
+
+class CohortGroup(FlaskGroup):
+    """A FlaskGroup that never builds the app to find commands, and imports a feature's
+    commands only when they are listed or run.
+
+    Flask's own group loads the app to look for commands the app adds; ours adds none,
+    and building it needs the keys and the database, which ``--help`` must not.
+    """
+
+    def __init__(self, *args: Any, lazy_commands: Mapping[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in self.lazy_commands:
+            module, attribute = self.lazy_commands[name].split(":")
+            command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command, name)
+        return self.commands.get(name)
+
 
 def _create_app(*_: Any) -> Any:
+    from cohort import create_app
+
     try:
         return create_app()
     except CohortError as exc:
@@ -34,13 +79,15 @@ def _create_app(*_: Any) -> Any:
         sys.exit(2)
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True,
-             add_version_option=False, load_dotenv=False)
+@click.group(cls=CohortGroup, lazy_commands=FEATURE_COMMANDS, create_app=_create_app,
+             add_default_commands=True, add_version_option=False, load_dotenv=False)
 def cli() -> None:
     """cohort: pseudonymised cohort tracking for the ERBM convention."""
 
 
 def alembic_config(url: str) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig(str(PROJECT_ROOT / "alembic.ini"))
     cfg.attributes["url"] = url
     cfg.attributes["configure_logger"] = False
@@ -51,15 +98,51 @@ def sessions() -> Any:
     return current_app.extensions["cohort.sessionmaker"]
 
 
+def _unit_of_work() -> contextlib.AbstractContextManager[Session]:
+    """One transaction on the app's database (cohort.db is imported when a command runs)."""
+    from cohort.db import unit_of_work
+
+    return unit_of_work(sessions())
+
+
 @cli.group()
 def db() -> None:
     """Database schema."""
 
 
-@db.command("upgrade")
+def _checked_database_url() -> str:
+    """The settings and key checks of the app's start-up, without building the app.
+
+    Migrating needs no routes, forms or API, whose imports would take most of the
+    command's time; a missing or bad key, or keys that do not fit the stored rows, are
+    refused here as the service would refuse them.
+    """
+    from cohort.config import load_settings
+    from cohort.db import make_engine
+    from cohort.identity.keyring import load_keyring
+    from cohort.services.keys import check_against_database
+
+    try:
+        settings = load_settings()
+        keyring = load_keyring(settings.get("KEYS_FILE") or None)
+        engine = make_engine(settings["DATABASE_URL"])
+        try:
+            with engine.connect() as conn:
+                check_against_database(keyring, conn.execution_options(cohort_read_only=True))
+        finally:
+            engine.dispose()
+    except CohortError as exc:
+        click.echo(f"error: configuration: {exc.message}", err=True)
+        sys.exit(2)
+    return str(settings["DATABASE_URL"])
+
+
+@db.command("upgrade", with_appcontext=False)
 def db_upgrade() -> None:
     """Apply every migration (creates the schema on a new database)."""
-    alembic_command.upgrade(alembic_config(current_app.config["DATABASE_URL"]), "head")
+    from alembic import command as alembic_command
+
+    alembic_command.upgrade(alembic_config(_checked_database_url()), "head")
     click.echo("database is at the latest revision")
 
 
@@ -75,7 +158,7 @@ def programme_load(path: Path) -> None:
     """Load or update a programme file (idempotent)."""
     from cohort.services.programmes import load_programme_file
 
-    with unit_of_work(sessions()) as session:
+    with _unit_of_work() as session:
         result = load_programme_file(session, path)
     click.echo(
         f"programme {result.programme_code} {result.programme}: actions created "
@@ -125,7 +208,7 @@ def structures_create(name: str, kind: str, departement: str) -> None:
     """Create a structure and print its id."""
     from cohort.services.structures import create_structure
 
-    with unit_of_work(sessions()) as session:
+    with _unit_of_work() as session:
         structure = create_structure(session, _system_actor(),
                                      {"name": name, "kind": kind, "departement": departement},
                                      now=clock.now())
@@ -151,7 +234,7 @@ def users_create(email: str, display_name: str, structure_id: str, role: str,
     """Create a user."""
     from cohort.services.accounts import create_user
 
-    with unit_of_work(sessions()) as session:
+    with _unit_of_work() as session:
         user = create_user(session, _system_actor(), {
             "email": email, "display_name": display_name, "structure_id": structure_id,
             "role": role, "password": password or None}, now=clock.now())
@@ -177,7 +260,7 @@ def users_set(email: str, role: str | None, active: bool | None, reset_password:
     if reset_password:
         data["password"] = click.prompt("New password", hide_input=True,
                                         confirmation_prompt=True)
-    with unit_of_work(sessions()) as session:
+    with _unit_of_work() as session:
         user = user_by_email(session, email)
         if user is None:
             raise NotFound("no such user", errors={"email": ["not found"]})
@@ -199,7 +282,7 @@ def tokens_create(email: str, label: str, days: int) -> None:
     """Create a token for a user; it is printed once and never stored."""
     from cohort.services.accounts import create_token, user_by_email
 
-    with unit_of_work(sessions()) as session:
+    with _unit_of_work() as session:
         user = user_by_email(session, email)
         if user is None:
             raise NotFound("no such user", errors={"email": ["not found"]})
@@ -218,7 +301,7 @@ def tokens_revoke(token_id: str) -> None:
     from cohort.services.accounts import revoke_token
     from cohort.services.lookup import by_uuid
 
-    with unit_of_work(sessions()) as session:
+    with _unit_of_work() as session:
         revoke_token(session, _system_actor(), by_uuid(session, ApiToken, token_id, "token_id"),
                      now=clock.now())
     click.echo("revoked")
@@ -234,7 +317,7 @@ def audit_verify() -> None:
     """Recompute the hash chain; exit 1 naming each altered or missing entry."""
     from cohort import audit
 
-    with unit_of_work(sessions()) as session:
+    with _unit_of_work() as session:
         problems = audit.verify(session)
     if problems:
         for problem in problems:
@@ -255,7 +338,7 @@ def audit_purge(months: int | None) -> None:
     now = clock.now()
     cutoff_day = add_months(now.date(), -keep)
     cutoff = dt.datetime.combine(cutoff_day, dt.time(), tzinfo=dt.UTC)
-    with unit_of_work(sessions()) as session:
+    with _unit_of_work() as session:
         deleted = audit.purge(session, _system_actor(), before=cutoff, now=now)
     click.echo(f"purged {deleted} entries older than {cutoff_day.isoformat()}")
 
@@ -280,7 +363,7 @@ def keys_status() -> None:
     """Key versions configured, current, and rows per version."""
     from cohort.services.keys import key_status
 
-    with unit_of_work(sessions()) as session:
+    with _unit_of_work() as session:
         for status in key_status(session, _keyring()):
             configured = ", ".join(str(v) for v in status.configured)
             rows = ", ".join(f"v{v}: {n}" for v, n in status.rows.items()) or "no rows"
@@ -328,7 +411,7 @@ def keys_retire(purpose: str, version: int) -> None:
     from cohort.identity.keyring import Purpose, remove_version
     from cohort.services.keys import check_retirable
 
-    with unit_of_work(sessions()) as session:
+    with _unit_of_work() as session:
         check_retirable(session, _keyring(), Purpose(purpose), version)
         remove_version(_key_file(), Purpose(purpose), version)
         audit.append(session, _system_actor(), "keys.retire", now=clock.now(),
@@ -348,7 +431,7 @@ def erase_command(participant_id: str, delete_pathway: bool) -> None:
     from cohort.services.lookup import by_uuid
 
     mode = lifecycle.DELETE_PATHWAY if delete_pathway else lifecycle.KEEP_PATHWAY
-    with unit_of_work(sessions()) as session:
+    with _unit_of_work() as session:
         participant = by_uuid(session, Participant, participant_id, "participant_id")
         lifecycle.erase(session, _system_actor(), participant, mode=mode, cause="request",
                         now=clock.now(), ledger=_ledger())
@@ -370,7 +453,7 @@ def erasures_replay() -> None:
     ledger = _ledger()
     if ledger is None:
         raise NotFound("no ledger configured", errors={"ERASURE_LEDGER_FILE": ["missing"]})
-    with unit_of_work(sessions()) as session:
+    with _unit_of_work() as session:
         applied = lifecycle.replay(session, _system_actor(), ledger, now=clock.now())
     _checkpoint()
     click.echo(f"{applied} erasures re-applied")
@@ -391,7 +474,7 @@ def retention_apply(years: int | None, execute: bool) -> None:
     from cohort.services import lifecycle
 
     keep = years or int(current_app.config["RETENTION_YEARS"])
-    with unit_of_work(sessions()) as session:
+    with _unit_of_work() as session:
         count = lifecycle.apply_retention(session, _system_actor(), today=clock.today(),
                                           years=keep, execute=execute, now=clock.now(),
                                           ledger=_ledger())
@@ -446,30 +529,11 @@ def restore_command(file: Path) -> None:
     if ledger is None:
         click.echo("warning: no ERASURE_LEDGER_FILE configured: erasures not replayed", err=True)
         return
-    with unit_of_work(sessions()) as session:
+    with _unit_of_work() as session:
         applied = lifecycle.replay(session, _system_actor(), ledger, now=clock.now())
     _checkpoint()
     click.echo(f"{applied} erasures re-applied from the ledger")
 
-
-def _register_groups() -> None:
-    """Command groups that live beside the features they drive."""
-    from cohort.demo_cli import demo_group
-    from cohort.followups_cli import followups_group
-    from cohort.importer.cli import import_group
-    from cohort.indicators.cli import cohorts_command, indicators_command
-    from cohort.report.cli import budget_group, report_command
-
-    cli.add_command(demo_group)
-    cli.add_command(followups_group)
-    cli.add_command(import_group)
-    cli.add_command(indicators_command)
-    cli.add_command(cohorts_command)
-    cli.add_command(report_command)
-    cli.add_command(budget_group)
-
-
-_register_groups()
 
 if __name__ == "__main__":
     cli()

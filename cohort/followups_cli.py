@@ -4,6 +4,7 @@
 then writes each coordinator's digest and e-mails every pending message. Every step is
 idempotent: a second run the same day creates and sends nothing new. Each e-mail is
 committed as sent right after it leaves, so a failure mid-run resends nothing.
+Services are imported inside the commands: `cohort --help` lists them without SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import smtplib
 import sys
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
@@ -18,9 +20,10 @@ from flask.cli import AppGroup
 
 from cohort import clock
 from cohort.cli_errors import fail
-from cohort.db import unit_of_work
 from cohort.errors import CohortError, ConfigError
-from cohort.services import followups, notify
+
+if TYPE_CHECKING:
+    from cohort.services import followups
 
 
 @click.group("followups", cls=AppGroup)
@@ -45,6 +48,9 @@ TODAY_OPTION = click.option(
 
 
 def _sweep(today: dt.date) -> followups.Swept:
+    from cohort.db import unit_of_work
+    from cohort.services import followups
+
     with unit_of_work(current_app.extensions["cohort.sessionmaker"]) as session:
         return followups.sweep(session, today=today, now=clock.now())
 
@@ -61,6 +67,9 @@ def sweep_command(today: dt.datetime | None) -> None:
 @TODAY_OPTION
 def remind_command(today: dt.datetime | None) -> None:
     """Sweep, write the day's digests, then e-mail every pending message."""
+    from cohort.db import unit_of_work
+    from cohort.services import notify
+
     day = _today(today)
     sessions = current_app.extensions["cohort.sessionmaker"]
     try:

@@ -3,6 +3,7 @@
 Each command runs one file in one transaction. On refusal it prints the first row errors
 ("row N, column C: reason", never a value from the file) and exits with status 2, the
 database unchanged. A progress bar is drawn only when stdout is a terminal.
+Services are imported inside the commands: `cohort --help` lists them without SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask import current_app
@@ -19,11 +20,12 @@ from flask.cli import AppGroup
 
 from cohort import clock
 from cohort.cli_errors import fail
-from cohort.db import unit_of_work
 from cohort.errors import CohortError
 from cohort.importer.memory import REMEMBERED
-from cohort.importer.pipeline import Progress
-from cohort.importer.report import ImportFailed, ImportResult
+
+if TYPE_CHECKING:
+    from cohort.importer.pipeline import Progress
+    from cohort.importer.report import ImportResult
 
 SHOWN_ERRORS = 50
 
@@ -50,6 +52,9 @@ def _progress(label: str) -> Iterator[Progress | None]:
 
 
 def _run(label: str, importer: Callable[..., ImportResult], path: Path, **options: Any) -> None:
+    from cohort.db import unit_of_work
+    from cohort.importer.report import ImportFailed
+
     factory = current_app.extensions["cohort.sessionmaker"]
     keyring = current_app.extensions["cohort.keyring"]
     try:

@@ -3,27 +3,27 @@
 The operator on the server acts as the system (an administrator): the same read services
 as the API, published mode by default, and ``--mode internal`` for exact figures (every
 exact query is audited). Hidden cells print as "s" (secret statistique).
+The queries, schemas and rich are imported inside the commands: `cohort --help` lists
+them without loading them.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from rich.console import Console
-from rich.table import Table
 
 from cohort import clock
 from cohort.actors import SYSTEM
 from cohort.cli_errors import fail
-from cohort.db import unit_of_work
 from cohort.errors import CohortError
-from cohort.indicators import queries, tables
-from cohort.schemas.aggregates import CohortReportSchema, IndicatorReportSchema
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 HIDDEN_MARK = "s"
 
@@ -64,6 +64,8 @@ def _args(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run(compute: Any, args: dict[str, Any]) -> dict[str, Any]:
+    from cohort.db import unit_of_work
+
     try:
         with unit_of_work(current_app.extensions["cohort.sessionmaker"]) as session:
             return compute(session, SYSTEM, args, current_app.config,  # type: ignore[no-any-return]
@@ -98,6 +100,8 @@ def _header(report: dict[str, Any]) -> str:
 
 
 def _render(table: Table, report: dict[str, Any], output: Path | None) -> None:
+    from rich.console import Console
+
     console = Console(file=None if output is None else output.open("w", encoding="utf-8"),
                       width=160 if output is not None else None)
     console.print(_header(report))
@@ -113,6 +117,11 @@ def _render(table: Table, report: dict[str, Any], output: Path | None) -> None:
 @with_appcontext
 def indicators_command(**options: Any) -> None:
     """Indicators per action with targets, rates and disclosure control."""
+    from rich.table import Table
+
+    from cohort.indicators import queries, tables
+    from cohort.schemas.aggregates import IndicatorReportSchema
+
     report = _run(queries.indicators, _args(options))
     fmt, output = options["fmt"], options["output"]
     if fmt == "json":
@@ -147,6 +156,11 @@ def indicators_command(**options: Any) -> None:
 @with_appcontext
 def cohorts_command(**options: Any) -> None:
     """Cohorts by entry period: shares in a pathway, employed, housed, with resources."""
+    from rich.table import Table
+
+    from cohort.indicators import queries, tables
+    from cohort.schemas.aggregates import CohortReportSchema
+
     args = _args(options)
     args["actions"] = list(args["actions"])
     report = _run(queries.cohorts, args)

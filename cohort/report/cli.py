@@ -1,5 +1,9 @@
 """``cohort report`` (the execution report in one command) and ``cohort budget set``
-(effective amounts of an action for a year). The operator acts as the system."""
+(effective amounts of an action for a year). The operator acts as the system.
+
+The report model and its writers (openpyxl) are imported inside the commands, so that
+`cohort --help` lists them without loading them.
+"""
 
 from __future__ import annotations
 
@@ -15,18 +19,17 @@ from flask.cli import with_appcontext
 from cohort import clock
 from cohort.actors import SYSTEM
 from cohort.cli_errors import fail
-from cohort.db import unit_of_work
 from cohort.errors import CohortError
-from cohort.report import model
-from cohort.report.output import FORMATS, render
-from cohort.services.budgets import record_actual
+
+# The keys of cohort.report.output.FORMATS (checked by tests/scenarios/test_cli_help.py).
+REPORT_FORMATS = ("csv", "html", "json", "xlsx")
 
 
 @click.command("report")
 @click.option("--programme", required=True)
 @click.option("--departement", required=True, type=click.Choice(["59", "62", "joint"]))
 @click.option("--year", required=True, type=int)
-@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="html",
+@click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="html",
               show_default=True)
 @click.option("--mode", type=click.Choice(["published", "internal"]), default="published",
               show_default=True)
@@ -39,6 +42,10 @@ def report_command(programme: str, departement: str, year: int, fmt: str, mode: 
                    as_of: dt.datetime | None, recorded_before: dt.datetime | None,
                    output: Path) -> None:
     """The annual execution report (HTML, XLSX, CSV in a zip, or JSON)."""
+    from cohort.db import unit_of_work
+    from cohort.report import model
+    from cohort.report.output import render
+
     params = {"programme": programme, "departement": departement, "year": year,
               "mode": mode, "format": fmt, "as_of": as_of.date() if as_of else None,
               "recorded_before": recorded_before}
@@ -82,6 +89,9 @@ def _money(value: str | None) -> Decimal | None:
 @with_appcontext
 def budget_set(programme: str, action_code: str, year: int, **amounts: Any) -> None:
     """Record the effective amounts (euros) of an action for a year (idempotent)."""
+    from cohort.db import unit_of_work
+    from cohort.services.budgets import record_actual
+
     try:
         data = {name: _money(value) for name, value in amounts.items()}
     except ArithmeticError:
