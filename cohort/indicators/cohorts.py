@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from cohort.domain import calendar
+from cohort.domain.followup import CheckStatus, Outcome
 from cohort.domain.pathway_status import DEFAULT_STABLE_HOUSING, STATUS_NAMES
 from cohort.indicators import status
 from cohort.indicators.base import (
@@ -27,10 +28,11 @@ from cohort.indicators.base import (
     enrolment_known,
     event_counts,
     person_of_id,
+    recorded,
     without_jit,
 )
 from cohort.indicators.sqlfuncs import add_days, add_months, month_index
-from cohort.models import Enrolment, Event
+from cohort.models import Enrolment, Event, FollowUpCheck
 
 HORIZON_MONTHS = {"entry": 0, "exit": 0, "exit_6m": 6, "entry_6m": 6, "entry_12m": 12,
                   "entry_18m": 18, "entry_24m": 24}
@@ -201,18 +203,32 @@ def _latest_base(as_of: dt.date, months: int) -> dt.date:
 
 
 def _known(participant: Any, day: Any, cut: Cut) -> sa.ColumnElement[bool]:
-    """Inside an enrolment of any action at H, or an event of any type in (H − 90 d, H]."""
+    """Inside an enrolment of any action at H, reached by a follow-up check dated within
+    45 days of H, or an event of any type in (H − 90 d, H].
+
+    A check is dated by ``checked_on``, the day it was carried out (not its due date): it
+    counts when done with the outcome ``reached`` (not reached or refused: the situation
+    stays unknown; a cancelled check has no outcome), dated on or before A, and its result
+    recorded before T. The checks are read through the participant index, a few per person.
+    """
     e = aliased(Enrolment)
     end = end_as_of(e, cut)
     enrolled = (sa.select(sa.literal(1)).select_from(e)
                 .where(e.participant_id == participant, enrolment_known(e, cut),
                        e.start_date <= day, sa.or_(end.is_(None), day <= end))
                 .correlate_except(e).exists())
+    c = aliased(FollowUpCheck)
+    checked = (sa.select(sa.literal(1)).select_from(c)
+               .where(c.participant_id == participant, c.status == CheckStatus.DONE.value,
+                      c.outcome == Outcome.REACHED.value, c.checked_on <= cut.as_of,
+                      recorded(c.recorded_at, cut),
+                      c.checked_on >= add_days(day, -45), c.checked_on <= add_days(day, 45))
+               .correlate_except(c).exists())
     ev = aliased(Event)
     recent = (sa.select(sa.literal(1)).select_from(ev)
               .where(ev.participant_id == participant, event_counts(ev, cut),
                      ev.date > add_days(day, -90), ev.date <= day)
               .correlate_except(ev).exists())
-    return sa.or_(enrolled, recent)
+    return sa.or_(enrolled, checked, recent)
 
 

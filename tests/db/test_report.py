@@ -95,6 +95,19 @@ def test_every_figure_of_the_report(report_world: Any, session: Session) -> None
     entries = {r["cohort"]: r["members"] for r in report["cohorts"]["rows"]
                if r["horizon"] == "entry"}
     assert entries == {"2023-T1": 14, "2023-T2": 1, "2023-T3": 1, "2023-T4": 1}
+    # Six months after exit (H ≤ A = 31 January for exits up to 31 July), 2023-T1: p1, p4,
+    # b1, b3 and a2 are observable. b3 is known by its re-entry in 62-A1 (in force on
+    # 30 October); p1 (H = 31 December) by its check reached on 10 January, H + 10 days:
+    # its only event then is dated after H. Not known: p4 (its event of 1 September is
+    # dated H − 90, out of (H − 90, H]; its check overdue), b1 (check not reached), a2
+    # (check refused after A). Both known are in durable employment (p1 in a CDI, b3 in a
+    # six-month CDD), hence in a pathway; neither has housing or resources recorded by H.
+    exit_6m = next(r for r in report["cohorts"]["rows"]
+                   if (r["cohort"], r["horizon"]) == ("2023-T1", "exit_6m"))
+    assert (exit_6m["members"], exit_6m["censored"], exit_6m["observable"],
+            exit_6m["known"]) == (14, 9, 5, 2)
+    assert exit_6m["counts"] == {"in_pathway": 2, "durable_employment": 2,
+                                 "stably_housed": 0, "has_resources": 0}
 
     finance = report["finance"]
     a3 = next(line for line in finance["actions"] if line["action"] == "62-A3")
