@@ -60,6 +60,27 @@ class Participant(Model):
     )
 
 
+class ParticipantSimilarityKey(Model):
+    """One keyed similarity bucket of a participant (cohort/identity/similarity.py).
+
+    Derived from the identity: rebuilt on rotation, destroyed on erasure with it. The
+    digest is a truncated HMAC (a few bits), so equal digests are often coincidences.
+    """
+
+    __tablename__ = "participant_similarity_key"
+    __table_args__ = (
+        sa.Index("ix_participant_similarity_key_lookup", "kind", "digest", "key_version"),
+        sa.CheckConstraint("digest >= 0", name="digest_positive"),
+    )
+
+    # Derived data, not history: it goes with its participant.
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    key_version: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[int] = mapped_column(primary_key=True)
+
+
 class Enrolment(Model):
     """A participant followed in an action by a structure, with what was true at entry."""
 
