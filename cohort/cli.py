@@ -272,7 +272,7 @@ def _key_file() -> Path:
     return Path(value)
 
 
-PURPOSES = click.Choice(["encryption", "pseudonym", "nir"])
+PURPOSES = click.Choice(["encryption", "pseudonym", "nir", "similarity"])
 
 
 @keys.command("status")
@@ -282,10 +282,14 @@ def keys_status() -> None:
 
     with unit_of_work(sessions()) as session:
         for status in key_status(session, _keyring()):
+            if not status.configured:
+                click.echo(f"{status.purpose}: no key; duplicate detection unavailable")
+                continue
             configured = ", ".join(str(v) for v in status.configured)
             rows = ", ".join(f"v{v}: {n}" for v, n in status.rows.items()) or "no rows"
             click.echo(f"{status.purpose}: current v{status.current}; configured {configured}; "
-                       f"rows {rows}")
+                       f"rows {rows}" + (f"; {status.missing} without keys" if status.missing
+                                         else ""))
 
 
 @keys.command("add", with_appcontext=False)
