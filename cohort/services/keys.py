@@ -64,7 +64,7 @@ class KeyStatus:
 
     @property
     def total(self) -> int:
-        return sum(self.rows.values())
+        return sum(self.rows.values()) + self.missing
 
     @property
     def remaining(self) -> int:
