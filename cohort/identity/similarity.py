@@ -5,7 +5,8 @@ Beside the exact pseudonym, an identity gets a few keys that spelling variants s
 - ``last_phonetic``: a French phonetic code of the whole last name (its words joined, so
   "Le Fevre" ≡ "Lefèvre" and "Dupont Le Fevre" ≡ "Dupond-Lefèvre") + the birth date;
 - ``first_name``: the first names (words joined) + the birth date + the last name's
-  first letter (catches typos and respellings of the rest of the last name);
+  first letter, and a second one with its last letter instead (so a typo anywhere in
+  the last name, its first or last letter included, leaves one of the two intact);
 - ``date_swap``: the phonetic last name + the birth date with day and month unordered,
   only when both are ≤ 12 (a 03/04 typed 04/03);
 - ``name_part``: each part of a compound last name (particles kept with the word that
@@ -32,7 +33,7 @@ from cohort.identity.normalise import FIELD_SEPARATOR, normalise_name
 # 6 bits: about 2 coincidences per kind among people born in the same month once the
 # service holds ~70,000 participants (CipherSweet's 2 <= C < sqrt(R), docs/duplicates.md).
 DIGEST_BITS = 6
-LAST_NAME_PREFIX = 1  # letters of the last name in the first_name key (measured: bench)
+LAST_NAME_PREFIX = 1  # letters of each end of the last name in the first_name keys
 
 # Words that belong to the next word of a French (or Flemish, Italian) compound name.
 PARTICLES = frozenset({"LE", "LA", "LES", "DE", "DU", "DES", "D", "L", "VAN", "VON", "DER",
@@ -115,7 +116,9 @@ def key_texts(last_name: str, first_names: str, birth_date: dt.date
     texts = {
         (Kind.LAST_PHONETIC, f"{phonetic}{FIELD_SEPARATOR}{day}"),
         (Kind.FIRST_NAME, f"{first}{FIELD_SEPARATOR}{day}{FIELD_SEPARATOR}"
-                          f"{joined[:LAST_NAME_PREFIX]}"),
+                          f"<{joined[:LAST_NAME_PREFIX]}"),
+        (Kind.FIRST_NAME, f"{first}{FIELD_SEPARATOR}{day}{FIELD_SEPARATOR}"
+                          f">{joined[-LAST_NAME_PREFIX:]}"),
     }
     d, m = birth_date.day, birth_date.month
     if d <= 12 and m <= 12 and d != m:
