@@ -22,6 +22,7 @@ numbers). The full HMAC, recomputed from the decrypted candidate, confirms a mat
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import re
@@ -80,6 +81,9 @@ _VOWELS_AFTER_FIRST = re.compile(r"(?<=.)[AEIOU]")
 _RUNS = re.compile(r"(.)\1+")
 
 
+# Surnames repeat (a bulk import meets the same few thousand again and again) and the
+# rewriting costs ~20 regex passes: remember the codes of the recent ones.
+@functools.lru_cache(maxsize=65536)
 def french_phonetic(name: str) -> str:
     """A phonetic code of one normalised name (spaces ignored): DUPONT ≡ DUPOND ≡ DUPONDT."""
     text = re.sub(r"[^A-Z]", "", name)
