@@ -4,6 +4,7 @@
     .venv/bin/python bench/similarity.py --people 20000 --pairs 2000
     .venv/bin/python bench/similarity.py --names faker        # Faker's 400 surnames only
     .venv/bin/pip install jellyfish && .venv/bin/python bench/similarity.py --compare-phonetics
+    .venv/bin/python bench/similarity.py --database 100000     # + import and look-ups on SQLite
 
 It builds a synthetic French population in memory (Faker's fr_FR name lists, weighted by
 rank, plus invented rare surnames for the long tail, compound and particle names, birth
@@ -21,8 +22,10 @@ similarity.py under a random key, and then:
   registration, i.e. identities possible_duplicates decrypts to confirm);
 - the time to compute the keys.
 
-No database is involved: the candidate logic is possible_duplicates' own (shared full
-keys, exact pseudonym matches left out, ranked by keys shared, capped at 5).
+The in-memory candidate logic is possible_duplicates' own (shared full keys, exact
+pseudonym matches left out, ranked by keys shared, capped at 5). With --database N, the
+first N identities are also imported into a fresh SQLite database through the CSV
+importer, and possible_duplicates itself is timed on respelled and mistyped probes.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ import statistics
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -189,7 +192,7 @@ def exact(who: Identity) -> str:
     return identity_key(*who)
 
 
-def pct(values: list[int], q: float) -> int:
+def pct(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0
 
@@ -309,6 +312,73 @@ def run(args: argparse.Namespace) -> None:
 
     if args.compare_phonetics:
         compare_phonetics(rng, people, key)
+    if args.database:
+        database_check(rng, people[:args.database])
+
+
+def database_check(rng: random.Random, people: list[Identity]) -> None:
+    """Import the people into SQLite, then time possible_duplicates on variant probes."""
+    import shutil
+    import tempfile
+
+    from alembic import command
+
+    from cohort.cli import alembic_config
+    from cohort.db import make_engine, make_sessionmaker
+    from cohort.identity.keyring import generate_key_file, load_keyring
+    from cohort.importer.participants import import_participants
+    from cohort.services.duplicates import possible_duplicates
+    from cohort.services.participants import find_by_pseudonym, pseudonyms_of
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-similarity-"))
+    try:
+        url = f"sqlite:///{tmp}/similarity.db"
+        command.upgrade(alembic_config(url), "head")
+        generate_key_file(tmp / "keys.toml", demo=False)
+        ring = load_keyring(str(tmp / "keys.toml"), env={})
+        source = tmp / "participants.csv"
+        with source.open("w", encoding="utf-8") as fh:
+            fh.write("last_name;first_names;birth_date\n")
+            fh.writelines(f"{a};{b};{c.isoformat()}\n" for a, b, c in people)
+        engine = make_engine(url)
+        factory = make_sessionmaker(engine)
+        now = dt.datetime.now(dt.UTC)
+        started = time.perf_counter()
+        with factory() as session, session.begin():
+            result = import_participants(session, ring, source, today=now.date(), now=now,
+                                         workers=0)
+        took = time.perf_counter() - started
+        print(f"\nSQLite: imported {result.created:,} participants ({result.unchanged:,} "
+              f"already known) in {took:.1f} s, {result.created / took:,.0f}/s, one process, "
+              "similarity keys included")
+        kinds = variants(rng)
+        for name in ("typo, last name", "compound respelled + re-punctuated",
+                     "day/month swapped"):
+            times, found, probes = [], 0, 0
+            with factory() as session, session.begin():
+                for i in rng.sample(range(len(people)), len(people)):
+                    if probes >= 300:
+                        break
+                    variant = kinds[name](people[i])
+                    if variant is None or exact(variant) == exact(people[i]):
+                        continue
+                    base = dict(zip(("last_name", "first_names", "birth_date"), people[i],
+                                    strict=True))
+                    probe = dict(zip(("last_name", "first_names", "birth_date"), variant,
+                                     strict=True))
+                    known = find_by_pseudonym(session, pseudonyms_of(ring, base))
+                    started = time.perf_counter()
+                    candidates = possible_duplicates(session, ring, probe, structure_id=None)
+                    times.append((time.perf_counter() - started) * 1000)
+                    probes += 1
+                    found += known is not None and any(
+                        c.participant_id == known.id for c in candidates)
+            print(f"possible_duplicates, {name}: {probes} probes, found {found / probes:.3f}, "
+                  f"median {statistics.median(times):.1f} ms, 99th pct {pct(times, 0.99):.1f} "
+                  f"ms, max {max(times):.1f} ms")
+        engine.dispose()
+    finally:
+        shutil.rmtree(tmp)
 
 
 def compare_phonetics(rng: random.Random, people: list[Identity], key: bytes) -> None:
@@ -358,6 +428,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--names", choices=("mixed", "faker"), default="mixed",
                         help="faker: Faker's 400 surnames only (a pessimistic population)")
+    parser.add_argument("--database", type=int, default=0, metavar="N",
+                        help="also import the first N identities into SQLite and time "
+                             "possible_duplicates")
     parser.add_argument("--compare-phonetics", action="store_true",
                         help="also measure jellyfish's codes (pip install jellyfish)")
     run(parser.parse_args())

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import hmac
 import re
 from enum import StrEnum
@@ -138,7 +137,7 @@ def key_texts(last_name: str, first_names: str, birth_date: dt.date
 def full_keys(key: bytes, texts: frozenset[tuple[Kind, str]]) -> frozenset[tuple[Kind, bytes]]:
     """Each text's whole HMAC-SHA-256, for confirming a candidate (never stored)."""
     return frozenset(
-        (kind, hmac.new(key, f"{kind}{FIELD_SEPARATOR}{text}".encode(), hashlib.sha256).digest())
+        (kind, hmac.digest(key, f"{kind}{FIELD_SEPARATOR}{text}".encode(), "sha256"))
         for kind, text in texts)
 
 
