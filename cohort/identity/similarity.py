@@ -7,10 +7,13 @@ Beside the exact pseudonym, an identity gets a few keys that spelling variants s
 - ``first_name``: the first names (words joined) + the birth date + the last name's
   first letter, and a second one with its last letter instead (so a typo anywhere in
   the last name, its first or last letter included, leaves one of the two intact);
-- ``date_swap``: the phonetic last name + the birth date with day and month unordered,
-  only when both are ≤ 12 (a 03/04 typed 04/03);
+- ``date_swap``: the phonetic last name + the birth date with day and month unordered
+  (a 03/04 typed 04/03);
 - ``name_part``: each part of a compound last name (particles kept with the word that
   follows) + the birth date + the first names' initial ("Dupont-Lefèvre" vs "Dupont").
+
+Every identity has the same number of keys of each kind (padding where needed), so the
+number of rows a participant has tells nothing about their name or birth date.
 
 Each key is HMAC-SHA-256 under the ``similarity`` key purpose of ``kind \\x1f text`` (so
 kinds never collide), and what the database stores is only its first ``DIGEST_BITS``
@@ -34,6 +37,7 @@ from cohort.identity.normalise import FIELD_SEPARATOR, normalise_name
 # service holds ~70,000 participants (CipherSweet's 2 <= C < sqrt(R), docs/duplicates.md).
 DIGEST_BITS = 6
 LAST_NAME_PREFIX = 1  # letters of each end of the last name in the first_name keys
+NAME_PARTS = 3  # name_part keys per identity, real or padding (see key_texts)
 
 # Words that belong to the next word of a French (or Flemish, Italian) compound name.
 PARTICLES = frozenset({"LE", "LA", "LES", "DE", "DU", "DES", "D", "L", "VAN", "VON", "DER",
@@ -123,14 +127,25 @@ def key_texts(last_name: str, first_names: str, birth_date: dt.date
         (Kind.FIRST_NAME, f"{first}{FIELD_SEPARATOR}{day}{FIELD_SEPARATOR}"
                           f">{joined[-LAST_NAME_PREFIX:]}"),
     }
-    d, m = birth_date.day, birth_date.month
-    if d <= 12 and m <= 12 and d != m:
-        low, high = sorted((d, m))
-        texts.add((Kind.DATE_SWAP, f"{phonetic}{FIELD_SEPARATOR}{birth_date.year:04d}"
-                                   f"-{low:02d}-{high:02d}"))
-    for part in name_parts(last):
-        texts.add((Kind.NAME_PART, f"{french_phonetic(part)}{FIELD_SEPARATOR}{day}"
-                                   f"{FIELD_SEPARATOR}{first[:1]}"))
+    # Made for every date, though only a day ≤ 12 can be swapped: a key present or absent
+    # would tell whoever holds the database that the day is ≤ 12. Past the 12th it can
+    # only meet the same date (which last_phonetic meets anyway).
+    low, high = sorted((birth_date.day, birth_date.month))
+    texts.add((Kind.DATE_SWAP, f"{phonetic}{FIELD_SEPARATOR}{birth_date.year:04d}"
+                               f"-{low:02d}-{high:02d}"))
+    parts = name_parts(last)
+    if len(parts) > NAME_PARTS:
+        parts = [*parts[:NAME_PARTS - 1], "".join(parts[NAME_PARTS - 1:])]
+    part_texts = {f"{french_phonetic(part)}{FIELD_SEPARATOR}{day}{FIELD_SEPARATOR}{first[:1]}"
+                  for part in parts}
+    # Padded to NAME_PARTS keys so that their number does not tell a compound name; "~"
+    # never occurs in a phonetic code, so a pad only meets the same identity's own pad.
+    filler = 0
+    while len(part_texts) < NAME_PARTS:
+        part_texts.add(f"~{filler}{FIELD_SEPARATOR}{phonetic}{FIELD_SEPARATOR}{day}"
+                       f"{FIELD_SEPARATOR}{first}")
+        filler += 1
+    texts.update((Kind.NAME_PART, text) for text in part_texts)
     return frozenset(texts)
 
 

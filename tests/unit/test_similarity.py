@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import pytest
 
@@ -10,7 +11,6 @@ from cohort.identity.keyring import Purpose, PurposeKeys
 from cohort.identity.normalise import EmptyName, normalise_name
 from cohort.identity.similarity import (
     DIGEST_BITS,
-    Kind,
     birth_months,
     french_phonetic,
     full_keys,
@@ -104,12 +104,25 @@ def test_swapped_day_and_month() -> None:
     swapped = dt.date(1998, 4, 3)
     assert shared(("Dupont", "Camille", BIRTH), ("Dupont", "Camille", swapped)) == {"date_swap"}
     assert birth_months(BIRTH) == ("1998-03", "1998-04")
-    # No swap is possible past the 12th: no key is made, so none can match by chance.
-    late = key_texts("Dupont", "Camille", dt.date(1998, 3, 24))
-    assert Kind.DATE_SWAP not in {kind for kind, _ in late}
-    assert birth_months(dt.date(1998, 3, 24)) == ("1998-03",)
-    same = key_texts("Dupont", "Camille", dt.date(1998, 3, 3))
-    assert Kind.DATE_SWAP not in {kind for kind, _ in same}
+    # Past the 12th no swap is possible: the key is still made (its absence would tell the
+    # day), and it meets only the same date.
+    late = dt.date(1998, 3, 24)
+    assert "date_swap" in shared(("Dupont", "Camille", late), ("Dupont", "Louis", late))
+    assert shared(("Dupont", "Camille", late), ("Dupont", "Camille",
+                                                dt.date(1998, 12, 3))) == set()
+    assert birth_months(late) == ("1998-03",)
+
+
+def test_every_identity_has_as_many_keys_of_each_kind() -> None:
+    """The row count must not tell a compound name or a day ≤ 12."""
+    shapes = set()
+    for last, born in [("Dupont", BIRTH), ("Dupont Le Fevre", dt.date(1998, 3, 24)),
+                       ("Martin Martin", BIRTH), ("De La Tour Du Pin Vert Loup", BIRTH),
+                       ("Lefèvre", dt.date(1998, 3, 3))]:
+        kinds = Counter(kind for kind, _ in key_texts(last, "Camille", born))
+        shapes.add(tuple(sorted(kinds.items())))
+    assert shapes == {(("date_swap", 1), ("first_name", 2), ("last_phonetic", 1),
+                       ("name_part", 3))}
 
 
 def test_different_people_share_nothing() -> None:
