@@ -310,6 +310,7 @@ def run(args: argparse.Namespace) -> None:
     print(f"identities a registration decrypts to confirm (rows its buckets return): mean "
           f"{statistics.mean(fetched):.1f}, 99th pct {pct(fetched, 0.99)}, max {max(fetched)}")
 
+    attacker_view(rng, people, purpose)
     if args.compare_phonetics:
         compare_phonetics(rng, people, key)
     if args.database:
@@ -379,6 +380,56 @@ def database_check(rng: random.Random, people: list[Identity]) -> None:
         engine.dispose()
     finally:
         shutil.rmtree(tmp)
+
+
+def attacker_view(rng: random.Random, people: list[Identity], purpose: PurposeKeys) -> None:
+    """What the database alone tells: stored buckets two rows of one birth month share.
+
+    Someone holding the database but not the key sees each row's (kind, truncated digest)
+    and its clear birth month. Rows of true variants share several buckets; rows of
+    different people share some by coincidence. How well does the count separate them?
+    """
+    def stored(who: Identity) -> frozenset[tuple[str, int]]:
+        return similarity.stored_keys(purpose, 1, similarity.key_texts(*who))
+
+    def month(who: Identity) -> str:
+        return f"{who[2].year:04d}-{who[2].month:02d}"
+
+    by_month: dict[str, list[int]] = defaultdict(list)
+    for i, who in enumerate(people):
+        by_month[month(who)].append(i)
+    same_month_pairs = sum(len(m) * (len(m) - 1) // 2 for m in by_month.values())
+    random_counts: Counter[int] = Counter()
+    groups = [m for m in by_month.values() if len(m) > 1]
+    sample = 200_000
+    for _ in range(sample):
+        a, b = rng.sample(rng.choice(groups), 2)
+        random_counts[len(stored(people[a]) & stored(people[b]))] += 1
+    kinds = variants(rng)
+    print(f"\nthe database alone (no key): stored buckets shared by two rows of one birth "
+          f"month; {same_month_pairs:,} same-month pairs of distinct people, "
+          f"{sample:,} sampled")
+    print("| shared buckets ≥ | random same-month pairs (estimated count) | "
+          + " | ".join(["typo, last name", "respelling (last name)", "day/month swapped"])
+          + " |")
+    print("|---:|---:|---:|---:|---:|")
+    variant_counts = {}
+    for name in ("typo, last name", "respelling (last name)", "day/month swapped"):
+        counts: Counter[int] = Counter()
+        n = 0
+        for i in rng.sample(range(len(people)), 3000):
+            v = kinds[name](people[i])
+            if v is None or exact(v) == exact(people[i]):
+                continue
+            counts[len(stored(people[i]) & stored(v))] += 1
+            n += 1
+        variant_counts[name] = (counts, n)
+    for t in range(1, 8):
+        rand = sum(c for k, c in random_counts.items() if k >= t) / sample
+        cells = [f"{sum(c for k, c in counts.items() if k >= t) / n:.3f}"
+                 for counts, n in variant_counts.values()]
+        print(f"| {t} | {rand:.2e} (≈ {rand * same_month_pairs:,.0f}) | " + " | ".join(cells)
+              + " |")
 
 
 def compare_phonetics(rng: random.Random, people: list[Identity], key: bytes) -> None:

@@ -138,11 +138,12 @@ def key_texts(last_name: str, first_names: str, birth_date: dt.date
         parts = [*parts[:NAME_PARTS - 1], "".join(parts[NAME_PARTS - 1:])]
     part_texts = {f"{french_phonetic(part)}{FIELD_SEPARATOR}{day}{FIELD_SEPARATOR}{first[:1]}"
                   for part in parts}
-    # Padded to NAME_PARTS keys so that their number does not tell a compound name; "~"
-    # never occurs in a phonetic code, so a pad only meets the same identity's own pad.
+    # Padded to NAME_PARTS keys so that their number does not tell a compound name. A pad
+    # hashes the exact identity ("~" never occurs in a phonetic code): it meets only the
+    # same identity, which the pseudonym already finds, so it adds no visible similarity.
     filler = 0
     while len(part_texts) < NAME_PARTS:
-        part_texts.add(f"~{filler}{FIELD_SEPARATOR}{phonetic}{FIELD_SEPARATOR}{day}"
+        part_texts.add(f"~{filler}{FIELD_SEPARATOR}{joined}{FIELD_SEPARATOR}{day}"
                        f"{FIELD_SEPARATOR}{first}")
         filler += 1
     texts.update((Kind.NAME_PART, text) for text in part_texts)
