@@ -139,8 +139,8 @@ def key_texts(last_name: str, first_names: str, birth_date: dt.date
     part_texts = {f"{french_phonetic(part)}{FIELD_SEPARATOR}{day}{FIELD_SEPARATOR}{first[:1]}"
                   for part in parts}
     # Padded to NAME_PARTS keys so that their number does not tell a compound name. A pad
-    # hashes the exact identity ("~" never occurs in a phonetic code): it meets only the
-    # same identity, which the pseudonym already finds, so it adds no visible similarity.
+    # hashes the identity's letters ("~" never occurs in a phonetic code): it meets only
+    # the same letters, spaces aside ("Dupont Lefevre" and "Dupontlefevre").
     filler = 0
     while len(part_texts) < NAME_PARTS:
         part_texts.add(f"~{filler}{FIELD_SEPARATOR}{joined}{FIELD_SEPARATOR}{day}"
