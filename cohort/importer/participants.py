@@ -60,14 +60,14 @@ _COLUMNS = ("uuid", "pseudonym", "pseudonym_version", "nir_hash", "nir_version",
             "identity_sealed", "identity_version", "birth_month", "sex", "home_departement",
             "home_epci", "ase_past", "registered_by_structure_id", "erased_at", "created_at")
 _PSEUDONYM, _NIR_HASH = _COLUMNS.index("pseudonym"), _COLUMNS.index("nir_hash")
-_UUID = _COLUMNS.index("uuid")
+_UUID, _BIRTH_MONTH = _COLUMNS.index("uuid"), _COLUMNS.index("birth_month")
 
 # A valid row travels back from a worker as a plain tuple (cheap to pickle): (row number,
 # its pseudonyms under every key version, its NIR hashes likewise, the row to insert but
 # its last column, created_at, its similarity rows (kind, key version, bucket)).
 Ready = tuple[int, tuple[str, ...], tuple[str, ...], tuple[Any, ...],
               tuple[tuple[str, int, int], ...]]
-_SIMILARITY_COLUMNS = ("participant_id", "kind", "key_version", "digest")
+_SIMILARITY_COLUMNS = ("participant_id", "kind", "key_version", "digest", "birth_month")
 
 
 def prepare(ctx: Context, rows: RawRows) -> list[Ready | list[RowError]]:
@@ -128,7 +128,7 @@ class _Apply:
             held.update(self.conn.execute(
                 sa.select(Participant.nir_hash).where(Participant.nir_hash.in_(padded(part)))).scalars())
         new: list[tuple[Any, ...]] = []
-        similar: dict[str, tuple[tuple[str, int, int], ...]] = {}
+        similar: dict[str, tuple[tuple[Any, ...], ...]] = {}
         for row, pseudonyms, nir_hashes, values, similarity in ready:
             nir_held = any(h in held for h in nir_hashes)
             found = next((h for h in pseudonyms if h in known), None)
@@ -144,7 +144,8 @@ class _Apply:
                 continue
             new.append((*values, self.created_at))
             if similarity:
-                similar[values[_UUID]] = similarity
+                similar[values[_UUID]] = tuple((*key, values[_BIRTH_MONTH])
+                                               for key in similarity)
             known[values[_PSEUDONYM]] = values[_NIR_HASH]
             if values[_NIR_HASH] is not None:
                 held.add(values[_NIR_HASH])
@@ -152,8 +153,7 @@ class _Apply:
         self._insert_similarity(similar)
         self.result.created += len(new)
 
-    def _insert_similarity(self, similar: dict[str, tuple[tuple[str, int, int], ...]]
-                           ) -> None:
+    def _insert_similarity(self, similar: dict[str, tuple[tuple[Any, ...], ...]]) -> None:
         """The new participants' similarity rows, their ids read back by uuid."""
         rows: list[tuple[Any, ...]] = []
         for part in batches(sorted(similar)):

@@ -73,13 +73,14 @@ def possible_duplicates(session: Session, keyring: Keyring, identity: dict[str, 
 
     psk = ParticipantSimilarityKey
     buckets = sa.or_(*(
-        sa.and_(psk.key_version == version, psk.kind == kind, psk.digest == digest)
+        sa.and_(psk.kind == kind, psk.digest == digest, psk.key_version == version)
         for version in sorted(keys.keys)
         for kind, digest in similarity.stored_keys(keys, version, texts)))
+    in_buckets = (sa.select(psk.participant_id)
+                  .where(psk.birth_month.in_(similarity.birth_months(birth)), buckets))
     rows = session.execute(
         sa.select(Participant).where(
-            Participant.id.in_(sa.select(psk.participant_id).where(buckets)),
-            Participant.birth_month.in_(similarity.birth_months(birth)),
+            Participant.id.in_(in_buckets),
             Participant.identity_sealed.is_not(None),
             Participant.pseudonym.not_in(exact))
         .order_by(Participant.id)

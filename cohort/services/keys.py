@@ -149,7 +149,7 @@ def _reseal(session: Session, keyring: Keyring, participant: Participant,
     if purpose is Purpose.SIMILARITY:
         session.execute(sa.delete(ParticipantSimilarityKey).where(
             ParticipantSimilarityKey.participant_id == participant.id))
-        store_similarity_keys(session, participant.id, similarity_keys_of(keyring, record))
+        store_similarity_keys(session, participant, similarity_keys_of(keyring, record))
     elif purpose is Purpose.ENCRYPTION:
         participant.identity_sealed, participant.identity_version = vault.seal(
             enc, "participant", "identity", participant.uuid, record)

@@ -99,13 +99,14 @@ def similarity_keys_of(keyring: Keyring, data: dict[str, Any]) -> list[tuple[str
                   for kind, digest in similarity.stored_keys(keys, keys.current, texts))
 
 
-def store_similarity_keys(session: Session, participant_id: int,
+def store_similarity_keys(session: Session, participant: Participant,
                           rows: list[tuple[str, int, int]]) -> None:
     """Insert a participant's similarity rows (after its old ones were deleted, if any)."""
     if rows:
         session.execute(sa.insert(ParticipantSimilarityKey), [
-            {"participant_id": participant_id, "kind": kind, "key_version": version,
-             "digest": digest} for kind, version, digest in rows])
+            {"participant_id": participant.id, "kind": kind, "key_version": version,
+             "digest": digest, "birth_month": participant.birth_month}
+            for kind, version, digest in rows])
 
 
 def identity_record(data: dict[str, Any]) -> dict[str, Any]:
@@ -181,7 +182,7 @@ def register(session: Session, keyring: Keyring, actor: Actor, data: dict[str, A
                 errors={"nir": ["already registered under another identity"]},
             ) from None
         return _already_known(session, actor, winner, now=now or dt.datetime.now(dt.UTC))
-    store_similarity_keys(session, participant.id, similarity_keys_of(keyring, data))
+    store_similarity_keys(session, participant, similarity_keys_of(keyring, data))
     return Registration(participant, created=True)
 
 

@@ -28,6 +28,11 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("key_version", sa.Integer(), nullable=False),
         sa.Column("digest", sa.Integer(), nullable=False),
+        sa.Column("birth_month", sa.String(length=7), nullable=False),
+        sa.CheckConstraint(
+            "length(birth_month) = 7",
+            name=op.f("ck_participant_similarity_key_birth_month_format"),
+        ),
         sa.CheckConstraint(
             "digest >= 0", name=op.f("ck_participant_similarity_key_digest_positive")
         ),
@@ -48,7 +53,7 @@ def upgrade() -> None:
     with op.batch_alter_table("participant_similarity_key", schema=None) as batch_op:
         batch_op.create_index(
             "ix_participant_similarity_key_lookup",
-            ["kind", "digest", "key_version"],
+            ["birth_month", "kind", "digest"],
             unique=False,
         )
 
