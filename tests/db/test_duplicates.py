@@ -197,5 +197,22 @@ def test_a_key_file_without_similarity_starts_and_says_detection_is_off(
         result = app.test_cli_runner().invoke(cli, ["keys", "status"])
         assert result.exit_code == 0, result.output
         assert "similarity: no key; duplicate detection unavailable" in result.output
+        added = app.test_cli_runner().invoke(
+            cli, ["keys", "add", "--purpose", "similarity", "--keys-file", str(path)])
+        assert added.exit_code == 0, added.output
+    finally:
+        app.extensions["cohort.engine"].dispose()
+
+    # Turned on as docs/operations.md says: the key added, a restart, then the backfill.
+    app = create_app({"DATABASE_URL": fresh_database_url, "KEYS_FILE": str(path)})
+    try:
+        runner = app.test_cli_runner()
+        before = runner.invoke(cli, ["keys", "status"]).output
+        assert "similarity: current v1; configured 1; rows no rows; 1 without keys" in before
+        rotated = runner.invoke(cli, ["keys", "rotate", "--purpose", "similarity"])
+        assert rotated.exit_code == 0, rotated.output
+        assert "similarity: 1 rows moved to the current version; 0 remaining" in rotated.output
+        after = runner.invoke(cli, ["keys", "status"]).output
+        assert "similarity: current v1; configured 1; rows v1: 1\n" in after
     finally:
         app.extensions["cohort.engine"].dispose()
