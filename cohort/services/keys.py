@@ -112,6 +112,9 @@ def check_against_database(keyring: Keyring, conn: sa.Connection) -> None:
         if not keyring.has(purpose):
             log.warning(UNAVAILABLE)  # once: this check runs when the service starts
             continue
+        if purpose is Purpose.SIMILARITY and not inspector.has_table(
+                ParticipantSimilarityKey.__tablename__):
+            continue  # a database not yet at migration 0007
         missing = sorted(set(versions_in_use(conn, purpose)) - set(keyring[purpose].keys))
         if missing:
             raise ConfigError(f"KEYS_FILE.{purpose}: version {missing[0]} is used by stored "
