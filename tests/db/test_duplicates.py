@@ -216,3 +216,21 @@ def test_a_key_file_without_similarity_starts_and_says_detection_is_off(
         assert "similarity: current v1; configured 1; rows v1: 1\n" in after
     finally:
         app.extensions["cohort.engine"].dispose()
+
+
+def test_a_database_before_migration_0007_passes_the_start_up_check(
+        fresh_database_url: str, keyring: Keyring) -> None:
+    """New code may start before `cohort db upgrade`: the missing table is no error."""
+    from alembic import command
+
+    from cohort.cli import alembic_config
+
+    command.downgrade(alembic_config(fresh_database_url), "0006")
+    engine = make_engine(fresh_database_url)
+    try:
+        with engine.connect() as conn:
+            assert not sa.inspect(conn).has_table("participant_similarity_key")
+            keys.check_against_database(keyring, conn)
+    finally:
+        engine.dispose()
+    command.upgrade(alembic_config(fresh_database_url), "head")
