@@ -5,6 +5,7 @@
     .venv/bin/python bench/similarity.py --names faker        # Faker's 400 surnames only
     .venv/bin/pip install jellyfish && .venv/bin/python bench/similarity.py --compare-phonetics
     .venv/bin/python bench/similarity.py --database 100000     # + import and look-ups on SQLite
+    .venv/bin/python bench/similarity.py --database 100000 --backend postgresql   # PG 15
 
 It builds a synthetic French population in memory (Faker's fr_FR name lists, weighted by
 rank, plus invented rare surnames for the long tail, compound and particle names, birth
@@ -24,8 +25,9 @@ similarity.py under a random key, and then:
 
 The in-memory candidate logic is possible_duplicates' own (shared full keys, exact
 pseudonym matches left out, ranked by keys shared, capped at 5). With --database N, the
-first N identities are also imported into a fresh SQLite database through the CSV
-importer, and possible_duplicates itself is timed on respelled and mistyped probes.
+first N identities are also imported into a fresh SQLite database (or a throwaway
+PostgreSQL 15 cluster, started as bench/indicators.py does) through the CSV importer, and
+possible_duplicates itself is timed on respelled and mistyped probes.
 """
 
 from __future__ import annotations
@@ -314,11 +316,11 @@ def run(args: argparse.Namespace) -> None:
     if args.compare_phonetics:
         compare_phonetics(rng, people, key)
     if args.database:
-        database_check(rng, people[:args.database])
+        database_check(rng, people[:args.database], args.backend)
 
 
-def database_check(rng: random.Random, people: list[Identity]) -> None:
-    """Import the people into SQLite, then time possible_duplicates on variant probes."""
+def database_check(rng: random.Random, people: list[Identity], backend: str) -> None:
+    """Import the people into a fresh database, then time possible_duplicates on probes."""
     import shutil
     import tempfile
 
@@ -332,8 +334,16 @@ def database_check(rng: random.Random, people: list[Identity]) -> None:
     from cohort.services.participants import find_by_pseudonym, pseudonyms_of
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-similarity-"))
+    cluster = None
     try:
-        url = f"sqlite:///{tmp}/similarity.db"
+        if backend == "postgresql":
+            sys.path.insert(0, str(ROOT / "bench"))
+            from indicators import Cluster, _pg_database
+
+            cluster = Cluster(Path(tempfile.mkdtemp(prefix="bench-similarity-pg-")))
+            url, _ = _pg_database(cluster.start(), "similarity_bench", drop=True)
+        else:
+            url = f"sqlite:///{tmp}/similarity.db"
         command.upgrade(alembic_config(url), "head")
         generate_key_file(tmp / "keys.toml", demo=False)
         ring = load_keyring(str(tmp / "keys.toml"), env={})
@@ -349,7 +359,7 @@ def database_check(rng: random.Random, people: list[Identity]) -> None:
             result = import_participants(session, ring, source, today=now.date(), now=now,
                                          workers=0)
         took = time.perf_counter() - started
-        print(f"\nSQLite: imported {result.created:,} participants ({result.unchanged:,} "
+        print(f"\n{backend}: imported {result.created:,} participants ({result.unchanged:,} "
               f"already known) in {took:.1f} s, {result.created / took:,.0f}/s, one process, "
               "similarity keys included")
         kinds = variants(rng)
@@ -380,6 +390,9 @@ def database_check(rng: random.Random, people: list[Identity]) -> None:
         engine.dispose()
     finally:
         shutil.rmtree(tmp)
+        if cluster is not None:
+            cluster.stop()
+            shutil.rmtree(cluster.folder)
 
 
 def attacker_view(rng: random.Random, people: list[Identity], purpose: PurposeKeys) -> None:
@@ -417,7 +430,7 @@ def attacker_view(rng: random.Random, people: list[Identity], purpose: PurposeKe
     for name in ("typo, last name", "respelling (last name)", "day/month swapped"):
         counts: Counter[int] = Counter()
         n = 0
-        for i in rng.sample(range(len(people)), 3000):
+        for i in rng.sample(range(len(people)), min(3000, len(people))):
             v = kinds[name](people[i])
             if v is None or exact(v) == exact(people[i]):
                 continue
@@ -482,6 +495,7 @@ def main() -> None:
     parser.add_argument("--database", type=int, default=0, metavar="N",
                         help="also import the first N identities into SQLite and time "
                              "possible_duplicates")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--compare-phonetics", action="store_true",
                         help="also measure jellyfish's codes (pip install jellyfish)")
     run(parser.parse_args())
