@@ -34,7 +34,7 @@ from cohort.identity.keyring import PurposeKeys
 from cohort.identity.normalise import FIELD_SEPARATOR, normalise_name
 
 # 6 bits: about 2 coincidences per kind among people born in the same month once the
-# service holds ~65,000 participants (CipherSweet's 2 <= C < sqrt(R), docs/duplicates.md).
+# service holds ~70,000 participants (CipherSweet's 2 <= C < sqrt(R), docs/duplicates.md).
 DIGEST_BITS = 6
 LAST_NAME_PREFIX = 1  # letters of each end of the last name in the first_name keys
 NAME_PARTS = 3  # name_part keys per identity, real or padding (see key_texts)
