@@ -355,7 +355,7 @@ def _key_file() -> Path:
     return Path(value)
 
 
-PURPOSES = click.Choice(["encryption", "pseudonym", "nir"])
+PURPOSES = click.Choice(["encryption", "pseudonym", "nir", "similarity"])
 
 
 @keys.command("status")
@@ -365,10 +365,14 @@ def keys_status() -> None:
 
     with _unit_of_work() as session:
         for status in key_status(session, _keyring()):
+            if not status.configured:
+                click.echo(f"{status.purpose}: no key; duplicate detection unavailable")
+                continue
             configured = ", ".join(str(v) for v in status.configured)
             rows = ", ".join(f"v{v}: {n}" for v, n in status.rows.items()) or "no rows"
             click.echo(f"{status.purpose}: current v{status.current}; configured {configured}; "
-                       f"rows {rows}")
+                       f"rows {rows}" + (f"; {status.missing} without keys" if status.missing
+                                         else ""))
 
 
 @keys.command("add", with_appcontext=False)

@@ -2,8 +2,10 @@
 
 Sources, in order: a TOML key file (``KEYS_FILE``) and ``COHORT_KEY_<PURPOSE>_V<n>`` /
 ``COHORT_KEY_<PURPOSE>_CURRENT`` environment variables (which win). Each purpose has its
-own keys (``pseudonym``, ``nir``, ``encryption``); a key is 32+ random bytes in base64
-(exactly 32 for ``encryption``, an AES-256 key).
+own keys (``pseudonym``, ``nir``, ``encryption``, ``similarity``); a key is 32+ random
+bytes in base64 (exactly 32 for ``encryption``, an AES-256 key). ``similarity`` is
+optional: a key file written before it existed still starts the service, without
+duplicate detection (``Keyring.has``).
 Every failure names the setting and never echoes a value.
 """
 
@@ -32,6 +34,11 @@ class Purpose(StrEnum):
     PSEUDONYM = "pseudonym"
     NIR = "nir"
     ENCRYPTION = "encryption"
+    SIMILARITY = "similarity"
+
+
+# Purposes a key file may lack: the service runs without what they serve.
+OPTIONAL = frozenset({Purpose.SIMILARITY})
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,14 @@ class Keyring:
     session_secret: bytes | None = None  # signs web-session cookies (optional here)
 
     def __getitem__(self, purpose: Purpose) -> PurposeKeys:
-        return self.purposes[purpose]
+        try:
+            return self.purposes[purpose]
+        except KeyError:
+            raise ConfigError(f"KEYS_FILE.{purpose}: not configured") from None
+
+    def has(self, purpose: Purpose) -> bool:
+        """Whether the purpose has keys (only OPTIONAL purposes may lack them)."""
+        return purpose in self.purposes
 
 
 def _decode(setting: str, value: Any, purpose: Purpose) -> bytes:
@@ -136,6 +150,9 @@ def load_keyring(keys_file: str | None, env: Mapping[str, str] | None = None) ->
         sub = table.get(str(purpose), {})
         if not isinstance(sub, dict):
             raise ConfigError(f"{setting}.{purpose}: must be a table of versioned keys")
+        if purpose in OPTIONAL and not sub and not any(
+                name.startswith(f"COHORT_KEY_{purpose.upper()}_") for name in env):
+            continue
         purposes[purpose] = _purpose_from(setting, sub, env, purpose)
     seen: dict[bytes, Purpose] = {}
     for purpose, pk in purposes.items():

@@ -2,8 +2,9 @@
 
 Workers validate with the API's RegisterSchema, normalise, hash and seal; the importing
 process looks the pseudonyms and NIR hashes up a chunk at a time and inserts the new
-participants with one executemany. A person already registered (even spelled otherwise,
-or twice in the file) is "unchanged", as the API answers "already known".
+participants with one executemany, then their similarity keys (computed by the workers
+too) once the new rows' ids are read back by uuid. A person already registered (even
+spelled otherwise, or twice in the file) is "unchanged", as the API answers "already known".
 """
 
 from __future__ import annotations
@@ -32,9 +33,14 @@ from cohort.importer.report import (
     error_to_rows,
     messages_to_errors,
 )
-from cohort.models import Participant
+from cohort.models import Participant, ParticipantSimilarityKey
 from cohort.schemas.participants import RegisterSchema
-from cohort.services.participants import nir_hashes_of, participant_columns, pseudonyms_of
+from cohort.services.participants import (
+    nir_hashes_of,
+    participant_columns,
+    pseudonyms_of,
+    similarity_keys_of,
+)
 
 SCHEMA = RegisterSchema()
 COLUMNS = tuple(SCHEMA.fields)
@@ -54,11 +60,14 @@ _COLUMNS = ("uuid", "pseudonym", "pseudonym_version", "nir_hash", "nir_version",
             "identity_sealed", "identity_version", "birth_month", "sex", "home_departement",
             "home_epci", "ase_past", "registered_by_structure_id", "erased_at", "created_at")
 _PSEUDONYM, _NIR_HASH = _COLUMNS.index("pseudonym"), _COLUMNS.index("nir_hash")
+_UUID, _BIRTH_MONTH = _COLUMNS.index("uuid"), _COLUMNS.index("birth_month")
 
 # A valid row travels back from a worker as a plain tuple (cheap to pickle): (row number,
 # its pseudonyms under every key version, its NIR hashes likewise, the row to insert but
-# its last column, created_at).
-Ready = tuple[int, tuple[str, ...], tuple[str, ...], tuple[Any, ...]]
+# its last column, created_at, its similarity rows (kind, key version, bucket)).
+Ready = tuple[int, tuple[str, ...], tuple[str, ...], tuple[Any, ...],
+              tuple[tuple[str, int, int], ...]]
+_SIMILARITY_COLUMNS = ("participant_id", "kind", "key_version", "digest", "birth_month")
 
 
 def prepare(ctx: Context, rows: RawRows) -> list[Ready | list[RowError]]:
@@ -85,7 +94,8 @@ def prepare(ctx: Context, rows: RawRows) -> list[Ready | list[RowError]]:
         columns = participant_columns(ctx.keyring, data, hashes, nirs, registered_by=None)
         columns |= {"uuid": str(columns["uuid"]), "erased_at": None}
         out.append((row, tuple(hashes.values()), tuple(nirs.values()),
-                    tuple(columns[name] for name in _COLUMNS[:-1])))
+                    tuple(columns[name] for name in _COLUMNS[:-1]),
+                    tuple(similarity_keys_of(ctx.keyring, data))))
     return out
 
 
@@ -96,6 +106,8 @@ class _Apply:
         self.result = result
         self.log = log
         self.table = BulkInsert(self.conn, Participant.__table__, _COLUMNS)
+        self.similarity = BulkInsert(self.conn, ParticipantSimilarityKey.__table__,
+                                     _SIMILARITY_COLUMNS)
         self.created_at = self.table.render("created_at", now)
 
     def apply(self, prepared: list[Ready | list[RowError]]) -> None:
@@ -116,7 +128,8 @@ class _Apply:
             held.update(self.conn.execute(
                 sa.select(Participant.nir_hash).where(Participant.nir_hash.in_(padded(part)))).scalars())
         new: list[tuple[Any, ...]] = []
-        for row, pseudonyms, nir_hashes, values in ready:
+        similar: dict[str, tuple[tuple[Any, ...], ...]] = {}
+        for row, pseudonyms, nir_hashes, values, similarity in ready:
             nir_held = any(h in held for h in nir_hashes)
             found = next((h for h in pseudonyms if h in known), None)
             try:
@@ -130,11 +143,25 @@ class _Apply:
                 self.log.extend(error_to_rows(row, exc))
                 continue
             new.append((*values, self.created_at))
+            if similarity:
+                similar[values[_UUID]] = tuple((*key, values[_BIRTH_MONTH])
+                                               for key in similarity)
             known[values[_PSEUDONYM]] = values[_NIR_HASH]
             if values[_NIR_HASH] is not None:
                 held.add(values[_NIR_HASH])
         self.table.insert(new)
+        self._insert_similarity(similar)
         self.result.created += len(new)
+
+    def _insert_similarity(self, similar: dict[str, tuple[tuple[Any, ...], ...]]) -> None:
+        """The new participants' similarity rows, their ids read back by uuid."""
+        rows: list[tuple[Any, ...]] = []
+        for part in batches(sorted(similar)):
+            for pid, uuid in self.conn.execute(
+                    sa.select(Participant.id, Participant.uuid)
+                    .where(Participant.uuid.in_(padded(part)))):
+                rows += [(pid, *key) for key in similar[str(uuid)]]
+        self.similarity.insert(rows)
 
     def finish(self) -> None:
         """Nothing is derived from participants at the end of the file."""

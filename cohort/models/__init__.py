@@ -17,12 +17,14 @@ from cohort.models.people import (
     Erasure,
     Participant,
     ParticipantLink,
+    ParticipantSimilarityKey,
 )
 from cohort.models.programme import Action, Operation, Programme, Structure
 
 __all__ = [
     "Action", "ApiToken", "AuditEntry", "AuditHead", "Enrolment", "Erasure", "Event",
     "EventInterval", "EventVoid", "ExceptionalAccess", "InstanceMeta", "Operation",
-    "Participant", "ParticipantLink", "Programme", "RegistrationGrant", "Structure", "User",
+    "Participant", "ParticipantLink", "ParticipantSimilarityKey", "Programme",
+    "RegistrationGrant", "Structure", "User",
     "Alert", "BudgetActual", "FollowUpCheck", "Notification",
 ]

@@ -60,6 +60,31 @@ class Participant(Model):
     )
 
 
+class ParticipantSimilarityKey(Model):
+    """One keyed similarity bucket of a participant (cohort/identity/similarity.py).
+
+    Derived from the identity: rebuilt on rotation, destroyed on erasure with it. The
+    digest is a truncated HMAC (a few bits), so equal digests are often coincidences.
+    The participant's birth month (clear already) is repeated here so that a look-up reads
+    one month's bucket, not the whole table's: every key holds the birth date.
+    """
+
+    __tablename__ = "participant_similarity_key"
+    __table_args__ = (
+        sa.Index("ix_participant_similarity_key_lookup", "birth_month", "kind", "digest"),
+        sa.CheckConstraint("digest >= 0", name="digest_positive"),
+        sa.CheckConstraint("length(birth_month) = 7", name="birth_month_format"),
+    )
+
+    # Derived data, not history: it goes with its participant.
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    key_version: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[int] = mapped_column(primary_key=True)
+    birth_month: Mapped[str] = mapped_column(sa.String(7))
+
+
 class Enrolment(Model):
     """A participant followed in an action by a structure, with what was true at entry."""
 

@@ -4,11 +4,15 @@ Rotation re-seals (encryption) or re-hashes (pseudonym, NIR) the rows still unde
 version, a batch per transaction, so it can be stopped at any point and run again: each
 run picks up the rows not yet at the current version. Look-ups try every configured
 version meanwhile, so reads and registrations keep working and never create duplicates.
+The similarity keys live in their own table (participant_similarity_key): rotating them
+also fills the participants that have none yet (registered before the purpose existed,
+or while the key file lacked it), since only the decrypted identity can give them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,7 +25,10 @@ from cohort.errors import ConfigError, Conflict
 from cohort.identity import pseudonym, vault
 from cohort.identity.keyring import Keyring, Purpose
 from cohort.identity.normalise import identity_key, normalise_nir
-from cohort.models import InstanceMeta, Participant
+from cohort.models import InstanceMeta, Participant, ParticipantSimilarityKey
+from cohort.services.participants import similarity_keys_of, store_similarity_keys
+
+log = logging.getLogger(__name__)
 
 VERSION_COLUMN = {
     Purpose.ENCRYPTION: Participant.identity_version,
@@ -31,7 +38,13 @@ VERSION_COLUMN = {
 
 
 def versions_in_use(session: Session | sa.Connection, purpose: Purpose) -> dict[int, int]:
-    """Row counts per key version for one purpose."""
+    """Row counts per key version for one purpose (participants, for similarity keys)."""
+    if purpose is Purpose.SIMILARITY:
+        key = ParticipantSimilarityKey
+        rows = session.execute(
+            sa.select(key.key_version, sa.func.count(sa.distinct(key.participant_id)))
+            .group_by(key.key_version)).all()
+        return {int(version): int(count) for version, count in rows}
     column = VERSION_COLUMN[purpose]
     rows = session.execute(
         sa.select(column, sa.func.count()).where(column.is_not(None)).group_by(column)
@@ -44,18 +57,20 @@ class KeyStatus:
     """One purpose's keys: the current version, those configured, and rows per version."""
 
     purpose: Purpose
-    current: int
+    current: int  # 0 when the purpose has no key (an optional one: similarity)
     configured: tuple[int, ...]
     rows: dict[int, int]
+    missing: int = 0  # live participants without similarity keys (rotate fills them)
 
     @property
     def total(self) -> int:
-        return sum(self.rows.values())
+        return sum(self.rows.values()) + self.missing
 
     @property
     def remaining(self) -> int:
         """Rows still under an older version (what `cohort keys rotate` has left to do)."""
-        return sum(n for version, n in self.rows.items() if version != self.current)
+        return sum(n for version, n in self.rows.items() if version != self.current) \
+            + self.missing
 
     @property
     def retirable(self) -> tuple[int, ...]:
@@ -65,9 +80,27 @@ class KeyStatus:
 
 def key_status(session: Session | sa.Connection, keyring: Keyring) -> list[KeyStatus]:
     """Every purpose's versions in use and rotation progress (`cohort keys status`)."""
-    return [KeyStatus(purpose, keyring[purpose].current, tuple(sorted(keyring[purpose].keys)),
-                      dict(sorted(versions_in_use(session, purpose).items())))
-            for purpose in Purpose]
+    out = []
+    for purpose in Purpose:
+        rows = dict(sorted(versions_in_use(session, purpose).items()))
+        if not keyring.has(purpose):
+            out.append(KeyStatus(purpose, 0, (), rows))
+            continue
+        missing = (session.execute(sa.select(sa.func.count()).where(_lacks_similarity_keys()))
+                   .scalar_one() if purpose is Purpose.SIMILARITY else 0)
+        out.append(KeyStatus(purpose, keyring[purpose].current,
+                             tuple(sorted(keyring[purpose].keys)), rows, missing))
+    return out
+
+
+def _lacks_similarity_keys() -> sa.ColumnElement[bool]:
+    """A live participant (identity still sealed) with no similarity key at all."""
+    return sa.and_(Participant.identity_sealed.is_not(None), ~sa.exists().where(
+        ParticipantSimilarityKey.participant_id == Participant.id))
+
+
+UNAVAILABLE = ("KEYS_FILE.similarity: no key; duplicate detection is unavailable until one "
+               "is added (cohort keys add --purpose similarity, then keys rotate)")
 
 
 def check_against_database(keyring: Keyring, conn: sa.Connection) -> None:
@@ -76,6 +109,12 @@ def check_against_database(keyring: Keyring, conn: sa.Connection) -> None:
     if not inspector.has_table("participant"):
         return  # an empty database, before `cohort db upgrade`
     for purpose in Purpose:
+        if not keyring.has(purpose):
+            log.warning(UNAVAILABLE)  # once: this check runs when the service starts
+            continue
+        if purpose is Purpose.SIMILARITY and not inspector.has_table(
+                ParticipantSimilarityKey.__tablename__):
+            continue  # a database not yet at migration 0007
         missing = sorted(set(versions_in_use(conn, purpose)) - set(keyring[purpose].keys))
         if missing:
             raise ConfigError(f"KEYS_FILE.{purpose}: version {missing[0]} is used by stored "
@@ -103,13 +142,18 @@ class RotationProgress:
     remaining: int
 
 
-def _reseal(keyring: Keyring, participant: Participant, purpose: Purpose) -> None:
+def _reseal(session: Session, keyring: Keyring, participant: Participant,
+            purpose: Purpose) -> None:
     enc = keyring[Purpose.ENCRYPTION]
     if participant.identity_sealed is None or participant.identity_version is None:
         return
     record = vault.open_sealed(enc, "participant", "identity", participant.uuid,
                                participant.identity_sealed, participant.identity_version)
-    if purpose is Purpose.ENCRYPTION:
+    if purpose is Purpose.SIMILARITY:
+        session.execute(sa.delete(ParticipantSimilarityKey).where(
+            ParticipantSimilarityKey.participant_id == participant.id))
+        store_similarity_keys(session, participant, similarity_keys_of(keyring, record))
+    elif purpose is Purpose.ENCRYPTION:
         participant.identity_sealed, participant.identity_version = vault.seal(
             enc, "participant", "identity", participant.uuid, record)
     elif purpose is Purpose.PSEUDONYM:
@@ -130,8 +174,14 @@ def rotate(factory: sessionmaker[Session], keyring: Keyring, actor: Actor, purpo
            now: Callable[[], dt.datetime], progress: Callable[[int], None] | None = None
            ) -> RotationProgress:
     """Bring every row to the current version of `purpose`, one transaction per batch."""
-    column = VERSION_COLUMN[purpose]
     current = keyring[purpose].current
+    if purpose is Purpose.SIMILARITY:
+        todo = sa.or_(_lacks_similarity_keys(), sa.exists().where(
+            ParticipantSimilarityKey.participant_id == Participant.id,
+            ParticipantSimilarityKey.key_version != current))
+    else:
+        column = VERSION_COLUMN[purpose]
+        todo = sa.and_(column.is_not(None), column != current)
     done = batches = 0
     with factory() as session, session.begin():
         audit.append(session, actor, "keys.rotate.start", now=now(), details={
@@ -139,20 +189,21 @@ def rotate(factory: sessionmaker[Session], keyring: Keyring, actor: Actor, purpo
     while max_batches is None or batches < max_batches:
         with factory() as session, session.begin():
             rows = session.execute(
-                sa.select(Participant).where(column.is_not(None), column != current)
+                sa.select(Participant).where(todo)
                 .order_by(Participant.id).limit(batch_size).with_for_update(skip_locked=True)
             ).scalars().all()
             if not rows:
                 break
             for participant in rows:
-                _reseal(keyring, participant, purpose)
+                _reseal(session, keyring, participant, purpose)
             session.flush()
         done += len(rows)
         batches += 1
         if progress:
             progress(len(rows))
     with factory() as session, session.begin():
-        remaining = sum(n for v, n in versions_in_use(session, purpose).items() if v != current)
+        remaining = session.execute(
+            sa.select(sa.func.count()).select_from(Participant).where(todo)).scalar_one()
         if remaining == 0:
             audit.append(session, actor, "keys.rotate.done", now=now(), details={
                 "purpose": str(purpose), "to_version": current, "rows": done})

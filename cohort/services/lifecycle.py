@@ -1,7 +1,8 @@
 """The identity lifecycle: find by identity, link/unlink duplicates, erase, retention.
 
-Erasure destroys the sealed identity, the pseudonym and the NIR hash (so registering the
-same person later creates a new, unlinked participant), keeps the pseudonymous pathway
+Erasure destroys the sealed identity, the pseudonym, the NIR hash and the similarity keys
+(so registering the same person later creates a new, unlinked participant that nothing
+suggests as a duplicate), keeps the pseudonymous pathway
 countable or deletes it, and writes a ledger entry without identity — in the database
 and in a file outside it, so a restored backup can be erased again.
 """
@@ -33,6 +34,7 @@ from cohort.models import (
     ExceptionalAccess,
     Participant,
     ParticipantLink,
+    ParticipantSimilarityKey,
     RegistrationGrant,
 )
 from cohort.services import access, followups
@@ -161,6 +163,8 @@ def _destroy(session: Session, participant: Participant, *, mode: str,
     participant.nir_hash = None
     participant.nir_version = None
     participant.erased_at = participant.erased_at or now
+    session.execute(sa.delete(ParticipantSimilarityKey).where(
+        ParticipantSimilarityKey.participant_id == participant.id))
     session.flush()
     if mode == DELETE_PATHWAY:
         pid = participant.id

@@ -18,10 +18,15 @@ from cohort.actors import Actor, Role
 from cohort.domain import rules
 from cohort.domain.calendar import birth_month
 from cohort.errors import CohortError, Conflict, Forbidden, Rejected
-from cohort.identity import pseudonym, vault
+from cohort.identity import pseudonym, similarity, vault
 from cohort.identity.keyring import Keyring, Purpose
 from cohort.identity.normalise import EmptyName, identity_key, normalise_name, normalise_nir
-from cohort.models import ExceptionalAccess, Participant, RegistrationGrant
+from cohort.models import (
+    ExceptionalAccess,
+    Participant,
+    ParticipantSimilarityKey,
+    RegistrationGrant,
+)
 from cohort.services import access
 
 
@@ -74,6 +79,34 @@ def nir_hashes_of(keyring: Keyring, raw: str, birth_date: dt.date) -> dict[int, 
     if compact[1:3] != f"{birth_date.year % 100:02d}":
         raise Rejected("nir", "does not match the birth date")
     return pseudonym.all_versions(keyring[Purpose.NIR], compact)
+
+
+def similarity_keys_of(keyring: Keyring, data: dict[str, Any]) -> list[tuple[str, int, int]]:
+    """(kind, key version, bucket) rows of an identity under the current similarity key.
+
+    None without a similarity key: registration goes on, duplicate detection is off
+    (docs/operations.md), and `cohort keys rotate --purpose similarity` fills them later.
+    ``data`` is a validated registration or a decrypted record (ISO birth date).
+    """
+    if not keyring.has(Purpose.SIMILARITY):
+        return []
+    keys = keyring[Purpose.SIMILARITY]
+    birth = data["birth_date"]
+    texts = similarity.key_texts(data["last_name"], data["first_names"],
+                                 birth if isinstance(birth, dt.date)
+                                 else dt.date.fromisoformat(birth))
+    return sorted((kind, keys.current, digest)
+                  for kind, digest in similarity.stored_keys(keys, keys.current, texts))
+
+
+def store_similarity_keys(session: Session, participant: Participant,
+                          rows: list[tuple[str, int, int]]) -> None:
+    """Insert a participant's similarity rows (after its old ones were deleted, if any)."""
+    if rows:
+        session.execute(sa.insert(ParticipantSimilarityKey), [
+            {"participant_id": participant.id, "kind": kind, "key_version": version,
+             "digest": digest, "birth_month": participant.birth_month}
+            for kind, version, digest in rows])
 
 
 def identity_record(data: dict[str, Any]) -> dict[str, Any]:
@@ -149,6 +182,7 @@ def register(session: Session, keyring: Keyring, actor: Actor, data: dict[str, A
                 errors={"nir": ["already registered under another identity"]},
             ) from None
         return _already_known(session, actor, winner, now=now or dt.datetime.now(dt.UTC))
+    store_similarity_keys(session, participant, similarity_keys_of(keyring, data))
     return Registration(participant, created=True)
 
 

@@ -207,3 +207,48 @@ def test_two_generated_files_hold_different_keys(tmp_path: Path) -> None:
     a = load_keyring(str(tmp_path / "a.toml"), env={})
     b = load_keyring(str(tmp_path / "b.toml"), env={})
     assert all(a[p].current_key != b[p].current_key for p in Purpose)
+
+
+SIMILARITY_V1 = b64(5)
+
+
+def test_a_key_file_without_similarity_still_loads(tmp_path: Path) -> None:
+    """Written before the purpose existed: the service starts without duplicate detection."""
+    ring = load_keyring(write(tmp_path, toml_text()), env={})
+    assert not ring.has(Purpose.SIMILARITY)
+    assert ring.has(Purpose.PSEUDONYM)
+    with pytest.raises(ConfigError, match="KEYS_FILE.similarity: not configured"):
+        ring[Purpose.SIMILARITY]
+
+
+def test_similarity_keys_from_file_or_env(tmp_path: Path) -> None:
+    text = toml_text() + f'[similarity]\ncurrent = 1\n1 = "{SIMILARITY_V1}"\n'
+    ring = load_keyring(write(tmp_path, text), env={})
+    assert ring[Purpose.SIMILARITY].current_key == bytes([5]) * 32
+    env = good_env() | {"COHORT_KEY_SIMILARITY_V1": SIMILARITY_V1,
+                        "COHORT_KEY_SIMILARITY_CURRENT": "1"}
+    assert load_keyring(None, env=env).has(Purpose.SIMILARITY)
+
+
+@pytest.mark.parametrize(("extra", "setting"), [
+    ({"COHORT_KEY_SIMILARITY_V1": PSEUDONYM_V1, "COHORT_KEY_SIMILARITY_CURRENT": "1"},
+     "pseudonym and similarity"),
+    ({"COHORT_KEY_SIMILARITY_V1": SIMILARITY_V1}, "COHORT_KEY_SIMILARITY_CURRENT"),
+    ({"COHORT_KEY_SIMILARITY_V1": SHORT, "COHORT_KEY_SIMILARITY_CURRENT": "1"},
+     "COHORT_KEY_SIMILARITY_V1"),
+], ids=["reused-across-purposes", "no-current", "too-short"])
+def test_a_similarity_key_once_given_is_checked_like_the_others(
+        extra: dict[str, str], setting: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_keyring(None, env=good_env() | extra)
+    assert setting in str(caught.value)
+    assert all(value not in str(caught.value) for value in extra.values() if len(value) > 8)
+
+
+def test_new_key_files_include_every_purpose(tmp_path: Path) -> None:
+    for demo in (False, True):
+        path = tmp_path / f"keys-{demo}.toml"
+        generate_key_file(path, demo=demo)
+        ring = load_keyring(str(path), env={})
+        assert all(ring.has(purpose) for purpose in Purpose)
+        assert ring.demo is demo
