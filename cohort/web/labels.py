@@ -175,6 +175,7 @@ KEY_PURPOSE_LABELS: dict[str, str] = {
     "encryption": "Chiffrement des identités",
     "pseudonym": "Pseudonyme (index aveugle)",
     "nir": "Empreinte du NIR",
+    "similarity": "Clés de similarité (doublons possibles)",
 }
 
 # The navigation: (endpoint, label, roles). Entries whose page does not exist are left out.

@@ -67,7 +67,7 @@ def test_at_most_five_candidates_ranked_by_shared_keys(session: Session,
                                                         keyring: Keyring) -> None:
     namesakes = [register(session, keyring, last_name="Testdupont", first_names=first,
                           birth_date=BIRTH)
-                 for first in ("Louis", "Marc", "Nadia", "Olga", "Paul", "Rose", "Sami")]
+                 for first in ("Louison", "Mirko", "Nadiya", "Olgane", "Paulin", "Roxane", "Samir")]
     typo = register(session, keyring, last_name="Testdupont", first_names="Camile",
                     birth_date=BIRTH)
     stranger = register(session, keyring, last_name="Autrenom", first_names="Camille",

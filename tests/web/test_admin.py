@@ -361,6 +361,7 @@ def test_key_status_shows_versions_and_rows(web: Any, session: Any, keyring: Any
     page = text(web("admin").get("/admin/cles"))
     assert "Chiffrement des identités" in page
     assert "Pseudonyme (index aveugle)" in page
+    assert "Clés de similarité (doublons possibles)" in page
     assert "Version en cours : v1" in page
     assert "À jour" in page
     assert "cohort keys rotate --purpose" in page
