@@ -1,4 +1,5 @@
-"""Enrolments: enrol with eligibility checked, end with a date and an exit reason."""
+"""Enrolments: enrol with eligibility checked, end with a date and an exit reason, cancel
+one entered by mistake."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from cohort.api.schemas import EnrolmentSchema
 from cohort.auth import allow, current_actor
 from cohort.models import Action, Enrolment, Structure
 from cohort.request_db import keyring, session, transaction
-from cohort.schemas.enrolments import CorrectEndSchema, EndSchema, EnrolSchema
+from cohort.schemas.enrolments import CancelSchema, CorrectEndSchema, EndSchema, EnrolSchema
 from cohort.services import access, enrolments
 from cohort.services.lookup import by_uuid
 from cohort.services.timeline import enrolment_view
@@ -79,4 +80,19 @@ class EnrolmentCorrectEnd(MethodView):
             enrolment = by_uuid(s, Enrolment, enrolment_id, "enrolment_id")
             enrolments.correct_end(s, current_actor(), enrolment, data, today=clock.today(),
                                    now=clock.now())
+            return _view(s, enrolment)
+
+
+@blp.route("/<uuid:enrolment_id>/cancellation")
+class EnrolmentCancellation(MethodView):
+    @allow(Role.COORDINATOR, Role.ADMIN)
+    @blp.arguments(CancelSchema)
+    @blp.response(200, EnrolmentSchema)
+    def post(self, data: dict[str, Any], enrolment_id: Any) -> Any:
+        """Cancel an enrolment entered by mistake (a reason is required): it stays in the
+        history and counts nowhere; its waiting follow-up check is cancelled and its alerts
+        withdrawn. Cancelling again answers the same."""
+        with transaction() as s:
+            enrolment = enrolments.cancel(s, current_actor(), enrolment_id, data["reason"],
+                                          now=clock.now())
             return _view(s, enrolment)

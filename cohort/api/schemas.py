@@ -27,6 +27,8 @@ class EnrolmentSchema(ma.Schema):
     parent_child_0_3 = fields.Boolean()
     intensity = fields.String(allow_none=True)
     forced = fields.Boolean()
+    cancelled_at = fields.DateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
     version = fields.Integer()
 
 

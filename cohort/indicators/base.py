@@ -2,8 +2,14 @@
 
 As of A, events dated after A and enrolments starting after A are ignored, and an end
 after A counts as still open. Recorded before T also ignores every row recorded at or after
-T — events, voids, enrolments, enrolment ends and interval resolutions — so a report sent
-on 31 March can be computed again, identically, after later corrections.
+T — events, voids, enrolments, enrolment ends, enrolment cancellations and interval
+resolutions — so a report sent on 31 March can be computed again, identically, after later
+corrections.
+
+A cancelled enrolment (entered by mistake, domain.md §4) counts nowhere, like a voided
+event: whatever its dates, from the moment its cancellation is recorded (before T, when T
+is given). ``enrolment_known`` says so for every statement that reads enrolments, and
+``check_counts`` for the follow-up checks of such an enrolment (a done one included).
 """
 
 from __future__ import annotations
@@ -69,8 +75,33 @@ def end_as_of(enrolment: Any, cut: Cut) -> sa.ColumnElement[dt.date]:
     return sa.case((known, enrolment.end_date), else_=sa.null())
 
 
+def not_cancelled(enrolment: Any, cut: Cut) -> sa.ColumnElement[bool]:
+    """Not cancelled as known at the cut (a cancellation recorded at or after T is not)."""
+    if cut.recorded_before is None:
+        return enrolment.cancelled_at.is_(None)
+    return sa.or_(enrolment.cancelled_at.is_(None),
+                  enrolment.cancelled_at >= cut.recorded_before)
+
+
 def enrolment_known(enrolment: Any, cut: Cut) -> sa.ColumnElement[bool]:
-    return sa.and_(enrolment.start_date <= cut.as_of, recorded(enrolment.recorded_at, cut))
+    """Started on or before A, recorded before T, and not cancelled as known at the cut."""
+    return sa.and_(enrolment.start_date <= cut.as_of, recorded(enrolment.recorded_at, cut),
+                   not_cancelled(enrolment, cut))
+
+
+def cancelled_enrolment_ids(cut: Cut) -> sa.Select[Any]:
+    """The ids of the enrolments cancelled as known at the cut (few: a partial index)."""
+    e = aliased(Enrolment)
+    clause = e.cancelled_at.is_not(None)
+    if cut.recorded_before is not None:
+        clause = sa.and_(clause, e.cancelled_at < cut.recorded_before)
+    return sa.select(e.id).where(clause)
+
+
+def check_counts(check: Any, cut: Cut) -> sa.ColumnElement[bool]:
+    """A follow-up check whose enrolment is not cancelled as known at the cut: a check of a
+    cancelled enrolment stays in its history (done or cancelled) but counts nowhere."""
+    return check.enrolment_id.not_in(cancelled_enrolment_ids(cut))
 
 
 def event_counts(event: Any, cut: Cut) -> sa.ColumnElement[bool]:

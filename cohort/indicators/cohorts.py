@@ -24,6 +24,7 @@ from cohort.domain.pathway_status import DEFAULT_STABLE_HOUSING, STATUS_NAMES
 from cohort.indicators import status
 from cohort.indicators.base import (
     Cut,
+    check_counts,
     end_as_of,
     enrolment_known,
     event_counts,
@@ -221,7 +222,7 @@ def _known(participant: Any, day: Any, cut: Cut) -> sa.ColumnElement[bool]:
     checked = (sa.select(sa.literal(1)).select_from(c)
                .where(c.participant_id == participant, c.status == CheckStatus.DONE.value,
                       c.outcome == Outcome.REACHED.value, c.checked_on <= cut.as_of,
-                      recorded(c.recorded_at, cut),
+                      recorded(c.recorded_at, cut), check_counts(c, cut),
                       c.checked_on >= add_days(day, -45), c.checked_on <= add_days(day, 45))
                .correlate_except(c).exists())
     ev = aliased(Event)

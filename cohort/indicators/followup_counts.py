@@ -6,8 +6,11 @@ before A; it is overdue when not done as of A and its window ended before A (due
 days < A by default). Among the reached, the situation is the status at the check date
 stored on the check (in a pathway, durable employment, stably housed, has resources).
 With ``recorded_before`` T, a check exists only if its enrolment's end was recorded
-before T, and it is done only if its result was recorded before T. (A due date moved or a
-check cancelled after T is seen as it is now: the schedule keeps no history.)
+before T, and it is done only if its result was recorded before T; a check cancelled at or
+after T (its enrolment reopened or cancelled later) still counts, as it did at T. (A due
+date moved after T is seen as it is now: the schedule keeps no history of dates.) The checks of
+a cancelled enrolment count nowhere, a done one included, unless the enrolment's
+cancellation was recorded at or after T (indicators.base.check_counts).
 Exact counts: disclosure control is applied by the caller. A read, so it lives on the read
 side; the programme loader validates count names against ``domain.indicator_kinds``.
 """
@@ -22,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from cohort.domain.followup import CheckStatus, Outcome
 from cohort.domain.indicator_kinds import FOLLOWUP_COUNTS as COUNTS
+from cohort.indicators.base import Cut, check_counts
 from cohort.models import Enrolment, FollowUpCheck
 
 
@@ -31,8 +35,11 @@ def followup_counts(session: Session, *, action_ids: Sequence[int], period_from:
     """Per action id: checks due in P, done, overdue, by outcome, and situations reached."""
     c = FollowUpCheck
     done = sa.and_(c.status == CheckStatus.DONE.value, c.checked_on <= as_of)
-    exists = [Enrolment.end_date <= as_of]
+    cut = Cut(period_from, period_to, as_of, recorded_before)
+    live = c.status != CheckStatus.CANCELLED.value
+    exists = [Enrolment.end_date <= as_of, check_counts(c, cut)]
     if recorded_before is not None:
+        live = sa.or_(live, c.cancelled_at >= recorded_before)
         done = sa.and_(done, c.recorded_at < recorded_before)
         exists += [Enrolment.end_recorded_at < recorded_before,
                    c.created_at < recorded_before]
@@ -56,7 +63,7 @@ def followup_counts(session: Session, *, action_ids: Sequence[int], period_from:
             total(sa.and_(reached, c.has_resources.is_(True)), "has_resources"),
         )
         .join(Enrolment, Enrolment.id == c.enrolment_id)
-        .where(c.action_id.in_(list(action_ids)), c.status != CheckStatus.CANCELLED.value,
+        .where(c.action_id.in_(list(action_ids)), live,
                c.due_date >= period_from, c.due_date <= period_to, *exists)
         .group_by(c.action_id)
     )

@@ -106,12 +106,22 @@ class Enrolment(Model):
         sa.CheckConstraint(
             "NOT forced OR force_justification IS NOT NULL", name="forced_is_justified"
         ),
-        # One open enrolment per participant and action.
+        # A cancellation has its date and reason together (and its author only then).
+        sa.CheckConstraint(
+            "(cancelled_at IS NULL AND cancel_reason IS NULL AND cancelled_by_user_id IS NULL)"
+            " OR (cancelled_at IS NOT NULL AND cancel_reason IS NOT NULL)",
+            name="cancellation_complete",
+        ),
+        # One open enrolment per participant and action; a cancelled one no longer counts.
         sa.Index(
             "uq_enrolment_open", "participant_id", "action_id", unique=True,
-            sqlite_where=sa.text("end_date IS NULL"),
-            postgresql_where=sa.text("end_date IS NULL"),
+            sqlite_where=sa.text("end_date IS NULL AND cancelled_at IS NULL"),
+            postgresql_where=sa.text("end_date IS NULL AND cancelled_at IS NULL"),
         ),
+        # The few cancelled enrolments, which every indicator statement leaves out.
+        sa.Index("ix_enrolment_cancelled", "cancelled_at",
+                 sqlite_where=sa.text("cancelled_at IS NOT NULL"),
+                 postgresql_where=sa.text("cancelled_at IS NOT NULL")),
         sa.Index("ix_enrolment_action_dates", "action_id", "start_date", "end_date"),
         sa.Index("ix_enrolment_participant", "participant_id", "action_id", "start_date"),
         sa.Index("ix_enrolment_structure", "structure_id", "participant_id"),
@@ -137,6 +147,11 @@ class Enrolment(Model):
     force_justification: Mapped[str | None] = mapped_column(sa.Text)
     recorded_at: Mapped[created_at]
     end_recorded_at: Mapped[dt.datetime | None]
+    # Entered by mistake (domain.md §4): kept in the history, counted nowhere.
+    cancelled_at: Mapped[dt.datetime | None]
+    cancelled_by_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="RESTRICT"))
+    cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
     version: Mapped[int] = mapped_column(default=1)
 
     participant: Mapped[Participant] = relationship(back_populates="enrolments")

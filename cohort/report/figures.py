@@ -15,6 +15,7 @@ from cohort.domain.calendar import add_months
 from cohort.domain.followup import CheckStatus
 from cohort.indicators.base import (
     Cut,
+    check_counts,
     end_as_of,
     enrolment_known,
     event_counts,
@@ -158,14 +159,17 @@ def data_quality(session: Session, action_ids: list[int], cut: Cut) -> dict[int,
               .group_by(Enrolment.action_id))
     c = FollowUpCheck
     not_done = sa.or_(c.status != CheckStatus.DONE.value, c.checked_on > cut.as_of)
+    live = c.status != CheckStatus.CANCELLED.value
     if cut.recorded_before is not None:
         not_done = sa.or_(not_done, c.recorded_at >= cut.recorded_before)
+        # Cancelled at or after T: it was still waiting at T (as followup_counts says).
+        live = sa.or_(live, c.cancelled_at >= cut.recorded_before)
     overdue = (sa.select(c.action_id, sa.func.count())
                .join(Enrolment, Enrolment.id == c.enrolment_id)
-               .where(c.action_id.in_(action_ids), c.status != CheckStatus.CANCELLED.value,
+               .where(c.action_id.in_(action_ids), live,
                       c.due_date <= cut.period_to, c.window_end < cut.as_of,
                       end_as_of(Enrolment, cut).is_not(None), recorded(c.created_at, cut),
-                      not_done)
+                      check_counts(c, cut), not_done)
                .group_by(c.action_id))
     start = dt.datetime.combine(cut.period_from, dt.time(), tzinfo=dt.UTC)
     stop = dt.datetime.combine(cut.period_to + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
@@ -212,6 +216,7 @@ def fingerprint(session: Session, cut: Cut, parameters: dict[str, Any],
                                     sa.func.max(ParticipantLink.unlinked_at)),
         "enrolment": summary(sa.func.max(Enrolment.id), sa.func.sum(Enrolment.version),
                              sa.func.max(Enrolment.end_recorded_at),
+                             sa.func.max(Enrolment.cancelled_at),
                              where=recorded(Enrolment.recorded_at, cut)),
         "event": summary(sa.func.max(Event.id), where=recorded(Event.recorded_at, cut)),
         "event_void": summary(sa.func.max(EventVoid.voided_at),

@@ -1,4 +1,5 @@
-"""Enrolment input schemas (enrol, end), shared by the API and the CSV import."""
+"""Enrolment input schemas (enrol, end, cancel), shared by the API, the pages and the CSV
+import."""
 
 from __future__ import annotations
 
@@ -31,3 +32,10 @@ class EndSchema(StrictSchema):
     end_date = fields.Date(required=True, metadata={"description": "Last day of support"})
     exit_reason = fields.String(required=True, validate=one_of(ExitReason))
     expected_version = fields.Integer(load_default=None)
+
+
+class CancelSchema(StrictSchema):
+    """Cancel an enrolment entered by mistake: why (required, kept and audited)."""
+
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500),
+                           metadata={"description": "Why the enrolment was a mistake"})

@@ -48,9 +48,12 @@ def _followed_by_structure(structure_id: int | sa.BindParameter[int]
 
 
 def _ase_of_departement(departement: str | None) -> sa.ColumnElement[bool]:
+    # A cancelled enrolment (entered by mistake) brings no one into a referent's scope;
+    # the structure that recorded it keeps reading it (_followed_by_structure).
     in_dept_action = sa.exists().where(
         Enrolment.participant_id == Participant.id,
         Enrolment.action_id == Action.id,
+        Enrolment.cancelled_at.is_(None),
         Action.departement == departement,
     )
     return sa.and_(Participant.ase_past.is_(True),

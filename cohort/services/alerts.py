@@ -271,3 +271,40 @@ def close(session: Session, actor: Actor, alert_id: uuid.UUID | str, data: dict[
     audit.append(session, actor, "alert.close", now=now, target_type="alert",
                  target_id=alert.uuid)
     return alert
+
+
+WITHDRAWN_NOTE = "Alerte retirée : l'inscription a été annulée (saisie par erreur)."
+
+
+def withdraw_for_enrolment(session: Session, actor: Actor, enrolment_id: int, *,
+                           now: dt.datetime) -> int:
+    """Close, as withdrawn, the open or acknowledged alerts raised from a cancelled
+    enrolment (its support breaks, its overdue check): they no longer stand, and their
+    e-mails still pending are skipped. Closed ones stay as they are. Returns how many were
+    withdrawn; each is audited."""
+    of_check = sa.select(FollowUpCheck.id).where(FollowUpCheck.enrolment_id == enrolment_id)
+    withdrawn = session.execute(
+        sa.select(Alert).where(
+            sa.or_(Alert.enrolment_id == enrolment_id, Alert.check_id.in_(of_check)),
+            Alert.status != AlertStatus.CLOSED.value)
+        .order_by(Alert.id)
+    ).scalars().all()
+    for alert in withdrawn:
+        if alert.acknowledged_at is None:
+            alert.acknowledged_at = now
+            alert.acknowledged_by_user_id = actor.user_id
+        alert.status = AlertStatus.CLOSED.value
+        alert.note = WITHDRAWN_NOTE
+        alert.closed_at = now
+        alert.closed_by_user_id = actor.user_id
+    _flush(session)
+    if withdrawn:  # their e-mails not yet sent are not sent (the in-app message stays)
+        session.execute(
+            sa.update(Notification)
+            .where(Notification.alert_id.in_([a.id for a in withdrawn]),
+                   Notification.email_state == EmailState.PENDING.value)
+            .values(email_state=EmailState.SKIPPED.value))
+    for alert in withdrawn:
+        audit.append(session, actor, "alert.withdraw", now=now, target_type="alert",
+                     target_id=alert.uuid, details={"cause": "enrolment_cancelled"})
+    return len(withdrawn)

@@ -17,12 +17,12 @@ from cohort.services import alerts, notify
 
 
 def followed_count(session: Session, structure_id: int) -> int:
-    """Participants (not erased) with an open enrolment in the structure."""
+    """Participants (not erased) with an open, not cancelled, enrolment in the structure."""
     return int(session.execute(
         sa.select(sa.func.count(sa.distinct(Enrolment.participant_id)))
         .join(Participant, Participant.id == Enrolment.participant_id)
         .where(Enrolment.structure_id == structure_id, Enrolment.end_date.is_(None),
-               Participant.erased_at.is_(None))
+               Enrolment.cancelled_at.is_(None), Participant.erased_at.is_(None))
     ).scalar_one())
 
 

@@ -1,4 +1,4 @@
-"""Enrol participants in actions (eligibility checked) and end enrolments."""
+"""Enrol participants in actions (eligibility checked), end enrolments, cancel mistakes."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from cohort import audit
 from cohort.actors import Actor
 from cohort.db import padded
 from cohort.domain import rules
-from cohort.errors import Conflict
+from cohort.errors import Conflict, Rejected
 from cohort.identity.keyring import Keyring
 from cohort.models import Action, Enrolment, Participant, Structure
-from cohort.services import access
+from cohort.services import access, alerts
 from cohort.services.lookup import by_uuid
 from cohort.services.participants import birth_date_of
 
@@ -84,6 +85,7 @@ def end(session: Session, actor: Actor, enrolment: Enrolment, data: dict[str, An
     if expected is not None and expected != enrolment.version:
         raise Conflict("the enrolment changed since it was read",
                        errors={"expected_version": ["stale"]})
+    _refuse_cancelled(enrolment)
     if enrolment.end_date is not None:
         raise Conflict("the enrolment is already ended", errors={"end_date": ["already ended"]})
     end_date: dt.date = data["end_date"]
@@ -113,6 +115,7 @@ def correct_end(session: Session, actor: Actor, enrolment: Enrolment, data: dict
     if expected is not None and expected != enrolment.version:
         raise Conflict("the enrolment changed since it was read",
                        errors={"expected_version": ["stale"]})
+    _refuse_cancelled(enrolment)
     if enrolment.end_date is None:
         raise Conflict("the enrolment is not ended", errors={"end_date": ["not ended"]})
     end_date: dt.date | None = data.get("end_date")
@@ -133,6 +136,51 @@ def correct_end(session: Session, actor: Actor, enrolment: Enrolment, data: dict
                        errors={"end_date": ["already changed by someone else"]}) from None
     _sync_followup(session, enrolment, now=now)
     return enrolment
+
+
+CANCEL_REASON_MAX = 500
+
+
+def cancel(session: Session, actor: Actor, enrolment_uuid: Any, reason: str | None,
+           *, now: dt.datetime) -> Enrolment:
+    """Cancel an enrolment entered by mistake (domain.md §4): kept in the history, counted
+    nowhere. Only the structure that recorded it, or an administrator; a reason is
+    required. Its waiting follow-up check is cancelled (a done one stays, counted nowhere:
+    the indicators leave out every check of a cancelled enrolment) and its open alerts
+    are closed as withdrawn. Its events stay as they are: the indicators count an event
+    tied to an enrolment only through a valid one. Cancelling again answers the same,
+    changing nothing (the first reason stays).
+    """
+    enrolment = by_uuid(session, Enrolment, enrolment_uuid, "enrolment_id")
+    access.writable_participant(session, actor, enrolment.participant, now=now,
+                                field="enrolment_id")
+    access.own_structure(actor, enrolment.structure_id)
+    if enrolment.cancelled_at is not None:
+        return enrolment
+    text = (reason or "").strip()
+    if not text:
+        raise Rejected("reason", "a reason is required to cancel an enrolment")
+    if len(text) > CANCEL_REASON_MAX:
+        raise Rejected("reason", f"at most {CANCEL_REASON_MAX} characters")
+    enrolment.cancelled_at = now
+    enrolment.cancelled_by_user_id = actor.user_id
+    enrolment.cancel_reason = text
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict("the enrolment changed since it was read",
+                       errors={"reason": ["already changed by someone else"]}) from None
+    _sync_followup(session, enrolment, now=now)
+    withdrawn = alerts.withdraw_for_enrolment(session, actor, enrolment.id, now=now)
+    audit.append(session, actor, "enrolment.cancel", now=now, target_type="enrolment",
+                 target_id=enrolment.uuid, fields=["cancel_reason"],
+                 details={"alerts_withdrawn": withdrawn})
+    return enrolment
+
+
+def _refuse_cancelled(enrolment: Enrolment) -> None:
+    if enrolment.cancelled_at is not None:
+        raise Conflict("the enrolment is cancelled", errors={"enrolment_id": ["cancelled"]})
 
 
 def _sync_followup(session: Session, enrolment: Enrolment, *, now: dt.datetime) -> None:

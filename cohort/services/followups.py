@@ -104,14 +104,17 @@ def cancel(check: FollowUpCheck, reason: str, *, now: dt.datetime) -> None:
 def sync(session: Session, enrolment: Enrolment, *, now: dt.datetime) -> FollowUpCheck | None:
     """Bring an enrolment's check in line with its end date: schedule, move or cancel.
 
-    A check already done keeps its date and result: it records what happened.
+    A check already done keeps its date and result: it records what happened (for a
+    cancelled enrolment it stays in the history, counted nowhere).
     """
     check = live_check(session, enrolment.id)
     participant = session.get(Participant, enrolment.participant_id)
     erased = participant is not None and participant.erased_at is not None
-    if enrolment.end_date is None or erased:
+    cancelled = enrolment.cancelled_at is not None
+    if enrolment.end_date is None or erased or cancelled:
         if check is not None and check.status == CheckStatus.SCHEDULED:
-            cancel(check, "erased" if erased else "reopened", now=now)
+            cancel(check, "erased" if erased else "enrolment_cancelled" if cancelled
+                   else "reopened", now=now)
             session.flush()
         return None
     if check is None:
@@ -173,9 +176,15 @@ SORTS = {
 }
 
 
+def _of_cancelled_enrolment() -> sa.ColumnElement[bool]:
+    """The check belongs to a cancelled enrolment (its check is out of every list)."""
+    return FollowUpCheck.enrolment_id.in_(
+        sa.select(Enrolment.id).where(Enrolment.cancelled_at.is_not(None)))
+
+
 def _filtered(actor: Actor, filters: dict[str, Any]) -> sa.Select[Any]:
     query = (sa.select(FollowUpCheck).join(Action, Action.id == FollowUpCheck.action_id)
-             .where(_scope(actor)))
+             .where(_scope(actor), ~_of_cancelled_enrolment()))
     if filters.get("action_id"):
         query = query.where(Action.uuid == filters["action_id"])
     return query
@@ -395,7 +404,8 @@ def sweep(session: Session, *, today: dt.date, now: dt.datetime) -> Swept:
     missing = session.execute(
         sa.select(Enrolment)
         .join(Participant, Participant.id == Enrolment.participant_id)
-        .where(Enrolment.end_date.is_not(None), Participant.erased_at.is_(None),
+        .where(Enrolment.end_date.is_not(None), Enrolment.cancelled_at.is_(None),
+               Participant.erased_at.is_(None),
                ~sa.exists().where(FollowUpCheck.enrolment_id == Enrolment.id,
                                   FollowUpCheck.status != CheckStatus.CANCELLED.value))
         .order_by(Enrolment.id)

@@ -241,7 +241,8 @@ def retention_candidates(session: Session, *, today: dt.date, years: int) -> sa.
     last_event = (sa.select(sa.func.max(Event.date))
                   .where(Event.participant_id == Participant.id).scalar_subquery())
     open_enrolment = sa.exists().where(Enrolment.participant_id == Participant.id,
-                                       Enrolment.end_date.is_(None))
+                                       Enrolment.end_date.is_(None),
+                                       Enrolment.cancelled_at.is_(None))
     cutoff = add_months(today, -12 * years)
     any_enrolment = sa.exists().where(Enrolment.participant_id == Participant.id)
     return (

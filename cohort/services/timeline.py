@@ -104,5 +104,6 @@ def enrolment_view(e: Enrolment, action_uuid: Any, action_code: str,
         "exit_reason": e.exit_reason, "rsa_at_entry": e.rsa_at_entry,
         "age_at_entry": e.age_at_entry, "under_26": e.under_26, "ase_past": e.ase_past,
         "parent_child_0_3": e.parent_child_0_3, "intensity": e.intensity, "forced": e.forced,
+        "cancelled_at": e.cancelled_at, "cancel_reason": e.cancel_reason,
         "version": e.version,
     }

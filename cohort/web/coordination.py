@@ -26,7 +26,7 @@ from cohort.errors import CohortError, NotFound
 from cohort.models import Enrolment, Participant, Structure
 from cohort.request_db import keyring, session, transaction
 from cohort.schemas.common import EnumOneOf
-from cohort.schemas.enrolments import CorrectEndSchema, EndSchema, EnrolSchema
+from cohort.schemas.enrolments import CancelSchema, CorrectEndSchema, EndSchema, EnrolSchema
 from cohort.schemas.event_attributes import ATTRIBUTE_SCHEMAS
 from cohort.schemas.events import EventCreateSchema, VoidSchema
 from cohort.schemas.participants import IdentityRequestSchema, RegisterSchema, SearchSchema
@@ -256,6 +256,26 @@ def enrolment_correct(participant_id: Any, enrolment_id: Any) -> Any:
                    action=enrolment.action, state=state)
 
 
+@bp.route("/personnes/<uuid:participant_id>/accompagnements/<uuid:enrolment_id>/annulation",
+          methods=["GET", "POST"])
+@allow(*WRITER_ROLES)
+def enrolment_cancel(participant_id: Any, enrolment_id: Any) -> Any:
+    """Cancel an enrolment entered by mistake, with a reason: it stays on the page, struck
+    through, and counts nowhere (the service cancels its check and withdraws its alerts)."""
+    enrolment = _enrolment_of(participant_id, enrolment_id)
+    state = FormState()
+    if request.method == "POST":
+        data, state = load(CancelSchema(), submitted())
+        if data is not None and attempt(state, lambda s: enrolments.cancel(
+                s, g.actor, enrolment.uuid, data["reason"], now=clock.now())):
+            flash("L'inscription est annulée ; elle reste visible, barrée, dans le parcours "
+                  "et ne compte plus nulle part.", "succes")
+            return redirect(url_for("web.participant", participant_id=participant_id))
+    return _render("cancel_enrolment.html", 422 if state.failed else 200,
+                   participant_id=participant_id, enrolment=enrolment,
+                   action=enrolment.action, state=state)
+
+
 # --- events --------------------------------------------------------------------------------
 
 def _enum_of(field: fields.Field) -> type[StrEnum] | None:
@@ -401,8 +421,8 @@ def event_new(participant_id: Any) -> Any:
                       "ajouté.", "succes" if created else "info")
                 return redirect(url_for("web.participant", participant_id=record.uuid))
     view = timeline(s, g.actor, record, now=clock.now())
-    enrolled = ([e for e in view["enrolments"] if e["end_date"] is None]
-                or view["enrolments"])
+    valid = [e for e in view["enrolments"] if e["cancelled_at"] is None]
+    enrolled = [e for e in valid if e["end_date"] is None] or valid
     closable = [iv for iv in view["intervals"]
                 if iv["end_date"] is None and iv["family"] == (kind.family or "")]
     operations = list(s.execute(list_operations()).scalars()) if kind.needs_operation else []
