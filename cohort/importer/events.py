@@ -171,6 +171,13 @@ class _Recorded(NamedTuple):
     digest: str
 
 
+class _Enrolment(NamedTuple):
+    id: int
+    participant_id: int
+    start: dt.date
+    end: dt.date | None
+
+
 class _Ids:
     """Event ids handed out in file order (they are also the recording order).
 
@@ -248,7 +255,7 @@ class _Apply:
                 ready.append(p)
         self.directory.load(p[1] for p in ready)
         stored = self._stored({p[2] for p in ready} | {p[7] for p in ready if p[7]})
-        enrolments = self._by_uuid(Enrolment, {p[5] for p in ready if p[5]})
+        enrolments = self._enrolments({p[5] for p in ready if p[5]})
         operations = self._by_uuid(Operation, {p[6] for p in ready if p[6]})
         self._load_people(ready, stored)
         recorded: dict[str, _Recorded] = {}
@@ -289,6 +296,17 @@ class _Apply:
                 found[r[0]] = (r[1], r[2])
         return found
 
+    def _enrolments(self, uuids: set[str]) -> dict[str, _Enrolment]:
+        """Enrolments named by uuid, with what the rules check of them."""
+        text = sa.type_coerce(Enrolment.uuid, sa.String)
+        found = {}
+        for part in batches(sorted(uuids)):
+            for r in self.conn.execute(
+                    sa.select(text, Enrolment.id, Enrolment.participant_id, Enrolment.start_date,
+                              Enrolment.end_date).where(text.in_(padded(part)))):
+                found[r[0]] = _Enrolment(*r[1:])
+        return found
+
     def _load_people(self, ready: list[Ready], stored: dict[str, _Recorded]) -> None:
         """Birth, first enrolment and stored interval events of participants new to the
         import or forgotten since, after forgetting the least recently named beyond the
@@ -321,7 +339,7 @@ class _Apply:
                                            _fed(facts.get(pid, [])))
 
     def _row(self, p: Ready, stored: dict[str, _Recorded], recorded: dict[str, _Recorded],
-             enrolments: dict[str, tuple[int, int | None]],
+             enrolments: dict[str, _Enrolment],
              operations: dict[str, tuple[int, int | None]]) -> tuple[Any, ...] | None:
         """Check one row against the rules, in the API's order; its insert values if new."""
         row, ref, event_uuid, type_, iso, enrolment, operation, closes, wire, digest = p
@@ -342,12 +360,16 @@ class _Apply:
         date = self._date(iso)
         rules.check_event_date(date, today=self.today, birth=state.birth,
                                first_start=state.first)
-        enrolment_id = owner = None
+        enrolment_id = None
         if enrolment is not None:
             if enrolment not in enrolments:
                 raise _refused("enrolment_id", "not found")
-            enrolment_id, owner = enrolments[enrolment]
-        rules.check_enrolment_link(event_type, pid, owner)
+            named = enrolments[enrolment]
+            enrolment_id, owner = named.id, named.participant_id
+            rules.check_enrolment_link(event_type, pid, owner)
+            rules.check_within_enrolment(event_type, date, (named.start, named.end))
+        else:
+            rules.check_enrolment_link(event_type, pid, None)
         operation_id = None
         if operation is not None:
             if operation not in operations:

@@ -144,6 +144,8 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
     if data.get("enrolment_id"):
         enrolment = by_uuid(session, Enrolment, data["enrolment_id"], "enrolment_id")
         rules.check_enrolment_link(event_type, participant.id, enrolment.participant_id)
+        rules.check_within_enrolment(event_type, date,
+                                     (enrolment.start_date, enrolment.end_date))
         enrolment_id = enrolment.id
     else:
         rules.check_enrolment_link(event_type, participant.id, None)

@@ -1,0 +1,54 @@
+"""Refused at recording time (domain.md §5): an event of an enrolment dated outside its
+period, and a start identical to one already recorded (409 naming the existing event)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.http.conftest import Api, assert_refused
+
+
+def _ended_enrolment(api: Api) -> tuple[str, str]:
+    """A participant enrolled from 2023-02-01 to 2023-06-30 (last day of support)."""
+    pid = api.participant()
+    enrolment = api.enrol(pid, "62-A6", api.structure()).get_json()["id"]
+    api.post(f"/api/v1/enrolments/{enrolment}/end",
+             {"end_date": "2023-06-30", "exit_reason": "end_of_support"}, 200)
+    return pid, enrolment
+
+
+def test_a_support_break_outside_its_enrolment_is_refused(api: Api) -> None:
+    pid, enrolment = _ended_enrolment(api)
+    after = api.event(pid, "support_break", "2023-07-01", status=None, reason="absent",
+                      enrolment_id=enrolment)
+    body = assert_refused(after, 422, "date")
+    assert body["errors"]["json"]["date"] == ["is after the end of its enrolment"]
+    assert body["reason"] == "outside_enrolment"
+    before = api.event(pid, "support_break", "2023-01-31", status=None, reason="absent",
+                       enrolment_id=enrolment)
+    assert assert_refused(before, 422, "date")["errors"]["json"]["date"] == [
+        "is before the start of its enrolment"]
+    childcare = api.event(pid, "childcare_start", "2023-08-01", status=None,
+                          enrolment_id=enrolment, child_birth_month="2023-05")
+    assert_refused(childcare, 422, "date")
+    api.event(pid, "support_break", "2023-06-30", reason="absent", enrolment_id=enrolment)
+    api.event(pid, "support_resumed", "2023-06-30", enrolment_id=enrolment)
+    resumed_late = api.event(pid, "support_resumed", "2023-07-01", status=None,
+                             enrolment_id=enrolment)
+    assert_refused(resumed_late, 422, "date")
+    listed = api.client.get(f"/api/v1/events?participant_id={pid}").get_json()
+    assert [e["date"] for e in listed["items"]] == ["2023-06-30", "2023-06-30"]
+
+
+def test_an_open_enrolment_accepts_any_date_from_its_start(api: Api) -> None:
+    pid = api.participant()
+    enrolment = api.enrol(pid, "62-A6", api.structure()).get_json()["id"]
+    api.event(pid, "support_break", "2023-02-01", reason="absent", enrolment_id=enrolment)
+    early = api.event(pid, "childcare_start", "2023-01-31", status=None,
+                      enrolment_id=enrolment, child_birth_month="2022-05")
+    assert_refused(early, 422, "date")
+
+
+def _posted(api: Api, pid: str, event_id: str, **fields: Any) -> Any:
+    return api.event(pid, "housing_entry", "2023-03-01", status=None, id=event_id,
+                     housing_type="social_rental", **fields)
