@@ -38,7 +38,9 @@ class Events(MethodView):
     @blp.arguments(EventCreateSchema)
     @blp.response(201, EventSchema)
     @blp.alt_response(200, schema=EventSchema, description="Already recorded (same id, same body)")
-    @blp.alt_response(409, description="Same id, different body")
+    @blp.alt_response(409, description="Same id, different body; or a start identical to one "
+                      "already recorded (same type, date and attributes, not voided): "
+                      "`existing_id` names it")
     def post(self, data: dict[str, Any]) -> Any:
         """Record a pathway event; retrying with the same id returns the original"""
         with transaction() as s:
@@ -80,3 +82,4 @@ class EventVoid(MethodView):
             event = events.get_event(s, event_id)
             events.void(s, current_actor(), event, data["reason"], now=clock.now())
             return event_view(s, event)
+

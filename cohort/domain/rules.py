@@ -188,6 +188,17 @@ def check_closes(event_type: EventType, participant_id: Hashable,
         raise Rejected("closes", f"names an event of another family than {kind.family}")
 
 
+def check_not_identical_start(existing: Hashable | None) -> None:
+    """A start identical to one already recorded (same participant, type, date and
+    attributes, not voided) is refused, naming the existing event's id."""
+    if existing is not None:
+        raise Conflict(
+            "a start identical to this one is already recorded for the participant",
+            errors={"type": ["identical to an event already recorded"]},
+            details={"existing_id": str(existing)}, code="identical_start",
+        )
+
+
 def check_end_closes(closed: Hashable | None, *, named: bool) -> None:
     """An end must close an open interval (resolved as if it were already recorded)."""
     if closed is None:

@@ -51,12 +51,14 @@ from cohort.importer.report import (
     error_to_rows,
     messages_to_errors,
 )
-from cohort.models import Enrolment, Event, EventInterval, Operation
+from cohort.models import Enrolment, Event, EventInterval, EventVoid, Operation
 from cohort.schemas.event_attributes import ATTRIBUTE_SCHEMAS
 from cohort.schemas.events import EventCreateSchema
 from cohort.services import alerts
 from cohort.services.enrolments import first_start_by_participant
 from cohort.services.events import (
+    START_TYPES,
+    attributes_key,
     body_digest,
     canonical_body,
     facts_by_participant,
@@ -232,6 +234,7 @@ class _Apply:
         self.valid_from = self.intervals.render("valid_from", now)
         self._dates: dict[str, dt.date] = {}
         self._days: dict[dt.date, dt.date] = {}
+        self.starts: dict[tuple[int, str, str, str], str] = {}  # see _stored_starts
         self.had_events = self.conn.execute(sa.select(Event.id).limit(1)).first() is not None
 
     def _date(self, iso: str) -> dt.date:
@@ -258,6 +261,7 @@ class _Apply:
         enrolments = self._enrolments({p[5] for p in ready if p[5]})
         operations = self._by_uuid(Operation, {p[6] for p in ready if p[6]})
         self._load_people(ready, stored)
+        self.starts = self._stored_starts(ready)
         recorded: dict[str, _Recorded] = {}
         rows: list[tuple[Any, ...]] = []
         for p in ready:
@@ -294,6 +298,33 @@ class _Apply:
             for r in self.conn.execute(
                     sa.select(text, model.id, owner).where(text.in_(padded(part)))):
                 found[r[0]] = (r[1], r[2])
+        return found
+
+    def _stored_starts(self, ready: list[Ready]) -> dict[tuple[int, str, str, str], str]:
+        """The non-voided start events already stored (earlier chunks included) that rows of
+        this chunk could repeat: (participant, type, ISO date, attributes key) → uuid."""
+        pids: set[int] = set()
+        dates: set[str] = set()
+        for p in ready:
+            person = self.directory.find(p[1])
+            if p[3] in START_TYPES and person is not None:
+                pids.add(person.id)
+                dates.add(p[4])
+        found: dict[tuple[int, str, str, str], str] = {}
+        if not pids:
+            return found
+        for part in batches(sorted(pids)):
+            for r in self.conn.execute(
+                    sa.select(Event.participant_id, Event.type, Event.date, Event.attributes,
+                              Event.uuid)
+                    .where(Event.participant_id.in_(padded(part)),
+                           Event.type.in_(sorted(START_TYPES)),
+                           ~sa.exists().where(EventVoid.event_id == Event.id))
+                    .order_by(Event.id.desc())):
+                if r.date.isoformat() not in dates:
+                    continue
+                found[(r.participant_id, r.type, r.date.isoformat(),
+                       attributes_key(r.attributes))] = str(r.uuid)
         return found
 
     def _enrolments(self, uuids: set[str]) -> dict[str, _Enrolment]:
@@ -382,8 +413,12 @@ class _Apply:
             rules.check_closes(event_type, pid,
                                None if start is None else (start.participant_id, start.type))
             closes_id = None if start is None else start.id
-        event_id = self.ids.next()
         kind = kind_of(event_type)
+        start_key = None
+        if kind.boundary is Boundary.START:
+            start_key = (pid, type_, iso, attributes_key(json.loads(wire[0])))
+            rules.check_not_identical_start(self.starts.get(start_key))
+        event_id = self.ids.next()
         if kind.boundary is not Boundary.POINT:
             fact = EventFact(key=event_id, type=event_type, date=date, seq=event_id,
                              closes=closes_id)
@@ -392,6 +427,8 @@ class _Apply:
                                        named=closes_id is not None)
             self._add(pid, state, fact)
         recorded[event_uuid] = _Recorded(event_id, pid, type_, digest)
+        if start_key is not None:
+            self.starts[start_key] = event_uuid
         return (event_id, event_uuid, pid, enrolment_id, operation_id, type_, iso, closes_id,
                 *wire, digest, self.recorded_at)
 

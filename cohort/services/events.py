@@ -96,6 +96,13 @@ _SUBJECT = sa.select(
     sa.select(sa.func.min(Enrolment.start_date)).where(
         Enrolment.participant_id == Participant.id).scalar_subquery().label("first_start"),
     sa.exists().where(Event.uuid == sa.bindparam("event_uuid")).label("uuid_used"),
+    # A non-voided event of the same type on the same date (identical starts, read below
+    # only when there is one).
+    sa.exists().where(
+        Event.participant_id == Participant.id, Event.type == sa.bindparam("event_type"),
+        Event.date == sa.bindparam("event_date"),
+        ~sa.exists().where(EventVoid.event_id == Event.id),
+    ).label("same_day"),
 ).where(Participant.uuid == sa.bindparam("participant_uuid"))
 
 _COLUMNS = (Event.id, Event.uuid, Event.participant_id, Event.enrolment_id, Event.operation_id,
@@ -126,6 +133,7 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
     participant = db.execute(_SUBJECT, {
         "participant_uuid": public_uuid(data["participant_id"], "participant_id"),
         "event_uuid": event_uuid, "actor_structure_id": actor.structure_id,
+        "event_type": data["type"], "event_date": data["date"],
     }).one_or_none()
     if participant is None:
         raise not_found("participant_id")
@@ -168,6 +176,9 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
         _check_something_to_close(session, participant.id, event_type, date, closes_id)
 
     attributes = data.get("attributes") or {}
+    if kind.boundary is Boundary.START and participant.same_day:
+        rules.check_not_identical_start(_identical(
+            db, participant.id, event_type, date, attributes))
     inserted = db.execute(_INSERT[db.dialect.name], {
         "uuid": event_uuid, "participant_id": participant.id, "enrolment_id": enrolment_id,
         "operation_id": operation_id, "type": event_type.value, "date": date,
@@ -186,6 +197,28 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
 
 
 _NEW = object()
+
+_SAME_DAY = sa.select(Event.uuid, Event.attributes).where(
+    Event.participant_id == sa.bindparam("participant_id"),
+    Event.type == sa.bindparam("event_type"), Event.date == sa.bindparam("event_date"),
+    ~sa.exists().where(EventVoid.event_id == Event.id),
+).order_by(Event.id)
+
+
+def attributes_key(attributes: dict[str, Any] | None) -> str:
+    """Attributes as canonical JSON: two events with the same key have the same facts."""
+    return json.dumps(attributes or {}, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def _identical(db: Connection, participant_id: int, event_type: EventType, date: dt.date,
+               attributes: dict[str, Any]) -> uuid.UUID | None:
+    """The first non-voided event of the participant identical to this one, if any."""
+    key = attributes_key(attributes)
+    for row in db.execute(_SAME_DAY, {"participant_id": participant_id,
+                                      "event_type": event_type.value, "event_date": date}):
+        if attributes_key(row.attributes) == key:
+            return row.uuid
+    return None
 
 
 def _check_something_to_close(session: Session, participant_id: int, event_type: EventType,
@@ -237,6 +270,7 @@ def facts_of(session: Session, participant_id: int) -> list[EventFact]:
 
 
 _TYPES = {t.value: t for t in EventType}
+START_TYPES = frozenset(t.value for t in EventType if kind_of(t).boundary is Boundary.START)
 INTERVAL_TYPES = sorted(t.value for t in EventType if kind_of(t).boundary is not Boundary.POINT)
 
 

@@ -370,6 +370,7 @@ def event_new(participant_id: Any) -> Any:
                        groups=types_by_family())
     event_type = EventType(raw_type)
     kind = KINDS[event_type]
+    existing_event = None  # an identical start already recorded: linked from the refusal
     state = FormState(values={"id": str(uuid.uuid4()), "date": clock.today().isoformat()})
     if request.method == "POST":
         body = _event_form_data(record.uuid, event_type)
@@ -388,6 +389,11 @@ def event_new(participant_id: Any) -> Any:
                     created = result.created
             except CohortError as error:
                 state.refuse(error)
+                existing_event = error.details.get("existing_id")
+                if existing_event:
+                    state.message = ("Cet événement est déjà enregistré pour cette personne "
+                                     "(même type, même date, mêmes détails) : rien n'a été "
+                                     "ajouté.")
                 if "id" in error.errors:  # sent before with other values: a new event now
                     state.values["id"] = str(uuid.uuid4())
                     state.message = ("Ce formulaire a déjà servi à enregistrer un événement "
@@ -408,7 +414,8 @@ def event_new(participant_id: Any) -> Any:
     operations = list(s.execute(list_operations()).scalars()) if kind.needs_operation else []
     return _render(
         "event_form.html", 422 if state.failed else 200, participant_id=record.uuid,
-        event_type=event_type, kind=kind, state=state, fields=attribute_fields(event_type),
+        existing_event=existing_event, event_type=event_type, kind=kind, state=state,
+        fields=attribute_fields(event_type),
         is_end=kind.boundary is Boundary.END, closable=closable,
         enrolment_choices=[(str(e["id"]), f"{e['action_code']} ({e['structure_name']}), "
                                           f"depuis le {e['start_date']:%d/%m/%Y}")

@@ -139,6 +139,8 @@ _PATTERNS: list[tuple[str, Any]] = [
     (r"not found", "Introuvable."),
     (r"already (changed|recorded) by someone else",
      "Quelqu'un d'autre l'a modifié entre-temps : rechargez la page."),
+    (r"identical to an event already recorded",
+     "Un événement identique (même type, même date, mêmes détails) est déjà enregistré."),
     (r"already erased", "L'identité de cette personne est déjà effacée."),
     (r"already exists", "Existe déjà."),
     (r"already linked", "Déjà rattaché(e) à une autre personne."),

@@ -3,6 +3,7 @@ period, and a start identical to one already recorded (409 naming the existing e
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from tests.http.conftest import Api, assert_refused
@@ -52,3 +53,33 @@ def test_an_open_enrolment_accepts_any_date_from_its_start(api: Api) -> None:
 def _posted(api: Api, pid: str, event_id: str, **fields: Any) -> Any:
     return api.event(pid, "housing_entry", "2023-03-01", status=None, id=event_id,
                      housing_type="social_rental", **fields)
+
+
+def test_an_identical_start_is_a_409_naming_the_existing_event(api: Api) -> None:
+    pid = api.participant()
+    api.enrol(pid, "62-A6", api.structure())
+    first = str(uuid.uuid4())
+    assert _posted(api, pid, first).status_code == 201
+    assert _posted(api, pid, first).status_code == 200  # a replay stays idempotent
+    again = _posted(api, pid, str(uuid.uuid4()))
+    body = assert_refused(again, 409, "type")
+    assert body["existing_id"] == first
+    assert body["reason"] == "identical_start"
+    assert body["message"]
+    # Not identical: other attributes, another date, or a point event.
+    assert _posted(api, pid, str(uuid.uuid4()), via_programme=True).status_code == 201
+    api.event(pid, "housing_entry", "2023-03-02", housing_type="social_rental")
+    api.event(pid, "contact", "2023-03-01", mode="phone")
+    api.event(pid, "contact", "2023-03-01", mode="phone")
+    listed = api.client.get(f"/api/v1/events?participant_id={pid}").get_json()
+    assert listed["page"]["total"] == 5
+
+
+def test_a_voided_identical_start_does_not_block(api: Api) -> None:
+    pid = api.participant()
+    api.enrol(pid, "62-A6", api.structure())
+    first = str(uuid.uuid4())
+    _posted(api, pid, first)
+    api.post(f"/api/v1/events/{first}/void", {"reason": "saisie en double"}, 200)
+    assert _posted(api, pid, str(uuid.uuid4())).status_code == 201
+

@@ -39,3 +39,23 @@ def test_a_support_break_after_the_enrolment_is_refused_in_french(
         "reason": "absent"})
     assert last_day.status_code == 302
     assert count(session, Event) == before + 1
+
+
+def test_an_identical_start_is_refused_with_a_link_to_the_recorded_one(
+        web: Any, session: Any, keyring: Any, people: Any) -> None:
+    record = youth(session, keyring, people)
+    client = web("coord_ml")
+    path = f"/personnes/{record.uuid}/evenements/nouveau?type=housing_entry"
+    values = {"date": days_ago(3).isoformat(), "housing_type": "social_rental"}
+    first = _event_form(client, record.uuid, "housing_entry") | values
+    assert post_form(client, path, first).status_code == 302
+    assert post_form(client, path, first).status_code == 302  # a double submit: harmless
+    before = count(session, Event)
+    again = post_form(client, path, _event_form(client, record.uuid, "housing_entry") | values)
+    assert again.status_code == 422
+    html = text(again)
+    assert "Cet événement est déjà enregistré pour cette personne" in html
+    link = f'href="/personnes/{record.uuid}#evenement-{first["id"]}"'
+    assert link in html
+    assert count(session, Event) == before
+    assert f'id="evenement-{first["id"]}"' in text(client.get(f"/personnes/{record.uuid}"))
