@@ -23,7 +23,7 @@ from cohort.domain import rules
 from cohort.domain.enums import EventType
 from cohort.domain.event_types import Boundary, kind_of
 from cohort.domain.intervals import EventFact, Resolution, resolve
-from cohort.errors import Conflict, NotFound, Rejected
+from cohort.errors import CohortError, Conflict, NotFound, Rejected
 from cohort.identity.keyring import Keyring
 from cohort.models import Enrolment, Event, EventInterval, EventVoid, Operation, Participant
 from cohort.services import access, alerts
@@ -119,13 +119,15 @@ _INSERT = {
 
 
 def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any],
-           *, today: dt.date, now: dt.datetime) -> Recorded:
+           *, today: dt.date, now: dt.datetime, corrects_id: int | None = None) -> Recorded:
     """Record one event, or return the one already recorded under the same client uuid.
 
     The rules are checked in this order: the participant exists and the actor may write
     for them; a replay (same uuid) is answered before any other check, since the state the
     original was checked against has changed since (its own interval, for one); then the
     date, the links and, for an end, that it closes something.
+
+    ``corrects_id``: the event this one replaces (``correct`` records it so).
     """
     digest = body_digest(data)
     event_uuid: uuid.UUID = data["id"]
@@ -182,7 +184,7 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
     inserted = db.execute(_INSERT[db.dialect.name], {
         "uuid": event_uuid, "participant_id": participant.id, "enrolment_id": enrolment_id,
         "operation_id": operation_id, "type": event_type.value, "date": date,
-        "closes_id": closes_id, "attributes": attributes,
+        "closes_id": closes_id, "corrects_id": corrects_id, "attributes": attributes,
         **promoted_columns(event_type, attributes),
         "body_sha256": digest, "recorded_at": now,
     }).one_or_none()
@@ -262,6 +264,43 @@ def void(session: Session, actor: Actor, recorded: Event | RecordedEvent, reason
     session.refresh(event)
     refresh_intervals(session, event.participant_id, now=now)
     return voided
+
+
+_CORRECTION_OF = sa.select(Event.corrects_id).where(Event.uuid == sa.bindparam("event_uuid"))
+
+
+def correct(session: Session, keyring: Keyring, actor: Actor, event_id: uuid.UUID | str,
+            data: dict[str, Any], reason: str, *, today: dt.date,
+            now: dt.datetime) -> Recorded:
+    """Void an event and record its replacement in one step (domain.md §5).
+
+    The replacement names the event it corrects and passes every check of a normal
+    recording, made as if the old event were already voided (an end moved to another
+    date, a start recorded again with other details); if it is refused, nothing is
+    voided. Idempotent on the replacement's client uuid: a retry answers the replacement
+    already recorded.
+    """
+    old = get_event(session, event_id)
+    replayed = core(session).execute(_CORRECTION_OF, {"event_uuid": data["id"]}).one_or_none()
+    if replayed is not None:
+        if replayed.corrects_id != old.id:
+            raise Conflict("an event with this id was already recorded with a different body",
+                           errors={"id": ["already used for a different event"]})
+        return record(session, keyring, actor, data, today=today, now=now)
+    participant = session.get(Participant, old.participant_id)
+    assert participant is not None  # the foreign key guarantees it
+    access.writable_participant(session, actor, participant, now=now, field="event_id")
+    if public_uuid(data["participant_id"], "participant_id") != participant.uuid:
+        raise Rejected("participant_id", "a correction is for the corrected event's participant")
+    try:
+        with session.begin_nested():
+            void(session, actor, old, reason, now=now)
+            recorded = record(session, keyring, actor, data, today=today, now=now,
+                              corrects_id=old.id)
+    except CohortError:
+        session.expire(old)  # its void was rolled back with the savepoint
+        raise
+    return recorded
 
 
 def facts_of(session: Session, participant_id: int) -> list[EventFact]:

@@ -61,6 +61,8 @@ _PATTERNS: list[tuple[str, Any]] = [
      "Cette date précède le début de l'accompagnement choisi."),
     (r"is after the end of its enrolment",
      "Cette date est postérieure à la fin de l'accompagnement choisi."),
+    (r"a correction is for the corrected event's participant",
+     "La correction doit concerner la même personne que l'événement corrigé."),
     (r"is more than one year before the participant's first enrolment",
      "Cette date précède de plus d'un an la première entrée dans une action."),
     (r"is before the check's window opens \((\d{4})-(\d\d)-(\d\d)\)",

@@ -83,3 +83,71 @@ def test_a_voided_identical_start_does_not_block(api: Api) -> None:
     api.post(f"/api/v1/events/{first}/void", {"reason": "saisie en double"}, 200)
     assert _posted(api, pid, str(uuid.uuid4())).status_code == 201
 
+
+# --- corrections --------------------------------------------------------------------------
+
+def _correction(api: Api, old: str, pid: str, date: str, status: int | None = 201,
+                new_id: str | None = None, reason: str = "date mal saisie",
+                **attributes: Any) -> Any:
+    body = {"id": new_id or str(uuid.uuid4()), "participant_id": pid, "type": "housing_entry",
+            "date": date, "attributes": attributes, "reason": reason}
+    return api.post(f"/api/v1/events/{old}/correction", body, status)
+
+
+def test_a_correction_voids_the_old_event_and_records_the_new_one(api: Api) -> None:
+    pid = api.participant()
+    api.enrol(pid, "62-A6", api.structure())
+    old = str(uuid.uuid4())
+    _posted(api, pid, old)
+    new_id = str(uuid.uuid4())
+    new = _correction(api, old, pid, "2023-03-05", new_id=new_id,
+                      housing_type="social_rental").get_json()
+    assert new["id"] == new_id
+    assert new["corrects"] == old
+    assert new["date"] == "2023-03-05"
+    assert new["voided"] is False
+    read_old = api.client.get(f"/api/v1/events/{old}").get_json()
+    assert read_old["voided"] is True
+    assert read_old["void_reason"] == "date mal saisie"
+    assert read_old["corrected_by"] == new_id
+    retry = _correction(api, old, pid, "2023-03-05", status=200, new_id=new_id,
+                        housing_type="social_rental").get_json()
+    assert retry == api.client.get(f"/api/v1/events/{new_id}").get_json()
+    changed = _correction(api, old, pid, "2023-03-06", status=409, new_id=new_id,
+                          housing_type="social_rental")
+    assert_refused(changed, 409, "id")
+    again = _correction(api, old, pid, "2023-03-07", status=409, housing_type="family")
+    assert_refused(again, 409, "id")  # already voided: corrected once
+    intervals = api.client.get(f"/api/v1/participants/{pid}").get_json()["intervals"]
+    housing = [i for i in intervals if i["family"] == "housing"]
+    assert [i["start_date"] for i in housing] == ["2023-03-05"]
+
+
+def test_a_refused_correction_leaves_the_old_event_intact(api: Api) -> None:
+    pid = api.participant()
+    api.enrol(pid, "62-A6", api.structure())
+    old = str(uuid.uuid4())
+    _posted(api, pid, old)
+    future = _correction(api, old, pid, "2999-01-01", status=None,
+                         housing_type="social_rental")
+    assert_refused(future, 422, "date")
+    no_reason = _correction(api, old, pid, "2023-03-05", status=None, reason=" ",
+                            housing_type="social_rental")
+    assert_refused(no_reason, 422, "reason")
+    assert api.client.get(f"/api/v1/events/{old}").get_json()["voided"] is False
+    listed = api.client.get(f"/api/v1/events?participant_id={pid}").get_json()
+    assert listed["page"]["total"] == 1
+
+
+def test_correcting_an_end_moves_it(api: Api) -> None:
+    """The new end is checked as if the old one were already voided."""
+    pid = api.participant()
+    api.enrol(pid, "62-A6", api.structure())
+    api.event(pid, "training_start", "2023-03-01", qualifying=True)
+    end = str(uuid.uuid4())
+    api.event(pid, "training_end", "2023-05-01", id=end)
+    body = {"id": str(uuid.uuid4()), "participant_id": pid, "type": "training_end",
+            "date": "2023-06-01", "attributes": {}, "reason": "fin décalée"}
+    moved = api.post(f"/api/v1/events/{end}/correction", body, 201).get_json()
+    assert moved["closed"] is not None
+    assert moved["corrects"] == end
