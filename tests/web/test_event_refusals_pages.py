@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from typing import Any
 
 import sqlalchemy as sa
@@ -107,8 +108,34 @@ def test_correct_an_event_from_the_participant_page(web: Any, session: Any, keyr
     assert done.status_code == 302
     timeline = text(client.get(done.headers["Location"]))
     assert "L'événement est corrigé" in timeline
-    assert (f"corrigé le {clock.now():%d/%m/%Y} (mauvais logement)") in timeline
+    assert f"corrigé le {clock.today():%d/%m/%Y} (mauvais logement)" in timeline
     assert f'<tr id="evenement-{first["id"]}" class="evenement-annule">' in timeline
     assert f'<tr id="evenement-{new_id.group(1)}">' in timeline
     assert count(session, Event) == before + 1
     assert count(session, EventVoid) == 1
+
+
+def test_correcting_an_end_that_named_its_start_keeps_it(web: Any, session: Any,
+                                                         keyring: Any, people: Any) -> None:
+    record = youth(session, keyring, people)
+    client = web("coord_ml")
+    start = _event_form(client, record.uuid, "training_start") | {
+        "date": days_ago(20).isoformat()}
+    assert post_form(client, f"/personnes/{record.uuid}/evenements/nouveau?type=training_start",
+                     start).status_code == 302
+    end = _event_form(client, record.uuid, "training_end") | {
+        "date": days_ago(10).isoformat(), "closes": start["id"]}
+    assert post_form(client, f"/personnes/{record.uuid}/evenements/nouveau?type=training_end",
+                     end).status_code == 302
+    correction = f"/personnes/{record.uuid}/evenements/{end['id']}/correction"
+    html = text(client.get(correction))
+    assert f'<input type="hidden" name="closes" value="{start["id"]}">' in html
+    new_id = re.search(r'name="id" value="([^"]+)"', html)
+    assert new_id
+    moved = post_form(client, correction, {"id": new_id.group(1), "reason": "date erronée",
+                                           "date": days_ago(5).isoformat(),
+                                           "closes": start["id"]})
+    assert moved.status_code == 302
+    stored = session.execute(sa.select(Event.closes_id).where(
+        Event.uuid == uuid.UUID(new_id.group(1)))).scalar_one()
+    assert stored is not None
