@@ -13,10 +13,14 @@ class CohortError(Exception):
     status = 400
     code = "error"
 
-    def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None):
+    def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None,
+                 details: dict[str, str] | None = None):
         super().__init__(message)
         self.message = message
         self.errors = errors or {}
+        # Public ids the client needs to act on the refusal (e.g. the event already
+        # recorded), answered beside ``errors``; never a typed value.
+        self.details = details or {}
 
 
 class NotFound(CohortError):
@@ -32,6 +36,12 @@ class Forbidden(CohortError):
 class Conflict(CohortError):
     status = 409
     code = "conflict"
+
+    def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None,
+                 details: dict[str, str] | None = None, code: str | None = None):
+        super().__init__(message, errors=errors, details=details)
+        if code is not None:
+            self.code = code
 
 
 class Rejected(CohortError):

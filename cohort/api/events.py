@@ -1,4 +1,4 @@
-"""Pathway events: record (idempotent on the client uuid), list, void."""
+"""Pathway events: record (idempotent on the client uuid), list, void, correct."""
 
 from __future__ import annotations
 
@@ -14,7 +14,12 @@ from cohort.api.schemas import EventSchema, PageSchema
 from cohort.auth import allow, current_actor
 from cohort.request_db import keyring, session, transaction
 from cohort.schemas.common import StrictSchema
-from cohort.schemas.events import EventCreateSchema, EventListArgs, VoidSchema
+from cohort.schemas.events import (
+    CorrectionSchema,
+    EventCreateSchema,
+    EventListArgs,
+    VoidSchema,
+)
 from cohort.services import access, events
 from cohort.services.event_views import (
     event_list_query,
@@ -38,7 +43,9 @@ class Events(MethodView):
     @blp.arguments(EventCreateSchema)
     @blp.response(201, EventSchema)
     @blp.alt_response(200, schema=EventSchema, description="Already recorded (same id, same body)")
-    @blp.alt_response(409, description="Same id, different body")
+    @blp.alt_response(409, description="Same id, different body; or a start identical to one "
+                      "already recorded (same type, date and attributes, not voided): "
+                      "`existing_id` names it")
     def post(self, data: dict[str, Any]) -> Any:
         """Record a pathway event; retrying with the same id returns the original"""
         with transaction() as s:
@@ -80,3 +87,22 @@ class EventVoid(MethodView):
             event = events.get_event(s, event_id)
             events.void(s, current_actor(), event, data["reason"], now=clock.now())
             return event_view(s, event)
+
+
+@blp.route("/<uuid:event_id>/correction")
+class EventCorrection(MethodView):
+    @allow(Role.COORDINATOR, Role.ADMIN)
+    @blp.arguments(CorrectionSchema)
+    @blp.response(201, EventSchema)
+    @blp.alt_response(200, schema=EventSchema,
+                      description="Already corrected by this replacement (same id, same body)")
+    @blp.alt_response(409, description="The event is already voided, or the replacement's id "
+                      "is used by another event")
+    def post(self, data: dict[str, Any], event_id: Any) -> Any:
+        """Correct an event in one step: void it and record its replacement"""
+        reason = data.pop("reason")
+        with transaction() as s:
+            result = events.correct(s, keyring(), current_actor(), event_id, data, reason,
+                                    today=clock.today(), now=clock.now())
+            body = event_view(s, result.event)
+        return body, 201 if result.created else 200

@@ -48,6 +48,10 @@ class EventSchema(ma.Schema):
     voided = fields.Boolean()
     void_reason = fields.String(allow_none=True)
     voided_at = fields.DateTime(allow_none=True)
+    corrects = fields.UUID(
+        allow_none=True, metadata={"description": "The voided event this one corrects"})
+    corrected_by = fields.UUID(
+        allow_none=True, metadata={"description": "The event that corrects this voided one"})
 
 
 class IntervalSchema(ma.Schema):

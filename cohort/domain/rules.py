@@ -147,6 +147,31 @@ def check_enrolment_link(event_type: EventType, participant_id: Hashable,
         raise Rejected("enrolment_id", f"required for a {event_type} event")
 
 
+# Dated inside the enrolment they name (domain.md §5): its start to its last day, included.
+WITHIN_ENROLMENT: frozenset[EventType] = frozenset(
+    {EventType.SUPPORT_BREAK, EventType.SUPPORT_RESUMED, EventType.CHILDCARE_START})
+
+
+def check_within_enrolment(event_type: EventType, date: dt.date,
+                           period: tuple[dt.date, dt.date | None] | None) -> None:
+    """A support break, its resumption or a childcare start falls within its enrolment's
+    period (start ≤ date ≤ end, or no end yet). ``period``: the named enrolment's dates."""
+    if period is None or event_type not in WITHIN_ENROLMENT:
+        return
+    start, end = period
+    if date < start:
+        raise Rejected("date", "is before the start of its enrolment",
+                       code="outside_enrolment")
+    if end is not None and date > end:
+        raise Rejected("date", "is after the end of its enrolment", code="outside_enrolment")
+
+
+def check_enrolment_not_cancelled(cancelled: bool) -> None:
+    """A cancelled enrolment counts nowhere (domain.md §4): nothing new may be tied to it."""
+    if cancelled:
+        raise Rejected("enrolment_id", "is a cancelled enrolment", code="enrolment_cancelled")
+
+
 def check_operation_link(event_type: EventType, *, named: bool) -> None:
     """Types that count an operation's activity must name the operation."""
     if not named and kind_of(event_type).needs_operation:
@@ -167,6 +192,17 @@ def check_closes(event_type: EventType, participant_id: Hashable,
     start_kind = kind_of(start[1])
     if start_kind.boundary is not Boundary.START or start_kind.family is not kind.family:
         raise Rejected("closes", f"names an event of another family than {kind.family}")
+
+
+def check_not_identical_start(existing: Hashable | None) -> None:
+    """A start identical to one already recorded (same participant, type, date and
+    attributes, not voided) is refused, naming the existing event's id."""
+    if existing is not None:
+        raise Conflict(
+            "a start identical to this one is already recorded for the participant",
+            errors={"type": ["identical to an event already recorded"]},
+            details={"existing_id": str(existing)}, code="identical_start",
+        )
 
 
 def check_end_closes(closed: Hashable | None, *, named: bool) -> None:

@@ -51,12 +51,14 @@ from cohort.importer.report import (
     error_to_rows,
     messages_to_errors,
 )
-from cohort.models import Enrolment, Event, EventInterval, Operation
+from cohort.models import Enrolment, Event, EventInterval, EventVoid, Operation
 from cohort.schemas.event_attributes import ATTRIBUTE_SCHEMAS
 from cohort.schemas.events import EventCreateSchema
 from cohort.services import alerts
 from cohort.services.enrolments import first_start_by_participant
 from cohort.services.events import (
+    START_TYPES,
+    attributes_key,
     body_digest,
     canonical_body,
     facts_by_participant,
@@ -171,6 +173,14 @@ class _Recorded(NamedTuple):
     digest: str
 
 
+class _Enrolment(NamedTuple):
+    id: int
+    participant_id: int
+    start: dt.date
+    end: dt.date | None
+    cancelled: bool
+
+
 class _Ids:
     """Event ids handed out in file order (they are also the recording order).
 
@@ -225,6 +235,7 @@ class _Apply:
         self.valid_from = self.intervals.render("valid_from", now)
         self._dates: dict[str, dt.date] = {}
         self._days: dict[dt.date, dt.date] = {}
+        self.starts: dict[tuple[int, str, str, str], str] = {}  # see _stored_starts
         self.had_events = self.conn.execute(sa.select(Event.id).limit(1)).first() is not None
 
     def _date(self, iso: str) -> dt.date:
@@ -248,9 +259,10 @@ class _Apply:
                 ready.append(p)
         self.directory.load(p[1] for p in ready)
         stored = self._stored({p[2] for p in ready} | {p[7] for p in ready if p[7]})
-        enrolments = self._by_uuid(Enrolment, {p[5] for p in ready if p[5]})
+        enrolments = self._enrolments({p[5] for p in ready if p[5]})
         operations = self._by_uuid(Operation, {p[6] for p in ready if p[6]})
         self._load_people(ready, stored)
+        self.starts = self._stored_starts(ready)
         recorded: dict[str, _Recorded] = {}
         rows: list[tuple[Any, ...]] = []
         for p in ready:
@@ -289,6 +301,45 @@ class _Apply:
                 found[r[0]] = (r[1], r[2])
         return found
 
+    def _stored_starts(self, ready: list[Ready]) -> dict[tuple[int, str, str, str], str]:
+        """The non-voided start events already stored (earlier chunks included) that rows of
+        this chunk could repeat: (participant, type, ISO date, attributes key) → uuid."""
+        pids: set[int] = set()
+        dates: set[str] = set()
+        for p in ready:
+            person = self.directory.find(p[1])
+            if p[3] in START_TYPES and person is not None:
+                pids.add(person.id)
+                dates.add(p[4])
+        found: dict[tuple[int, str, str, str], str] = {}
+        if not pids:
+            return found
+        for part in batches(sorted(pids)):
+            for r in self.conn.execute(
+                    sa.select(Event.participant_id, Event.type, Event.date, Event.attributes,
+                              Event.uuid)
+                    .where(Event.participant_id.in_(padded(part)),
+                           Event.type.in_(sorted(START_TYPES)),
+                           ~sa.exists().where(EventVoid.event_id == Event.id))
+                    .order_by(Event.id.desc())):
+                if r.date.isoformat() not in dates:
+                    continue
+                found[(r.participant_id, r.type, r.date.isoformat(),
+                       attributes_key(r.attributes))] = str(r.uuid)
+        return found
+
+    def _enrolments(self, uuids: set[str]) -> dict[str, _Enrolment]:
+        """Enrolments named by uuid, with what the rules check of them."""
+        text = sa.type_coerce(Enrolment.uuid, sa.String)
+        found = {}
+        for part in batches(sorted(uuids)):
+            for r in self.conn.execute(
+                    sa.select(text, Enrolment.id, Enrolment.participant_id, Enrolment.start_date,
+                              Enrolment.end_date, Enrolment.cancelled_at.is_not(None))
+                    .where(text.in_(padded(part)))):
+                found[r[0]] = _Enrolment(*r[1:])
+        return found
+
     def _load_people(self, ready: list[Ready], stored: dict[str, _Recorded]) -> None:
         """Birth, first enrolment and stored interval events of participants new to the
         import or forgotten since, after forgetting the least recently named beyond the
@@ -321,7 +372,7 @@ class _Apply:
                                            _fed(facts.get(pid, [])))
 
     def _row(self, p: Ready, stored: dict[str, _Recorded], recorded: dict[str, _Recorded],
-             enrolments: dict[str, tuple[int, int | None]],
+             enrolments: dict[str, _Enrolment],
              operations: dict[str, tuple[int, int | None]]) -> tuple[Any, ...] | None:
         """Check one row against the rules, in the API's order; its insert values if new."""
         row, ref, event_uuid, type_, iso, enrolment, operation, closes, wire, digest = p
@@ -342,12 +393,17 @@ class _Apply:
         date = self._date(iso)
         rules.check_event_date(date, today=self.today, birth=state.birth,
                                first_start=state.first)
-        enrolment_id = owner = None
+        enrolment_id = None
         if enrolment is not None:
             if enrolment not in enrolments:
                 raise _refused("enrolment_id", "not found")
-            enrolment_id, owner = enrolments[enrolment]
-        rules.check_enrolment_link(event_type, pid, owner)
+            named = enrolments[enrolment]
+            enrolment_id, owner = named.id, named.participant_id
+            rules.check_enrolment_link(event_type, pid, owner)
+            rules.check_enrolment_not_cancelled(named.cancelled)
+            rules.check_within_enrolment(event_type, date, (named.start, named.end))
+        else:
+            rules.check_enrolment_link(event_type, pid, None)
         operation_id = None
         if operation is not None:
             if operation not in operations:
@@ -360,8 +416,12 @@ class _Apply:
             rules.check_closes(event_type, pid,
                                None if start is None else (start.participant_id, start.type))
             closes_id = None if start is None else start.id
-        event_id = self.ids.next()
         kind = kind_of(event_type)
+        start_key = None
+        if kind.boundary is Boundary.START:
+            start_key = (pid, type_, iso, attributes_key(json.loads(wire[0])))
+            rules.check_not_identical_start(self.starts.get(start_key))
+        event_id = self.ids.next()
         if kind.boundary is not Boundary.POINT:
             fact = EventFact(key=event_id, type=event_type, date=date, seq=event_id,
                              closes=closes_id)
@@ -370,6 +430,8 @@ class _Apply:
                                        named=closes_id is not None)
             self._add(pid, state, fact)
         recorded[event_uuid] = _Recorded(event_id, pid, type_, digest)
+        if start_key is not None:
+            self.starts[start_key] = event_uuid
         return (event_id, event_uuid, pid, enrolment_id, operation_id, type_, iso, closes_id,
                 *wire, digest, self.recorded_at)
 

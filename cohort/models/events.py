@@ -31,6 +31,8 @@ class Event(Model):
         sa.Index("ix_event_type_date", "type", "date", "participant_id"),
         sa.Index("ix_event_enrolment", "enrolment_id"),
         sa.Index("ix_event_operation", "operation_id"),
+        # "which event corrects this one?" (the pathway; migration 0008)
+        sa.Index("ix_event_corrects", "corrects_id"),
     )
 
     id: Mapped[intpk]  # also the recording order
@@ -47,6 +49,9 @@ class Event(Model):
     type: Mapped[str] = mapped_column(sa.String(32))
     date: Mapped[dt.date]
     closes_id: Mapped[int | None] = mapped_column(sa.ForeignKey("event.id", ondelete="RESTRICT"))
+    # The (voided) event this one replaces, when recorded by a correction.
+    corrects_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("event.id", ondelete="RESTRICT"))
     attributes: Mapped[dict[str, Any]]
     # Promoted attributes, so indicator SQL needs no JSON functions:
     category: Mapped[str | None] = mapped_column(sa.String(32))  # housing type, contract, ...
@@ -58,7 +63,8 @@ class Event(Model):
     recorded_at: Mapped[created_at]
 
     void: Mapped[EventVoid | None] = relationship(back_populates="event", uselist=False)
-    closes: Mapped[Event | None] = relationship(remote_side="Event.id")
+    closes: Mapped[Event | None] = relationship(remote_side="Event.id",
+                                                foreign_keys=[closes_id])
 
 
 class EventVoid(Model):

@@ -36,6 +36,13 @@ class VoidSchema(StrictSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
+class CorrectionSchema(EventCreateSchema):
+    """The replacement event (its own new client id) and why the old one was wrong."""
+
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                           metadata={"description": "Why the corrected event is voided"})
+
+
 class EventListArgs(PageArgs):
     participant_id = fields.UUID(load_default=None)
     type = fields.String(load_default=None, validate=validate.OneOf([t.value for t in EventType]))

@@ -23,7 +23,7 @@ from cohort.domain import rules
 from cohort.domain.enums import EventType
 from cohort.domain.event_types import Boundary, kind_of
 from cohort.domain.intervals import EventFact, Resolution, resolve
-from cohort.errors import Conflict, NotFound, Rejected
+from cohort.errors import CohortError, Conflict, NotFound, Rejected
 from cohort.identity.keyring import Keyring
 from cohort.models import Enrolment, Event, EventInterval, EventVoid, Operation, Participant
 from cohort.services import access, alerts
@@ -96,6 +96,13 @@ _SUBJECT = sa.select(
     sa.select(sa.func.min(Enrolment.start_date)).where(
         Enrolment.participant_id == Participant.id).scalar_subquery().label("first_start"),
     sa.exists().where(Event.uuid == sa.bindparam("event_uuid")).label("uuid_used"),
+    # A non-voided event of the same type on the same date (identical starts, read below
+    # only when there is one).
+    sa.exists().where(
+        Event.participant_id == Participant.id, Event.type == sa.bindparam("event_type"),
+        Event.date == sa.bindparam("event_date"),
+        ~sa.exists().where(EventVoid.event_id == Event.id),
+    ).label("same_day"),
 ).where(Participant.uuid == sa.bindparam("participant_uuid"))
 
 _COLUMNS = (Event.id, Event.uuid, Event.participant_id, Event.enrolment_id, Event.operation_id,
@@ -112,13 +119,15 @@ _INSERT = {
 
 
 def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any],
-           *, today: dt.date, now: dt.datetime) -> Recorded:
+           *, today: dt.date, now: dt.datetime, corrects_id: int | None = None) -> Recorded:
     """Record one event, or return the one already recorded under the same client uuid.
 
     The rules are checked in this order: the participant exists and the actor may write
     for them; a replay (same uuid) is answered before any other check, since the state the
     original was checked against has changed since (its own interval, for one); then the
     date, the links and, for an end, that it closes something.
+
+    ``corrects_id``: the event this one replaces (``correct`` records it so).
     """
     digest = body_digest(data)
     event_uuid: uuid.UUID = data["id"]
@@ -126,6 +135,7 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
     participant = db.execute(_SUBJECT, {
         "participant_uuid": public_uuid(data["participant_id"], "participant_id"),
         "event_uuid": event_uuid, "actor_structure_id": actor.structure_id,
+        "event_type": data["type"], "event_date": data["date"],
     }).one_or_none()
     if participant is None:
         raise not_found("participant_id")
@@ -144,6 +154,9 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
     if data.get("enrolment_id"):
         enrolment = by_uuid(session, Enrolment, data["enrolment_id"], "enrolment_id")
         rules.check_enrolment_link(event_type, participant.id, enrolment.participant_id)
+        rules.check_enrolment_not_cancelled(enrolment.cancelled_at is not None)
+        rules.check_within_enrolment(event_type, date,
+                                     (enrolment.start_date, enrolment.end_date))
         enrolment_id = enrolment.id
     else:
         rules.check_enrolment_link(event_type, participant.id, None)
@@ -166,10 +179,13 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
         _check_something_to_close(session, participant.id, event_type, date, closes_id)
 
     attributes = data.get("attributes") or {}
+    if kind.boundary is Boundary.START and participant.same_day:
+        rules.check_not_identical_start(_identical(
+            db, participant.id, event_type, date, attributes))
     inserted = db.execute(_INSERT[db.dialect.name], {
         "uuid": event_uuid, "participant_id": participant.id, "enrolment_id": enrolment_id,
         "operation_id": operation_id, "type": event_type.value, "date": date,
-        "closes_id": closes_id, "attributes": attributes,
+        "closes_id": closes_id, "corrects_id": corrects_id, "attributes": attributes,
         **promoted_columns(event_type, attributes),
         "body_sha256": digest, "recorded_at": now,
     }).one_or_none()
@@ -184,6 +200,28 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
 
 
 _NEW = object()
+
+_SAME_DAY = sa.select(Event.uuid, Event.attributes).where(
+    Event.participant_id == sa.bindparam("participant_id"),
+    Event.type == sa.bindparam("event_type"), Event.date == sa.bindparam("event_date"),
+    ~sa.exists().where(EventVoid.event_id == Event.id),
+).order_by(Event.id)
+
+
+def attributes_key(attributes: dict[str, Any] | None) -> str:
+    """Attributes as canonical JSON: two events with the same key have the same facts."""
+    return json.dumps(attributes or {}, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def _identical(db: Connection, participant_id: int, event_type: EventType, date: dt.date,
+               attributes: dict[str, Any]) -> uuid.UUID | None:
+    """The first non-voided event of the participant identical to this one, if any."""
+    key = attributes_key(attributes)
+    for row in db.execute(_SAME_DAY, {"participant_id": participant_id,
+                                      "event_type": event_type.value, "event_date": date}):
+        if attributes_key(row.attributes) == key:
+            return row.uuid
+    return None
 
 
 def _check_something_to_close(session: Session, participant_id: int, event_type: EventType,
@@ -229,12 +267,50 @@ def void(session: Session, actor: Actor, recorded: Event | RecordedEvent, reason
     return voided
 
 
+_CORRECTION_OF = sa.select(Event.corrects_id).where(Event.uuid == sa.bindparam("event_uuid"))
+
+
+def correct(session: Session, keyring: Keyring, actor: Actor, event_id: uuid.UUID | str,
+            data: dict[str, Any], reason: str, *, today: dt.date,
+            now: dt.datetime) -> Recorded:
+    """Void an event and record its replacement in one step (domain.md §5).
+
+    The replacement names the event it corrects and passes every check of a normal
+    recording, made as if the old event were already voided (an end moved to another
+    date, a start recorded again with other details); if it is refused, nothing is
+    voided. Idempotent on the replacement's client uuid: a retry answers the replacement
+    already recorded.
+    """
+    old = get_event(session, event_id)
+    replayed = core(session).execute(_CORRECTION_OF, {"event_uuid": data["id"]}).one_or_none()
+    if replayed is not None:
+        if replayed.corrects_id != old.id:
+            raise Conflict("an event with this id was already recorded with a different body",
+                           errors={"id": ["already used for a different event"]})
+        return record(session, keyring, actor, data, today=today, now=now)
+    participant = session.get(Participant, old.participant_id)
+    assert participant is not None  # the foreign key guarantees it
+    access.writable_participant(session, actor, participant, now=now, field="event_id")
+    if public_uuid(data["participant_id"], "participant_id") != participant.uuid:
+        raise Rejected("participant_id", "a correction is for the corrected event's participant")
+    try:
+        with session.begin_nested():
+            void(session, actor, old, reason, now=now)
+            recorded = record(session, keyring, actor, data, today=today, now=now,
+                              corrects_id=old.id)
+    except CohortError:
+        session.expire(old)  # its void was rolled back with the savepoint
+        raise
+    return recorded
+
+
 def facts_of(session: Session, participant_id: int) -> list[EventFact]:
     """The participant's non-voided interval events, as resolution input."""
     return facts_by_participant(session, [participant_id]).get(participant_id, [])
 
 
 _TYPES = {t.value: t for t in EventType}
+START_TYPES = frozenset(t.value for t in EventType if kind_of(t).boundary is Boundary.START)
 INTERVAL_TYPES = sorted(t.value for t in EventType if kind_of(t).boundary is not Boundary.POINT)
 
 

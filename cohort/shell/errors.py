@@ -64,6 +64,7 @@ def json_error(error: CohortError) -> Any:
     body = error_body(error.status, error.message,
                       {"json": error.errors} if error.errors else None)
     body["reason"] = error.code
+    body.update(error.details)
     return jsonify(body), error.status
 
 

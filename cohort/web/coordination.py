@@ -23,14 +23,15 @@ from cohort.domain import rules
 from cohort.domain.enums import EventType, Family
 from cohort.domain.event_types import KINDS, Boundary
 from cohort.errors import CohortError, NotFound
-from cohort.models import Enrolment, Participant, Structure
+from cohort.models import Enrolment, Event, Participant, Structure
 from cohort.request_db import keyring, session, transaction
 from cohort.schemas.common import EnumOneOf
 from cohort.schemas.enrolments import CancelSchema, CorrectEndSchema, EndSchema, EnrolSchema
 from cohort.schemas.event_attributes import ATTRIBUTE_SCHEMAS
-from cohort.schemas.events import EventCreateSchema, VoidSchema
+from cohort.schemas.events import CorrectionSchema, EventCreateSchema, VoidSchema
 from cohort.schemas.participants import IdentityRequestSchema, RegisterSchema, SearchSchema
 from cohort.services import access, enrolments, events, lifecycle, participants, programmes
+from cohort.services.event_views import event_view
 from cohort.services.lookup import by_uuid
 from cohort.services.structures import list_operations
 from cohort.services.timeline import timeline
@@ -389,7 +390,7 @@ def event_new(participant_id: Any) -> Any:
         return _render("event_types.html", participant_id=record.uuid,
                        groups=types_by_family())
     event_type = EventType(raw_type)
-    kind = KINDS[event_type]
+    existing_event = None  # an identical start already recorded: linked from the refusal
     state = FormState(values={"id": str(uuid.uuid4()), "date": clock.today().isoformat()})
     if request.method == "POST":
         body = _event_form_data(record.uuid, event_type)
@@ -408,6 +409,11 @@ def event_new(participant_id: Any) -> Any:
                     created = result.created
             except CohortError as error:
                 state.refuse(error)
+                existing_event = error.details.get("existing_id")
+                if existing_event:
+                    state.message = ("Cet événement est déjà enregistré pour cette personne "
+                                     "(même type, même date, mêmes détails) : rien n'a été "
+                                     "ajouté.")
                 if "id" in error.errors:  # sent before with other values: a new event now
                     state.values["id"] = str(uuid.uuid4())
                     state.message = ("Ce formulaire a déjà servi à enregistrer un événement "
@@ -420,15 +426,26 @@ def event_new(participant_id: Any) -> Any:
                       "Cet événement était déjà enregistré (envoi en double) : rien n'a été "
                       "ajouté.", "succes" if created else "info")
                 return redirect(url_for("web.participant", participant_id=record.uuid))
+    return _event_form_page(record, event_type, state, existing_event=existing_event)
+
+
+def _event_form_page(record: Participant, event_type: EventType, state: FormState, *,
+                     existing_event: str | None = None, correcting: Any = None) -> Any:
+    """The form of one event type: a new event, or the replacement of ``correcting``."""
+    s = session()
+    kind = KINDS[event_type]
     view = timeline(s, g.actor, record, now=clock.now())
     valid = [e for e in view["enrolments"] if e["cancelled_at"] is None]
     enrolled = [e for e in valid if e["end_date"] is None] or valid
+    if correcting is not None:  # the corrected event's own enrolment stays a choice
+        enrolled = valid
     closable = [iv for iv in view["intervals"]
                 if iv["end_date"] is None and iv["family"] == (kind.family or "")]
     operations = list(s.execute(list_operations()).scalars()) if kind.needs_operation else []
     return _render(
         "event_form.html", 422 if state.failed else 200, participant_id=record.uuid,
-        event_type=event_type, kind=kind, state=state, fields=attribute_fields(event_type),
+        existing_event=existing_event, correcting=correcting, event_type=event_type,
+        kind=kind, state=state, fields=attribute_fields(event_type),
         is_end=kind.boundary is Boundary.END, closable=closable,
         enrolment_choices=[(str(e["id"]), f"{e['action_code']} ({e['structure_name']}), "
                                           f"depuis le {e['start_date']:%d/%m/%Y}")
@@ -438,15 +455,74 @@ def event_new(participant_id: Any) -> Any:
         operation_choices=[(str(o.uuid), o.label) for o in operations])
 
 
+def _event_of(participant_id: Any, event_id: Any) -> Event:
+    """An event the actor may read, on the page of its own participant (else a 404)."""
+    s = session()
+    event = access.readable_event(s, g.actor, event_id, now=clock.now())
+    if s.get(Participant, event.participant_id).uuid != participant_id:  # type: ignore[union-attr]
+        raise NotFound("event_id: not found", errors={"event_id": ["not found"]})
+    return event
+
+
+def _prefilled(event: Event, event_type: EventType) -> dict[str, Any]:
+    """The form's values for an event as recorded (the replacement gets a new id)."""
+    view = event_view(session(), event)
+    values: dict[str, Any] = {"id": str(uuid.uuid4()), "date": event.date.isoformat()}
+    for link in ("enrolment_id", "operation_id", "closes"):
+        if view[link] is not None:
+            values[link] = str(view[link])
+    widgets = {f["name"]: f["widget"] for f in attribute_fields(event_type)}
+    for name, value in (event.attributes or {}).items():
+        if isinstance(value, bool) and widgets.get(name) == "yesno":
+            value = "true" if value else "false"
+        values[name] = value
+    return values
+
+
+@bp.route("/personnes/<uuid:participant_id>/evenements/<uuid:event_id>/correction",
+          methods=["GET", "POST"])
+@allow(*WRITER_ROLES)
+def event_correct(participant_id: Any, event_id: Any) -> Any:
+    """Correct an event in one step: the form pre-filled with its values, and a reason; the
+    service voids it and records the replacement, or refuses both."""
+    s = session()
+    event = _event_of(participant_id, event_id)
+    record = s.get(Participant, event.participant_id)
+    assert record is not None  # the foreign key guarantees it
+    access.writable_participant(s, g.actor, record, now=clock.now())
+    event_type = EventType(event.type)
+    state = FormState(values=_prefilled(event, event_type))
+    if request.method == "POST":
+        body = _event_form_data(record.uuid, event_type)
+        reason = (request.form.get("reason") or "").strip()
+        state = FormState(values={k: v for k, v in body.items() if k != "attributes"}
+                          | body["attributes"] | {"reason": reason})
+        try:
+            data = CorrectionSchema().load(body | ({"reason": reason} if reason else {}))
+        except ValidationError as error:
+            state.errors = _flat_errors(error.messages)
+            state.message = FORM_ERROR
+        else:
+            data.pop("reason")
+            try:
+                with transaction() as tx:
+                    events.correct(tx, keyring(), g.actor, event.uuid, data, reason,
+                                   today=clock.today(), now=clock.now())
+            except CohortError as error:
+                state.refuse(error)
+            else:
+                flash("L'événement est corrigé : l'ancien reste visible, barré, dans le "
+                      "parcours.", "succes")
+                return redirect(url_for("web.participant", participant_id=record.uuid))
+    return _event_form_page(record, event_type, state, correcting=event)
+
+
 @bp.route("/personnes/<uuid:participant_id>/evenements/<uuid:event_id>/annulation",
           methods=["GET", "POST"])
 @allow(*WRITER_ROLES)
 def event_void(participant_id: Any, event_id: Any) -> Any:
     """Void an event with a reason: it stays in the timeline, marked, and counts nowhere."""
-    s = session()
-    event = access.readable_event(s, g.actor, event_id, now=clock.now())
-    if s.get(Participant, event.participant_id).uuid != participant_id:  # type: ignore[union-attr]
-        raise NotFound("event_id: not found", errors={"event_id": ["not found"]})
+    event = _event_of(participant_id, event_id)
     state = FormState()
     if request.method == "POST":
         data, state = load(VoidSchema(), submitted())

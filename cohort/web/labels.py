@@ -225,6 +225,10 @@ def date_fr(value: Any) -> str:
         return "—"
     if isinstance(value, str):
         value = dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:  # a moment: its day in France
+        from cohort.clock import PARIS
+
+        value = value.astimezone(PARIS)
     return f"{value:%d/%m/%Y}"
 
 

@@ -4,6 +4,7 @@ waiting check gone from the worklist."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from tests.builders import person
@@ -47,6 +48,11 @@ def test_cancel_an_enrolment_through_the_api(clients: dict[str, Any], people: di
     again = client.post(f"{url}/cancellation", json={"reason": "Autre motif"})
     assert again.status_code == 200
     assert again.get_json() == cancelled  # the same answer, nothing changed
+    # Nothing new may be tied to it: it counts nowhere.
+    late_break = {"id": str(uuid.uuid4()), "participant_id": body["participant_id"],
+                  "type": "support_break", "date": "2023-05-02",
+                  "enrolment_id": enrolment["id"], "attributes": {"reason": "absent"}}
+    assert_refused(client.post("/api/v1/events", json=late_break), 422, "enrolment_id")
     # Still in the history: the timeline shows it, marked.
     timeline = client.get(f"/api/v1/participants/{body['participant_id']}").get_json()
     marked = [e for e in timeline["enrolments"] if e["id"] == enrolment["id"]]
