@@ -23,6 +23,14 @@ from tests.web.conftest import post_form
 TODAY = clock.today()
 
 
+@pytest.fixture(autouse=True)
+def _today_when_the_test_runs() -> None:
+    """Today in France when each test starts, not when the module was imported: a run that
+    crosses midnight in Paris would otherwise compare yesterday with the pages' today."""
+    global TODAY
+    TODAY = clock.today()
+
+
 def days_ago(n: int) -> dt.date:
     return TODAY - dt.timedelta(days=n)
 
