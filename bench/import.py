@@ -137,7 +137,7 @@ def main() -> None:
     keys = folder / "bench-keys.toml"
     rng = random.Random(args.seed)
     print(f"files and database in {folder}", flush=True)
-    structure = prepare_database(url, keys)
+    structure = prepare_database(url, keys)["62-A1"]  # the PLIE
 
     started = time.perf_counter()
     people = write_participants(folder / "participants.csv", args.participants, rng)

@@ -176,12 +176,12 @@ def build(url: str, folder: Path, participants: int, events: int, seed: int,
     folder.mkdir(parents=True, exist_ok=True)
     keys = folder / "bench-keys.toml"
     rng = random.Random(seed)
-    structure = prepare_database(url, keys)
-    operations = create_operations(url, structure)
+    structures = prepare_database(url, keys)
+    operations = create_operations(url, structures["62-A6"])
     started = time.perf_counter()
     people = write_participants(folder / "participants.csv", participants, rng,
                                 born_from=dt.date(1996, 1, 1), born_days=11 * 365)
-    enrolled = write_spread_enrolments(folder / "enrolments.csv", people, structure, rng)
+    enrolled = write_spread_enrolments(folder / "enrolments.csv", people, structures, rng)
     print(f"    generated {participants} participants, {len(enrolled)} enrolments in "
           f"{time.perf_counter() - started:.1f}s", flush=True)
     figures = {}

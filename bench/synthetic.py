@@ -23,7 +23,7 @@ import random
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -151,10 +151,11 @@ def _eligible(action: str, age: int, ase: bool, rsa: bool) -> bool:
     return ase and 16 <= age <= 21  # 62-A6
 
 
-def write_spread_enrolments(path: Path, people: Sequence[Person], structure: str,
-                            rng: random.Random) -> list[Enrolled]:
+def write_spread_enrolments(path: Path, people: Sequence[Person],
+                            structures: Mapping[str, str], rng: random.Random
+                            ) -> list[Enrolled]:
     """Enrolments in the six 62 actions over 2022–2024, in file order (a person's rows
-    together, first enrolment first)."""
+    together, first enrolment first), each by the structure `structures` names for it."""
     codes = list(SPREAD_ACTIONS)
     weights = list(SPREAD_ACTIONS.values())
     first_day, days = dt.date(2022, 1, 1), 3 * 365
@@ -179,7 +180,8 @@ def write_spread_enrolments(path: Path, people: Sequence[Person], structure: str
                 if rng.random() < 0.5:
                     end = begin + dt.timedelta(days=rng.randrange(60, 540))
                     end = end if end <= TODAY else None
-                out.writerow([last, first, birth_iso, code, structure, begin.isoformat(),
+                out.writerow([last, first, birth_iso, code, structures[code],
+                              begin.isoformat(),
                               "true" if on_rsa else "false",
                               end.isoformat() if end else "",
                               rng.choice(_EXIT_REASONS) if end else "",
@@ -288,8 +290,17 @@ def spread_extras(people: Sequence[Person], enrolled: Sequence[Enrolled],
     return extras
 
 
-def prepare_database(url: str, keys: Path) -> str:
-    """Migrate, load the programme, create one structure; return the structure's uuid."""
+# The bench's structures and the 62 actions each enrols into (domain.md §2 "Operators").
+BENCH_STRUCTURES = {
+    "Mission Locale (bench)": ("mission_locale", ("62-A3", "62-A5", "62-A6")),
+    "PLIE (bench)": ("plie", ("62-A1", "62-A2")),
+    "CLLAJ (bench)": ("cllaj", ("62-A4",)),
+}
+
+
+def prepare_database(url: str, keys: Path) -> dict[str, str]:
+    """Migrate, load the programme, create the bench's structures; return, per 62 action
+    code, the uuid of the structure that enrols into it."""
     from alembic import command
     from sqlalchemy.orm import Session
 
@@ -305,12 +316,13 @@ def prepare_database(url: str, keys: Path) -> str:
     engine = make_engine(url)
     with Session(engine) as session, session.begin():
         load_programme_file(session, PROGRAMME)
-        structure = create_structure(session, SYSTEM, {"name": "Mission Locale (bench)",
-                                                       "kind": "mission_locale",
-                                                       "departement": "62"})
-        structure_uuid = str(structure.uuid)
+        by_action: dict[str, str] = {}
+        for name, (kind, codes) in BENCH_STRUCTURES.items():
+            structure = create_structure(session, SYSTEM, {"name": name, "kind": kind,
+                                                           "departement": "62"})
+            by_action |= dict.fromkeys(codes, str(structure.uuid))
     engine.dispose()
-    return structure_uuid
+    return by_action
 
 
 # Operations of the 62 actions: (action, kind, count, planned hours), from 2022 on.

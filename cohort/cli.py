@@ -307,6 +307,31 @@ def tokens_revoke(token_id: str) -> None:
     click.echo("revoked")
 
 
+@cli.group("enrolments")
+def enrolments_group() -> None:
+    """Checks over stored enrolments."""
+
+
+@enrolments_group.command("check-operators")
+def enrolments_check_operators() -> None:
+    """List the enrolments whose structure may not enrol into their action (its
+    département, or a joint action, and its kind among the action's operators); nothing is
+    changed. Exit 1 when one that was not forced is found, else 0."""
+    from cohort.services.enrolments import operator_violations
+
+    with _unit_of_work() as session:
+        found = operator_violations(session)
+    for v in found:
+        click.echo("\t".join((v.enrolment_uuid, v.action_code, v.structure_name,
+                              v.structure_kind, v.structure_departement,
+                              "forced" if v.forced else "not forced", "; ".join(v.reasons))))
+    unforced = sum(not v.forced for v in found)
+    click.echo(f"{len(found)} enrolment(s) break the operator rule, {unforced} not forced",
+               err=bool(unforced))
+    if unforced:
+        sys.exit(1)
+
+
 @cli.group("audit")
 def audit_group() -> None:
     """The tamper-evident audit log."""

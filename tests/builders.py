@@ -37,6 +37,20 @@ def structure(session: Session, name: str | None = None, kind: str = "mission_lo
     )
 
 
+# A Pas-de-Calais kind that runs each action (the programme file's `operators`).
+RUNS = {"62-A1": "plie", "62-A2": "plie", "62-A3": "creche", "62-A4": "cllaj",
+        "62-A5": "cllaj", "62-A6": "mission_locale"}
+
+
+def runs(session: Session, code: str) -> Structure:
+    """The test structure that runs `code` (created once per database), for enrolments
+    whose structure does not matter to the test (domain.md §2 "Operators")."""
+    name = f"Opérateur {code}"
+    found = session.execute(sa.select(Structure).where(Structure.name == name)
+                            ).scalar_one_or_none()
+    return found or structure(session, name, RUNS[code])
+
+
 def person(**overrides: Any) -> dict[str, Any]:
     """A synthetic identity (never a real one)."""
     n = next(_names)

@@ -28,6 +28,8 @@ class ActionSchema(StrictSchema):
     public = fields.String(dump_only=True)
     territory = fields.String(dump_only=True)
     eligibility = fields.List(fields.Dict(), dump_only=True)
+    operators = fields.List(fields.String(), dump_only=True,
+                            metadata={"description": "The structure kinds that run the action"})
     budget = fields.Dict(dump_only=True)
     targets = fields.List(fields.Dict(), dump_only=True)
 

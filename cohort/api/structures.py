@@ -10,6 +10,7 @@ from marshmallow import fields
 from cohort import clock
 from cohort.actors import Role
 from cohort.api.blueprint import Blueprint
+from cohort.api.programmes import ActionSchema
 from cohort.api.schemas import PageSchema
 from cohort.auth import ALL_ROLES, allow, current_actor
 from cohort.models import Operation, Structure
@@ -23,7 +24,7 @@ from cohort.schemas.structures import (
     StructureListArgs,
     StructureUpdateSchema,
 )
-from cohort.services import structures
+from cohort.services import programmes, structures
 from cohort.services.lookup import by_uuid
 from cohort.shell.pagination import paginate
 
@@ -94,6 +95,18 @@ class StructureItem(MethodView):
             structure = by_uuid(s, Structure, structure_id, "structure_id")
             return structures.update_structure(s, current_actor(), structure, data,
                                                now=clock.now())
+
+
+@blp.route("/structures/<uuid:structure_id>/actions")
+class StructureActions(MethodView):
+    @allow(*ALL_ROLES)
+    @blp.response(200, ActionSchema(many=True))
+    def get(self, structure_id: Any) -> Any:
+        """List the actions the structure may enrol people into: those of its département or
+        joint, that its kind runs (an administrator may force any other)"""
+        s = session()
+        structure = by_uuid(s, Structure, structure_id, "structure_id")
+        return programmes.actions_for_enrolment(s, structure)
 
 
 @blp.route("/operations")

@@ -77,7 +77,8 @@ class AdultPathways(PathwayPieces):
         self.seg_a1(p, start, rsa)
 
     def seg_a1(self, p: Person, start: dt.date, rsa: bool) -> None:
-        structure = "mde" if p.area == "artois" else "plie"
+        # 62-A1 is run by the PLIE only (domain.md §2 "Operators").
+        structure = "plie_artois" if p.area == "artois" else "plie"
         until = add_months(start, self.rng.randint(6, 18))
         e = p.enrol("62-A1", structure, start, until=until, rsa=rsa)
         if e is None:

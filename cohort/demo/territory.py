@@ -45,6 +45,8 @@ STRUCTURES = (
     StructureSpec("creche_bruay", "Crèche AVIP de Bruay-la-Buissière", "creche"),
     StructureSpec("aci", "Atelier chantier d'insertion de l'Artois", "siae"),
     StructureSpec("mds", "Maison du Département Solidarité de Lens", "mds"),
+    # 62-A1 is run by the PLIE only (domain.md §2 "Operators"): the Artois has its own.
+    StructureSpec("plie_artois", "PLIE de l'Artois", "plie"),
 )
 
 # The three EPCIs (SIREN) of the Pas-de-Calais sheets' territory, with demo weights.

@@ -20,6 +20,7 @@ class StructureKind(StrEnum):
     CRECHE = "creche"
     SIAE = "siae"
     MDS = "mds"
+    SOCIAL_SUPPORT = "social_support"
     DDETS = "ddets"
     DEPARTEMENT = "departement"
     OTHER = "other"
@@ -158,6 +159,7 @@ _LABEL_PAIRS: tuple[tuple[StrEnum, str], ...] = (
     (StructureKind.CRECHE, "Crèche"),
     (StructureKind.SIAE, "SIAE"),
     (StructureKind.MDS, "Maison du Département Solidarité"),
+    (StructureKind.SOCIAL_SUPPORT, "Opérateur d'accompagnement social (FSL)"),
     (StructureKind.DDETS, "DDETS"),
     (StructureKind.DEPARTEMENT, "Département"),
     (StructureKind.OTHER, "Autre structure"),

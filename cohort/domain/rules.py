@@ -12,7 +12,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cohort.domain import eligibility
+from cohort.domain import eligibility, operators
 from cohort.domain.calendar import add_months, age_in_years
 from cohort.domain.enums import EventType
 from cohort.domain.event_types import Boundary, kind_of
@@ -81,8 +81,11 @@ def needs_intensity(action_settings: Mapping[str, Any]) -> bool:
 
 def enrolment_entry(requirements: Sequence[Mapping[str, Any]], action_settings: Mapping[str, Any],
                     data: Mapping[str, Any], *, birth: dt.date | None, ase_past: bool,
-                    is_admin: bool, today: dt.date) -> Entry:
-    """Check an enrolment's start, intensity and eligibility (forced by an admin only)."""
+                    is_admin: bool, today: dt.date,
+                    operator_refusals: Sequence[str] = ()) -> Entry:
+    """Check an enrolment's start, intensity, operator and eligibility (forced by an admin
+    only). ``operator_refusals``: what ``operators.refusals`` found wrong with the
+    (action, structure) pair; refused first, as the structure may not enrol there at all."""
     start: dt.date = data["start_date"]
     if start > today:
         raise Rejected("start_date", "is in the future")
@@ -102,12 +105,14 @@ def enrolment_entry(requirements: Sequence[Mapping[str, Any]], action_settings: 
     forced = bool(data.get("force"))
     if forced:
         if not is_admin:
-            raise Forbidden("only an administrator may force an ineligible enrolment")
+            raise Forbidden("only an administrator may force an enrolment")
         if not (data.get("force_justification") or "").strip():
             raise Rejected("force_justification", "required to force an enrolment")
+    elif operator_refusals:
+        raise Rejected(operators.FIELD, list(operator_refusals), code=operators.CODE)
     elif not verdict.ok:
         raise Rejected("eligibility", verdict.reasons, code="ineligible")
-    really_forced = forced and not verdict.ok
+    really_forced = forced and (not verdict.ok or bool(operator_refusals))
     return Entry(age=age, under_26=age < 26, forced=really_forced,
                  force_justification=data.get("force_justification") if really_forced else None)
 

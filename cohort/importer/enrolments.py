@@ -22,7 +22,7 @@ from marshmallow import fields
 from sqlalchemy.orm import Session
 
 from cohort.db import padded
-from cohort.domain import followup, rules
+from cohort.domain import followup, operators, rules
 from cohort.errors import CohortError
 from cohort.identity.keyring import Keyring
 from cohort.importer import references
@@ -61,6 +61,8 @@ class ActionInfo:
     eligibility: list[Any]
     settings: dict[str, Any]
     followup: tuple[int, int, int]  # (months, days before, days after) of its checks
+    departement: str = ""
+    operators: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,14 +128,15 @@ class _Apply:
         self.today = today
         self.now = now
         self.people = references.Directory(self.conn, ctx.keyring)
-        self.structures: dict[str, int] = {}
+        self.structures: dict[str, tuple[int, str, str]] = {}  # uuid → (id, kind, dépt)
 
     def _structures(self, wanted: set[str]) -> None:
         text = sa.type_coerce(Structure.uuid, sa.String)
         for part in batches(sorted(wanted - self.structures.keys())):
             for row in self.conn.execute(
-                    sa.select(text, Structure.id).where(text.in_(padded(part)))):
-                self.structures[row[0]] = row[1]
+                    sa.select(text, Structure.id, Structure.kind, Structure.departement)
+                    .where(text.in_(padded(part)))):
+                self.structures[row[0]] = (row[1], row[2], row[3])
 
     def apply(self, prepared: list[Ready | list[RowError]]) -> None:
         ready = [p for p in prepared if isinstance(p, Ready)]
@@ -204,9 +207,10 @@ class _Apply:
         if person is None:
             raise _refused(references.column_of(p.ref), "not found")
         action = self.ctx.actions[p.action_code]
-        structure_id = self.structures.get(str(p.data["structure_id"]))
-        if structure_id is None:
+        structure = self.structures.get(str(p.data["structure_id"]))
+        if structure is None:
             raise _refused("structure_id", "not found")
+        structure_id, structure_kind, structure_departement = structure
         start: dt.date = p.data["start_date"]
         key = (person.id, action.id, start)
         wanted = {**p.data, "structure_id": structure_id,
@@ -216,8 +220,12 @@ class _Apply:
             self._again(p, person, existing, wanted, open_in, ends)
             return
         birth = self.people.birth(p.ref, person)
+        refusals = operators.refusals(
+            action_departement=action.departement, operators=action.operators,
+            structure_kind=structure_kind, structure_departement=structure_departement)
         entry = rules.enrolment_entry(action.eligibility, action.settings, p.data, birth=birth,
-                                      ase_past=person.ase_past, is_admin=True, today=self.today)
+                                      ase_past=person.ase_past, is_admin=True, today=self.today,
+                                      operator_refusals=refusals)
         if p.end is not None:
             rules.check_enrolment_end(start, p.end["end_date"], today=self.today)
         elif (person.id, action.id) in open_in:
@@ -282,7 +290,8 @@ def actions_of(session: Session, programme: str | None) -> tuple[str, dict[str, 
     rows = session.execute(sa.select(Action).where(Action.programme_id == chosen.id)).scalars()
     return chosen.code, {
         a.code: ActionInfo(a.id, str(a.uuid), list(a.eligibility), dict(a.settings),
-                           followup.window_settings(chosen.settings or {}, a.settings or {}))
+                           followup.window_settings(chosen.settings or {}, a.settings or {}),
+                           a.departement, tuple(a.operators or ()))
         for a in rows
     }
 

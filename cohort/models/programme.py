@@ -52,6 +52,8 @@ class Action(Model):
     public: Mapped[str] = mapped_column(sa.Text)
     territory: Mapped[str] = mapped_column(sa.Text)
     eligibility: Mapped[list[Any]]
+    # The structure kinds that run the action (domain.md §2 "Operators").
+    operators: Mapped[list[Any]] = mapped_column(default=list)
     budget: Mapped[dict[str, Any]]
     targets: Mapped[list[Any]]
     indicators: Mapped[list[Any]]

@@ -16,7 +16,14 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from cohort.domain.eligibility import FLAGS
-from cohort.domain.enums import Departement, EventType, Family, HousingType, Intensity
+from cohort.domain.enums import (
+    Departement,
+    EventType,
+    Family,
+    HousingType,
+    Intensity,
+    StructureKind,
+)
 from cohort.domain.indicator_kinds import FOLLOWUP_COUNTS, KINDS
 from cohort.domain.pathway_status import DEFAULT_STABLE_HOUSING
 
@@ -282,6 +289,12 @@ class ActionSchema(_Strict):
     territory = _text(required=True)
     # Required, even when empty: a forgotten rule would silently open the action to anyone.
     eligibility = fields.List(fields.Nested(RequirementSchema), required=True)
+    # The structure kinds that run the action (domain.md §2 "Operators"): required and
+    # non-empty, so an action cannot silently be open to every structure or to none.
+    operators = fields.List(
+        fields.String(validate=validate.OneOf([k.value for k in StructureKind])),
+        required=True, validate=[validate.Length(min=1), _unique],
+    )
     budget = fields.Nested(BudgetSchema, load_default=dict)
     targets = fields.List(fields.Nested(TargetSchema), load_default=list)
     indicators = fields.List(fields.Nested(IndicatorSchema), load_default=list)

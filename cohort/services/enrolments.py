@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from cohort import audit
 from cohort.actors import Actor
 from cohort.db import padded
-from cohort.domain import rules
+from cohort.domain import operators, rules
 from cohort.errors import Conflict, Rejected
 from cohort.identity.keyring import Keyring
 from cohort.models import Action, Enrolment, Participant, Structure
@@ -47,7 +48,8 @@ def enrolment_columns(participant_id: int, action_id: int, structure_id: int,
 
 def enrol(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any],
           *, today: dt.date, now: dt.datetime) -> Enrolment:
-    """Enrol a participant; refuse an ineligible one unless forced with a justification."""
+    """Enrol a participant; refuse an ineligible one, or an action the structure does not
+    run (domain.md §2 "Operators"), unless forced with a justification."""
     participant = by_uuid(session, Participant, data["participant_id"], "participant_id")
     action = by_uuid(session, Action, data["action_id"], "action_id")
     structure = by_uuid(session, Structure, data["structure_id"], "structure_id")
@@ -56,6 +58,9 @@ def enrol(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any]
     entry = rules.enrolment_entry(
         action.eligibility, action.settings, data, birth=birth_date_of(keyring, participant),
         ase_past=participant.ase_past, is_admin=actor.is_admin, today=today,
+        operator_refusals=operators.refusals(
+            action_departement=action.departement, operators=action.operators or (),
+            structure_kind=structure.kind, structure_departement=structure.departement),
     )
     enrolment = Enrolment(**enrolment_columns(
         participant.id, action.id, structure.id, data, entry, ase_past=participant.ase_past,
@@ -209,3 +214,36 @@ _FIRST_STARTS = (
     .where(Enrolment.participant_id.in_(sa.bindparam("ids", expanding=True)))
     .group_by(Enrolment.participant_id)
 )
+
+
+@dataclass(frozen=True)
+class OperatorViolation:
+    """A stored enrolment whose structure may not enrol into its action (domain.md §2)."""
+
+    enrolment_uuid: str
+    action_code: str
+    structure_name: str
+    structure_kind: str
+    structure_departement: str
+    forced: bool
+    reasons: tuple[str, ...]
+
+
+def operator_violations(session: Session) -> list[OperatorViolation]:
+    """Every enrolment that breaks the operator rule, by action then start; nothing is
+    changed (an administrator decides what to do with each)."""
+    rows = session.execute(
+        sa.select(Enrolment.uuid, Enrolment.forced, Action.code, Action.departement,
+                  Action.operators, Structure.name, Structure.kind, Structure.departement)
+        .join(Action, Action.id == Enrolment.action_id)
+        .join(Structure, Structure.id == Enrolment.structure_id)
+        .order_by(Action.code, Enrolment.start_date, Enrolment.id)
+    )
+    found = []
+    for e_uuid, forced, code, a_dept, ops, s_name, s_kind, s_dept in rows:
+        reasons = operators.refusals(action_departement=a_dept, operators=ops or (),
+                                     structure_kind=s_kind, structure_departement=s_dept)
+        if reasons:
+            found.append(OperatorViolation(str(e_uuid), code, s_name, s_kind, s_dept,
+                                           bool(forced), tuple(reasons)))
+    return found

@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cohort.domain import rules
-from cohort.models import Action, Programme
+from cohort.domain import operators, rules
+from cohort.models import Action, Programme, Structure
 from cohort.services.programme_file import parse_programme_text, read_programme_file
 
 PROGRAMME_FIELDS = ("title", "period_start", "period_end", "parties", "settings")
 ACTION_FIELDS = ("departement", "axis", "title", "public", "territory", "eligibility",
-                 "budget", "targets", "indicators", "settings")
+                 "operators", "budget", "targets", "indicators", "settings")
 
 
 @dataclass(frozen=True)
@@ -98,12 +98,20 @@ def load_programme_file(session: Session, path: str | Path) -> LoadResult:
     return upsert_programme(session, data, hashlib.sha256(raw).hexdigest())
 
 
-def actions_for_enrolment(session: Session) -> list[Action]:
-    """Every action one may enrol in, by programme then code (the enrol form's choices)."""
-    return list(session.execute(
+def actions_for_enrolment(session: Session, structure: Structure | None = None
+                          ) -> list[Action]:
+    """The actions one may enrol in, by programme then code (the enrol form's choices):
+    with a structure, only those it may enrol into (domain.md §2 "Operators"); without,
+    every action (an administrator may force the others)."""
+    actions = session.execute(
         select(Action).join(Programme, Programme.id == Action.programme_id)
         .order_by(Programme.code, Action.code)
-    ).scalars())
+    ).scalars()
+    if structure is None:
+        return list(actions)
+    return [a for a in actions if operators.may_enrol(
+        action_departement=a.departement, operators=a.operators or (),
+        structure_kind=structure.kind, structure_departement=structure.departement)]
 
 
 def needs_intensity(action: Action) -> bool:

@@ -171,8 +171,11 @@ def enrol(participant_id: Any) -> Any:
     s = session()
     record = _participant(participant_id)
     access.may_enrol(s, g.actor, record, now=clock.now())
-    actions = programmes.actions_for_enrolment(s)
     structure = s.get(Structure, g.actor.structure_id) if g.actor.structure_id else None
+    # Only what the user's structure may enrol into; an administrator sees every action
+    # (forcing one the structure does not run needs a justification).
+    actions = programmes.actions_for_enrolment(
+        s, None if g.actor.role is Role.ADMIN else structure)
     state = FormState(values={"start_date": clock.today().isoformat()})
     if request.method == "POST":
         form = submitted(booleans=("rsa_at_entry", "parent_child_0_3", "force"))

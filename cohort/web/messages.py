@@ -12,12 +12,25 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from cohort.domain.enums import StructureKind, label_fr
+
 _FLAGS_FR = {
     "RSA recipient at entry": "être allocataire du RSA à l'entrée",
     "under 26 at entry": "avoir moins de 26 ans à l'entrée",
     "ASE past (child welfare)": "avoir été confié(e) à l'ASE",
     "parent of a child aged 0-3": "être parent d'un enfant de 0 à 3 ans",
 }
+
+
+def _kind(code: str) -> str:
+    try:
+        return label_fr(StructureKind(code))
+    except ValueError:
+        return code
+
+
+def _kinds(text: str) -> str:
+    return ", ".join(_kind(part) for part in text.split(", "))
 
 
 def _flags(text: str) -> str:
@@ -84,6 +97,13 @@ _PATTERNS: list[tuple[str, Any]] = [
      "Une justification écrite est nécessaire pour forcer l'entrée."),
     (r"required for this action \(simple or reinforced\)",
      "Précisez l'intensité de la mesure (simple ou renforcée)."),
+    (r"is an action of another département \((\S+)\) than the structure's",
+     "Cette action relève d'un autre département que celui de votre structure."),
+    (r"is not run by structures of kind (\S+) \(run by: none declared\)",
+     "Aucun type de structure n'est déclaré pour mener cette action."),
+    (r"is not run by structures of kind (\S+) \(run by: (.+)\)",
+     lambda m: f"Cette action n'est pas menée par une structure de type « {_kind(m[1])} » "
+               f"(elle est menée par : {_kinds(m[2])})."),
     (r"requires: (.+)", lambda m: f"Condition non remplie : {_flags(m[1])}."),
     (r"requires one of: (.+)", lambda m: f"Condition non remplie : {_flags(m[1])}."),
     (r"requires an age between (\d+) and (\d+) at entry",

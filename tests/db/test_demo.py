@@ -225,12 +225,17 @@ def test_demo_runs_up_to_its_load_date(session: Session, keyring: Any, app: Any)
     from cohort.models import Alert, FollowUpCheck
     from cohort.services import alerts, followups
 
-    size = 40
+    # A size whose draw leaves checks in every state on LOAD_DAY (the draw moved when 62-A1
+    # went to the PLIE alone, domain.md §2 "Operators": at 40 no check was in its window).
+    size = 44
     plan = demo.plan(seed=SEED, participants=size, today=LOAD_DAY)
     _issue_identities(plan)
     summary = demo.generate(session, keyring, seed=SEED, participants=size, today=LOAD_DAY)
     assert summary == plan.expected()
     assert summary.followup_results.get("reached", 0) > 0
+    # Every demo structure enrols only where it may (domain.md §2 "Operators").
+    from cohort.services.enrolments import operator_violations
+    assert operator_violations(session) == []
 
     # The pathways run up to the load date.
     latest = session.execute(sa.select(sa.func.max(Event.date))).scalar_one()

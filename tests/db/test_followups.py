@@ -330,7 +330,8 @@ def test_the_sweep_alerts_on_overdue_ase_checks_once(session: Session, keyring: 
                                                      people: dict[str, Any]) -> None:
     where = people["structures"]["ml"]
     _, _, ase_check = _ended(session, keyring, where)
-    _, _, adult_check = _ended(session, keyring, where, code="62-A1", ase_past=False)
+    _, _, adult_check = _ended(session, keyring, people["structures"]["plie"], code="62-A1",
+                               ase_past=False)
     # An enrolment ended outside the service (a CSV import) gets its check from the sweep.
     youth = register(session, keyring, home_departement="62")
     imported = enrol(session, keyring, youth, "62-A6", where, dt.date(2023, 2, 1))
@@ -365,7 +366,8 @@ def test_a_support_break_alerts_the_youths_departement(session: Session, keyring
     assert (alert.departement, alert.cause, alert.status) == ("62", "support_break", "open")
 
     adult = register(session, keyring, ase_past=False, birth_date=dt.date(1990, 1, 1))
-    adult_enrolment = enrol(session, keyring, adult, "62-A1", where, dt.date(2023, 2, 1),
+    adult_enrolment = enrol(session, keyring, adult, "62-A1", people["structures"]["plie"],
+                            dt.date(2023, 2, 1),
                             rsa_at_entry=True)
     quiet = record(session, keyring, adult, "support_break", dt.date(2023, 5, 2),
                    enrolment_id=adult_enrolment.uuid, reason="absent")

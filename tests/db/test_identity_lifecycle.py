@@ -18,7 +18,7 @@ from cohort.identity.keyring import Purpose, add_version, generate_key_file, loa
 from cohort.models import Enrolment, Participant
 from cohort.services import keys, lifecycle, participants
 from cohort.services.participants import IdentityUnreadable, read_identity
-from tests.builders import NOW, TODAY, enrol, person, register, structure
+from tests.builders import NOW, TODAY, enrol, person, register, runs, structure
 
 ADMIN = Actor(role=Role.ADMIN, user_id=None, structure_id=None)
 
@@ -167,7 +167,7 @@ def test_link_and_unlink_round_trip(session: Session, keyring: Any) -> None:
     right = register(session, keyring, last_name="Martinez", first_names="Lucas",
                      birth_date=dt.date(2005, 3, 10))
     enrol(session, keyring, typo, "62-A6", ml, dt.date(2023, 2, 1))
-    enrol(session, keyring, right, "62-A1", ml, dt.date(2023, 5, 1))
+    enrol(session, keyring, right, "62-A1", runs(session, "62-A1"), dt.date(2023, 5, 1))
     enrol(session, keyring, right, "62-A6", ml, dt.date(2023, 6, 1))
     before = (_persons_in(session, "62-A6"), _persons_in(session, "62-A1"))
     made = lifecycle.link(session, ADMIN, typo.uuid, right.uuid,

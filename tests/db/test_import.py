@@ -195,11 +195,11 @@ def test_enrolments_by_identity_idempotent_then_ended_with_a_follow_up(
     adult = person(birth_date=dt.date(1990, 1, 1), ase_past=False)
     for identity in (youth, adult):
         participants.register(session, keyring, SYSTEM, identity, today=TODAY)
-    ml = structure(session)
+    ml, plie = structure(session), structure(session, kind="plie")
     rows = [
         [youth["last_name"].upper(), youth["first_names"].lower(), youth["birth_date"],
          "62-A6", ml.uuid, "2023-02-01", "non", None, None, None],
-        [adult["last_name"], adult["first_names"], adult["birth_date"], "62-A1", ml.uuid,
+        [adult["last_name"], adult["first_names"], adult["birth_date"], "62-A1", plie.uuid,
          "2023-03-01", "oui", None, None, None],
     ]
     path = write(tmp_path / "e.csv", ENROLMENT_HEADER, rows)
@@ -234,24 +234,28 @@ def test_enrolment_rules_are_the_api_rules(session: Session, keyring: Keyring,
                                            tmp_path: Path) -> None:
     youth = register(session, keyring, birth_date=dt.date(2005, 3, 10), ase_past=True)
     adult = register(session, keyring, birth_date=dt.date(1990, 1, 1), ase_past=False)
-    ml = structure(session)
+    ml, plie = structure(session), structure(session, kind="plie")
+    cllaj = structure(session, kind="cllaj")
     header = ["participant_id", "action_code", "structure_id", "start_date", "rsa_at_entry",
               "intensity", "end_date", "exit_reason"]
     path = write(tmp_path / "e.csv", header, [
         [youth.uuid, "62-A6", ml.uuid, "2023-02-01", "false", None, None, None],
         [adult.uuid, "62-A6", ml.uuid, "2023-02-01", "false", None, None, None],  # ineligible
         [youth.uuid, "62-A6", ml.uuid, "2023-03-01", "false", None, None, None],  # 2nd open
-        [youth.uuid, "62-A4", ml.uuid, "2023-02-01", "false", None, None, None],  # intensity
+        [youth.uuid, "62-A4", cllaj.uuid, "2023-02-01", "false", None, None, None],  # intensity
         [youth.uuid, "62-A9", ml.uuid, "2023-02-01", "false", None, None, None],  # no action
         [youth.uuid, "62-A5", uuid.uuid4(), "2023-02-01", "false", None, None, None],
-        [youth.uuid, "62-A1", ml.uuid, "2999-01-01", "false", None, None, None],
-        [youth.uuid, "62-A1", ml.uuid, "2023-02-01", "true", None, "2023-01-01", "other"],
-        [youth.uuid, "62-A1", ml.uuid, "2023-02-01", "true", None, "2023-05-01", None],
+        [youth.uuid, "62-A1", plie.uuid, "2999-01-01", "false", None, None, None],
+        [youth.uuid, "62-A1", plie.uuid, "2023-02-01", "true", None, "2023-01-01", "other"],
+        [youth.uuid, "62-A1", plie.uuid, "2023-02-01", "true", None, "2023-05-01", None],
+        # 62-A1 is run by the PLIE, not by a Mission Locale (domain.md §2 "Operators").
+        [adult.uuid, "62-A1", ml.uuid, "2023-02-01", "true", None, None, None],
     ])
     assert refused(import_enrolments, session, keyring, path) == [
         (3, "action_code"), (3, "action_code"),  # one line per failed rule: age and ASE
         (4, "action_code"), (5, "intensity"), (6, "action_code"),
-        (7, "structure_id"), (8, "start_date"), (9, "end_date"), (10, "exit_reason")]
+        (7, "structure_id"), (8, "start_date"), (9, "end_date"), (10, "exit_reason"),
+        (11, "action_code")]
     assert not session.execute(
         sa.select(Enrolment).where(Enrolment.participant_id == youth.id)).first()
 
@@ -485,7 +489,9 @@ def test_imported_support_breaks_alert_the_referents_as_recorded_ones_do(
     from cohort.services import alerts, notify
 
     people = cast(session)
-    ml, mds59 = people["structures"]["ml"], people["structures"]["mds59"]
+    ml, plie = people["structures"]["ml"], people["structures"]["plie"]
+    cllaj = structure(session, kind="cllaj")
+    ml59 = structure(session, kind="mission_locale", departement="59")
     referents = {"62": [people["users"]["referent62"][0].id],
                  "59": [people["users"]["referent59"][0].id]}
     # The youth's home département; else the action's; for a joint action, the structure's.
@@ -494,11 +500,11 @@ def test_imported_support_breaks_alert_the_referents_as_recorded_ones_do(
     joint = register(session, keyring, ase_past=True, home_departement=None)
     adult = register(session, keyring, ase_past=False, birth_date=dt.date(1990, 1, 1))
     enrolled = {
-        at_home.id: enrol(session, keyring, at_home, "62-A4", ml, dt.date(2023, 2, 1),
+        at_home.id: enrol(session, keyring, at_home, "62-A4", cllaj, dt.date(2023, 2, 1),
                           intensity="simple"),
         no_home.id: enrol(session, keyring, no_home, "62-A6", ml, dt.date(2023, 2, 1)),
-        joint.id: enrol(session, keyring, joint, "J-MOBILITE", mds59, dt.date(2023, 2, 1)),
-        adult.id: enrol(session, keyring, adult, "62-A1", ml, dt.date(2023, 2, 1),
+        joint.id: enrol(session, keyring, joint, "J-MOBILITE", ml59, dt.date(2023, 2, 1)),
+        adult.id: enrol(session, keyring, adult, "62-A1", plie, dt.date(2023, 2, 1),
                         rsa_at_entry=True),
     }
     rows = [[uuid.uuid4(), p.uuid, "support_break", "2023-03-01", enrolled[p.id].uuid, None,

@@ -23,7 +23,7 @@ from cohort.indicators.engine import compute_action
 from cohort.models import FollowUpCheck
 from cohort.reference import actions_of, programme_by_code
 from cohort.services import enrolments, events, followups, structures
-from tests.builders import NOW, action, enrol, record, register, structure
+from tests.builders import NOW, action, enrol, record, register, runs, structure
 
 D = dt.date
 P = Cut(period_from=D(2023, 1, 1), period_to=D(2023, 12, 31), as_of=D(2024, 1, 31))
@@ -53,30 +53,30 @@ def world(session: Session, keyring: Any) -> dict[str, Any]:
 
     # 62-A2 — accompanied, positive exits, hours.
     p1 = register(s, k, birth_date=D(1993, 1, 1), ase_past=False)
-    e = enrol(s, k, p1, "62-A2", ml, D(2023, 1, 10), rsa_at_entry=True)
+    e = enrol(s, k, p1, "62-A2", runs(s, "62-A2"), D(2023, 1, 10), rsa_at_entry=True)
     record(s, k, p1, "employment_start", D(2023, 6, 1), contract="cdi")
     _end(s, e, D(2023, 6, 30), "employment")
     p2 = register(s, k, birth_date=D(2002, 6, 1), ase_past=False)
-    e = enrol(s, k, p2, "62-A2", ml, D(2022, 5, 1))
+    e = enrol(s, k, p2, "62-A2", runs(s, "62-A2"), D(2022, 5, 1))
     _end(s, e, D(2022, 12, 31))  # ends on P.from − 1: not accompanied in P
     p3 = register(s, k, birth_date=D(2000, 6, 1), ase_past=False)
-    e = enrol(s, k, p3, "62-A2", ml, D(2022, 6, 1), rsa_at_entry=True)
+    e = enrol(s, k, p3, "62-A2", runs(s, "62-A2"), D(2022, 6, 1), rsa_at_entry=True)
     _end(s, e, D(2023, 1, 1))  # ends on P.from: accompanied, and an exit in P
     record(s, k, p3, "training_start", D(2023, 4, 1), qualifying=True)  # end + 3 months: in
     p4 = register(s, k, birth_date=D(1983, 1, 1), ase_past=False)
-    e = enrol(s, k, p4, "62-A2", ml, D(2023, 2, 1), rsa_at_entry=True)
+    e = enrol(s, k, p4, "62-A2", runs(s, "62-A2"), D(2023, 2, 1), rsa_at_entry=True)
     _end(s, e, D(2023, 5, 31))
     record(s, k, p4, "employment_start", D(2023, 9, 1), contract="cdd",
            planned_months=6)  # end + 3 months is 31 August: one day late
     p5 = register(s, k, birth_date=D(1999, 1, 1), ase_past=False)
-    e = enrol(s, k, p5, "62-A2", ml, D(2023, 3, 1))
+    e = enrol(s, k, p5, "62-A2", runs(s, "62-A2"), D(2023, 3, 1))
     record(s, k, p5, "employment_start", D(2023, 11, 1), contract="cdd", planned_months=3)
     _end(s, e, D(2023, 11, 30))
     record(s, k, p5, "training_start", D(2024, 2, 20), qualifying=True)  # after A: ignored
     p6 = register(s, k, birth_date=D(1988, 1, 1), ase_past=False)
-    enrol(s, k, p6, "62-A2", ml, D(2024, 2, 1), rsa_at_entry=True)  # starts after A
+    enrol(s, k, p6, "62-A2", runs(s, "62-A2"), D(2024, 2, 1), rsa_at_entry=True)  # starts after A
     p7 = register(s, k, birth_date=D(2004, 1, 1), ase_past=False)
-    e = enrol(s, k, p7, "62-A2", ml, D(2023, 12, 1))
+    e = enrol(s, k, p7, "62-A2", runs(s, "62-A2"), D(2023, 12, 1))
     _end(s, e, D(2024, 2, 15))  # ends after A: still open as of A
     site = _operation(s, "62-A2", "clause_site", D(2023, 1, 1), D(2023, 12, 31), "1820")
     _operation(s, "62-A2", "clause_site", D(2022, 1, 1), D(2022, 12, 31), "500")
@@ -88,15 +88,15 @@ def world(session: Session, keyring: Any) -> dict[str, Any]:
     # 62-A1 — operations, publics, pathway moves; re-entry; a person of another action.
     o1 = _operation(s, "62-A1", "insertion_operation", D(2023, 1, 1), None)
     b1 = register(s, k, birth_date=D(1983, 5, 5), ase_past=False)
-    e = enrol(s, k, b1, "62-A1", ml, D(2023, 1, 1), rsa_at_entry=True)
+    e = enrol(s, k, b1, "62-A1", runs(s, "62-A1"), D(2023, 1, 1), rsa_at_entry=True)
     record(s, k, b1, "training_start", D(2023, 2, 1), qualifying=False)
     _end(s, e, D(2023, 6, 30))
     record(s, k, b1, "employment_start", D(2023, 7, 15), contract="cdi")  # outside enrolment
     b3 = register(s, k, birth_date=D(2003, 1, 1), ase_past=False)
-    e = enrol(s, k, b3, "62-A1", ml, D(2023, 3, 1))
+    e = enrol(s, k, b3, "62-A1", runs(s, "62-A1"), D(2023, 3, 1))
     _end(s, e, D(2023, 4, 30))
     record(s, k, b3, "employment_start", D(2023, 5, 15), contract="cdd", planned_months=6)
-    enrol(s, k, b3, "62-A1", ml, D(2023, 9, 1), rsa_at_entry=True)  # re-entry
+    enrol(s, k, b3, "62-A1", runs(s, "62-A1"), D(2023, 9, 1), rsa_at_entry=True)  # re-entry
     record(s, k, b3, "training_start", D(2023, 9, 10), qualifying=True)
     record(s, k, p5, "contact", D(2023, 5, 1), operation_id=o1.uuid, mode="meeting")
 
@@ -131,16 +131,16 @@ def world(session: Session, keyring: Any) -> dict[str, Any]:
 
     # 62-A4 — support breaks, measures in use.
     a1 = register(s, k, birth_date=D(2003, 1, 1), ase_past=True)
-    e1 = enrol(s, k, a1, "62-A4", ml, D(2023, 1, 1), intensity="reinforced")
+    e1 = enrol(s, k, a1, "62-A4", runs(s, "62-A4"), D(2023, 1, 1), intensity="reinforced")
     record(s, k, a1, "support_break", D(2023, 3, 1), enrolment_id=e1.uuid, reason="absent")
     record(s, k, a1, "support_resumed", D(2023, 4, 1), enrolment_id=e1.uuid)
     record(s, k, a1, "support_break", D(2023, 6, 1), enrolment_id=e1.uuid, reason="absent")
     a2 = register(s, k, birth_date=D(2001, 1, 1), ase_past=True)
-    e2 = enrol(s, k, a2, "62-A4", ml, D(2023, 2, 1), intensity="simple")
+    e2 = enrol(s, k, a2, "62-A4", runs(s, "62-A4"), D(2023, 2, 1), intensity="simple")
     record(s, k, a2, "support_break", D(2023, 5, 1), enrolment_id=e2.uuid, reason="parti")
     _end(s, e2, D(2023, 6, 30))
     a3 = register(s, k, birth_date=D(2000, 1, 1), ase_past=True)
-    enrol(s, k, a3, "62-A4", ml, D(2023, 9, 1), intensity="simple")
+    enrol(s, k, a3, "62-A4", runs(s, "62-A4"), D(2023, 9, 1), intensity="simple")
 
     # 62-A5 — housing through the programme, exits by reason.
     h1 = register(s, k, birth_date=D(2004, 1, 1), ase_past=True)
@@ -265,7 +265,7 @@ def test_recorded_before_reproduces_after_corrections(world: Any, session: Sessi
     sent = values(session)
     report_time = dt.datetime.now(dt.UTC)
     later = report_time + dt.timedelta(minutes=5)
-    ml = structure(session, kind="plie")
+    ml = structure(session, kind="mission_locale")
     y1 = world["y1"]
     from cohort.models import Event
 

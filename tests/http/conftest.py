@@ -29,6 +29,11 @@ def assert_refused(response: Any, status: int, field: str) -> dict[str, Any]:
     return body
 
 
+# A kind of structure that runs each Pas-de-Calais action (the programme's operators).
+RUNS = {"62-A1": "plie", "62-A2": "plie", "62-A3": "creche", "62-A4": "cllaj",
+        "62-A5": "cllaj", "62-A6": "mission_locale"}
+
+
 @dataclass
 class Api:
     client: Any
@@ -43,6 +48,10 @@ class Api:
     def structure(self, name: str = "Mission Locale", kind: str = "mission_locale") -> str:
         body = {"name": f"{name} {uuid.uuid4().hex[:6]}", "kind": kind, "departement": "62"}
         return str(self.post("/api/v1/structures", body, 201).get_json()["id"])
+
+    def structure_for(self, code: str) -> str:
+        """A Pas-de-Calais structure of a kind that runs the action (domain.md §2)."""
+        return self.structure(f"Opérateur {code}", RUNS[code])
 
     def participant(self, **identity: Any) -> str:
         return str(self.post("/api/v1/participants", jsonable(person(**identity))).get_json()["id"])

@@ -31,10 +31,10 @@ class World:
     ml: str
     plie: str
     actions: dict[str, str]
-    a_check: str = ""  # A's follow-up check (an ended 62-A4 enrolment)
+    a_check: str = ""  # A's follow-up check (an ended 62-A3 enrolment)
     a_alert: str = ""  # the alert of A's support break, for the referents of 62
     a_message: str = ""  # that alert in referent62's inbox
-    a_housing: str = ""  # A's ended 62-A4 enrolment
+    a_housing: str = ""  # A's ended 62-A3 enrolment (an action the Mission Locale runs)
 
 
 @pytest.fixture
@@ -60,9 +60,9 @@ def world(session: Session, keyring: Any, people: dict[str, Any]) -> World:
         today=TODAY, now=NOW)
     event = record(session, keyring, a, "contact", dt.date(2023, 3, 1), mode="phone")
     housing = enrolments.enrol(session, keyring, ml_actor, {
-        "participant_id": a.uuid, "action_id": action(session, "62-A4").uuid,
+        "participant_id": a.uuid, "action_id": action(session, "62-A3").uuid,
         "structure_id": ml.uuid, "start_date": dt.date(2023, 2, 1), "rsa_at_entry": False,
-        "intensity": "simple"}, today=TODAY, now=NOW)
+        "parent_child_0_3": True}, today=TODAY, now=NOW)
     rupture = record(session, keyring, a, "support_break", dt.date(2023, 4, 3),
                      enrolment_id=housing.uuid, reason="absent")
     enrolments.end(session, ml_actor, housing, {"end_date": dt.date(2023, 6, 30),
@@ -105,7 +105,8 @@ def _new_event(w: World, who: str) -> dict[str, Any]:
 
 def _enrol_a(w: World, who: str) -> dict[str, Any]:
     structure = w.plie if who == "coord_plie" else w.ml
-    return {"participant_id": w.a, "action_id": w.actions["62-A1"], "structure_id": structure,
+    # 62-A5: an action the Mission Locale runs (domain.md §2 "Operators"), A eligible.
+    return {"participant_id": w.a, "action_id": w.actions["62-A5"], "structure_id": structure,
             "start_date": "2023-05-01", "rsa_at_entry": False}
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from cohort import clock
 from cohort.models import AuditEntry
-from tests.builders import enrol, register, structure
+from tests.builders import enrol, register, runs
 
 URL = "/api/v1/indicators?programme=erbm-2023"
 COHORTS = "/api/v1/cohorts?programme=erbm-2023"
@@ -28,15 +28,15 @@ COHORTS = "/api/v1/cohorts?programme=erbm-2023"
 def world(session: Session, keyring: Any, people: dict[str, Any],
           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(clock, "today", lambda: dt.date(2024, 2, 20))
-    ml = structure(session)
     for i in range(23):
         born = dt.date(2000 if i < 2 else 1970 + i, 1, 1)  # the 2 non-RSA are under 26
         who = register(session, keyring, birth_date=born, ase_past=False)
-        enrol(session, keyring, who, "62-A2", ml, dt.date(2023, 1 + i % 12, 1),
+        enrol(session, keyring, who, "62-A2", runs(session, "62-A2"), dt.date(2023, 1 + i % 12, 1),
               rsa_at_entry=i >= 2)
     for i in range(3):
         youth = register(session, keyring, birth_date=dt.date(2004, 1 + i, 1), ase_past=True)
-        enrol(session, keyring, youth, "62-A4", ml, dt.date(2023, 3, 1), intensity="simple")
+        enrol(session, keyring, youth, "62-A4", runs(session, "62-A4"), dt.date(2023, 3, 1),
+              intensity="simple")
     session.commit()
 
 

@@ -36,7 +36,7 @@ def test_the_answer_to_a_post_is_the_event_as_read_back(api: Api) -> None:
     """Whatever its kind and links, a recorded event is answered as GET shows it, first
     time and on a retry (a new event that ends nothing is described without a query)."""
     pid = api.participant()
-    structure = api.structure()
+    structure = api.structure_for("62-A2")
     enrolment = api.enrol(pid, "62-A2", structure).get_json()["id"]
     operation = api.post("/api/v1/operations", {
         "action_id": api.actions["62-A2"], "kind": "clause_site", "label": "Chantier",

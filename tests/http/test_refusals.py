@@ -60,7 +60,8 @@ def test_missing_identity_field_is_named(api: Api) -> None:
 def test_ineligible_enrolment_names_the_rule(api: Api, code: str, birth: dt.date, ase: bool,
                                              extra: dict[str, Any], reason: str) -> None:
     pid = api.participant(birth_date=birth, ase_past=ase)
-    response = api.enrol(pid, code, api.structure(), start="2023-02-01", status=None, **extra)
+    response = api.enrol(pid, code, api.structure_for(code), start="2023-02-01", status=None,
+                         **extra)
     body = assert_refused(response, 422, "eligibility")
     assert reason in body["errors"]["json"]["eligibility"][0]
     assert body["reason"] == "ineligible"

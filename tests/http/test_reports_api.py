@@ -23,7 +23,7 @@ URL = "/api/v1/reports/erbm-2023/62/2023"
 def world(session: Session, keyring: Any, people: dict[str, Any],
           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(clock, "today", lambda: dt.date(2024, 3, 10))
-    ml = structure(session)
+    ml = structure(session, kind="plie")  # 62-A1 is the PLIE's
     for i in range(12):
         who = register(session, keyring, birth_date=dt.date(1975 + i, 1, 1), ase_past=False)
         enrol(session, keyring, who, "62-A1", ml, dt.date(2023, 1 + i, 1), rsa_at_entry=True)

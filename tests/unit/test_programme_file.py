@@ -38,6 +38,7 @@ title = "Action une"
 public = "Tout public"
 territory = "Artois"
 eligibility = [{ require = "ase_past" }]
+operators = ["plie"]
 
 [actions.budget]
 total = 1_000
@@ -54,6 +55,7 @@ eligibility = [
     { require_any = ["rsa_at_entry", "under_26"] },
     { age_min = 16, age_max = 21 },
 ]
+operators = ["plie", "mde"]
 
 [[actions.targets]]
 code = "participants_accompanied"
@@ -386,3 +388,39 @@ def test_common_indicator_needs_a_known_rate_of(tmp_path: Path) -> None:
     error = rejected(tmp_path, text)
     assert error.path == "programme.settings.common_indicators[0].params"
     assert "finished" in error.message
+
+
+# --- operators (domain.md §2 "Operators") --------------------------------------------------
+
+def test_shipped_operators(actions: dict[str, dict[str, Any]]) -> None:
+    assert actions["62-A1"]["operators"] == ["plie"]
+    assert actions["62-A2"]["operators"] == ["plie", "mde"]
+    assert actions["62-A3"]["operators"] == ["creche", "plie", "mission_locale"]
+    assert actions["62-A4"]["operators"] == ["social_support", "cllaj"]
+    assert actions["62-A5"]["operators"] == ["bailleur", "cllaj", "mission_locale"]
+    assert actions["62-A6"]["operators"] == ["mission_locale"]
+    assert actions["59-A6"]["operators"] == ["mds"]  # never a Mission Locale
+    assert all(action["operators"] for action in actions.values())
+
+
+@pytest.mark.parametrize(
+    ("operators", "path", "reason"),
+    [
+        ('["plie", "notary"]', "actions[0].operators[1]", "Must be one of"),
+        ("[]", "actions[0].operators", "Shorter than minimum length 1"),
+        ('["plie", "plie"]', "actions[0].operators", "listed twice"),
+        ('"plie"', "actions[0].operators", "Not a valid list"),
+    ],
+)
+def test_bad_operators(tmp_path: Path, operators: str, path: str, reason: str) -> None:
+    text = MINIMAL.replace('operators = ["plie"]\n', f"operators = {operators}\n", 1)
+    error = rejected(tmp_path, text)
+    assert error.path == path
+    assert reason in error.message
+
+
+def test_missing_operators_points_at_the_action(tmp_path: Path) -> None:
+    text = MINIMAL.replace('operators = ["plie"]\n', "", 1)
+    error = rejected(tmp_path, text)
+    assert error.path == "actions[0].operators"
+    assert "Missing data" in error.message

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from cohort import clock
 from cohort.models import AuditEntry
 from cohort.reference import all_programmes
-from tests.builders import enrol, register, structure, token_client
+from tests.builders import enrol, register, runs, token_client
 
 URL = "/indicateurs?programme=erbm-2023"
 A6 = f"{URL}&action=62-A6"
@@ -28,14 +28,15 @@ A6 = f"{URL}&action=62-A6"
 def world(session: Session, keyring: Any, people: dict[str, Any],
           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(clock, "today", lambda: dt.date(2024, 2, 20))
-    mds = structure(session, kind="mds")
     for i in range(23):
         born = dt.date(2005, 1 + i % 12, 1) if i < 22 else dt.date(2003, 6, 1)
         youth = register(session, keyring, birth_date=born, ase_past=True)
-        enrol(session, keyring, youth, "62-A6", mds, dt.date(2023, 1 + i % 12, 10))
+        enrol(session, keyring, youth, "62-A6", runs(session, "62-A6"),
+              dt.date(2023, 1 + i % 12, 10))
     for i in range(3):
         youth = register(session, keyring, birth_date=dt.date(2004, 1 + i, 1), ase_past=True)
-        enrol(session, keyring, youth, "62-A4", mds, dt.date(2023, 3, 1), intensity="simple")
+        enrol(session, keyring, youth, "62-A4", runs(session, "62-A4"), dt.date(2023, 3, 1),
+              intensity="simple")
     session.commit()
 
 

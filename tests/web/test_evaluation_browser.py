@@ -16,12 +16,12 @@ def _youths_in_62_a6(live_server: LiveServer, keyring: Any) -> None:
     """23 youths in 2023, 22 of whom turn 18 that year (so that count is hidden), some of
     them in training, housed or with resources."""
     with unit_of_work(live_server.app.extensions["cohort.sessionmaker"]) as s:
-        mds = structure(s, kind="mds")
+        ml = structure(s, kind="mission_locale")  # 62-A6 is the Mission Locale's
         for i in range(23):
             born = dt.date(2005, 1 + i % 12, 1) if i < 22 else dt.date(2003, 6, 1)
             youth = register(s, keyring, birth_date=born, ase_past=True)
             start = dt.date(2023, 1 + i % 12, 10)
-            enrol(s, keyring, youth, "62-A6", mds, start)
+            enrol(s, keyring, youth, "62-A6", ml, start)
             if i % 2 == 0:  # some pathways, so that the chart has bars
                 record(s, keyring, youth, "training_start", start, qualifying=True)
             if i % 3 == 0:

@@ -75,7 +75,8 @@ def worklist_data(session: Session, keyring: Any, people: dict[str, Any]) -> dic
     made["cancelled"] = (youth, enrolment, check)
     made["open"] = [enrol(session, keyring, register(session, keyring), "62-A6", ml, START)
                     for _ in range(2)]
-    made["plie_due"] = ended(session, keyring, plie, end=end_for("due"))
+    # 62-A1: the PLIE's action (domain.md §2 "Operators").
+    made["plie_due"] = ended(session, keyring, plie, end=end_for("due"), code="62-A1")
     session.commit()
     return made
 
