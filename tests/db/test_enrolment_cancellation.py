@@ -27,7 +27,7 @@ from cohort.models import Alert, AuditEntry, Enrolment
 from cohort.reference import actions_of, programme_by_code
 from cohort.report import model
 from cohort.services import enrolments, followups
-from tests.builders import NOW, TODAY, action, enrol, record, register, structure
+from tests.builders import NOW, TODAY, action, enrol, record, register, runs, structure
 from tests.db.test_indicators import P, values, world  # noqa: F401 - the shared data set
 
 D = dt.date
@@ -68,10 +68,10 @@ def worklist(session: Session) -> set[Any]:
 def the_mistake(session: Session, keyring: Any, youth: Any) -> Enrolment:
     """An earlier 62-A4 enrolment of the youth (followed in 62-A6 from March 2023), ended,
     with a support break and an overdue check, both alerting the ASE referents."""
-    ml = structure(session)
+    operator = runs(session, "62-A4")
     mistake = enrolments.enrol(session, keyring, SYSTEM, {
         "participant_id": youth.uuid, "action_id": action(session, "62-A4").uuid,
-        "structure_id": ml.uuid, "start_date": D(2022, 10, 1), "rsa_at_entry": False,
+        "structure_id": operator.uuid, "start_date": D(2022, 10, 1), "rsa_at_entry": False,
         "intensity": "simple"},
         today=TODAY, now=ENROLLED)
     record(session, keyring, youth, "support_break", D(2022, 11, 15),

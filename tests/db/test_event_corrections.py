@@ -19,7 +19,7 @@ from cohort.indicators.engine import compute_action
 from cohort.models import Event, EventVoid
 from cohort.reference import actions_of, programme_by_code
 from cohort.services import events
-from tests.builders import NOW, enrol, record, register, structure
+from tests.builders import NOW, enrol, record, register, runs
 
 D = dt.date
 TODAY = D(2024, 6, 15)
@@ -41,7 +41,7 @@ def _replacement(participant: Any, enrolment: Any, day: dt.date, **extra: Any) -
 
 def test_indicators_count_only_the_new_event(session: Session, keyring: Keyring) -> None:
     adult = register(session, keyring, birth_date=D(2003, 1, 1), ase_past=True)
-    enrolment = enrol(session, keyring, adult, "62-A4", structure(session), D(2023, 1, 1),
+    enrolment = enrol(session, keyring, adult, "62-A4", runs(session, "62-A4"), D(2023, 1, 1),
                       intensity="simple")
     old = record(session, keyring, adult, "support_break", D(2023, 3, 1),
                  enrolment_id=enrolment.uuid, reason="absent")
@@ -62,7 +62,7 @@ def test_indicators_count_only_the_new_event(session: Session, keyring: Keyring)
 
 def test_a_refused_replacement_voids_nothing(session: Session, keyring: Keyring) -> None:
     adult = register(session, keyring, birth_date=D(2003, 1, 1), ase_past=True)
-    enrolment = enrol(session, keyring, adult, "62-A4", structure(session), D(2023, 1, 1),
+    enrolment = enrol(session, keyring, adult, "62-A4", runs(session, "62-A4"), D(2023, 1, 1),
                       intensity="simple")
     old = record(session, keyring, adult, "support_break", D(2023, 3, 1),
                  enrolment_id=enrolment.uuid, reason="absent")
