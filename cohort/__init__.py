@@ -40,7 +40,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=bool(settings.get("SESSION_COOKIE_SECURE", True)),
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=settings["SESSION_MINUTES"]),
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings["SESSION_MAX_HOURS"]),
     )
     request_db.init_app(app)
     from cohort.services.keys import check_against_database

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from cohort import clock
 from cohort.actors import Actor, Role
 from cohort.models import ApiToken, Structure, User
+from cohort.services import web_sessions
 
 F = TypeVar("F", bound=Callable[..., Any])
 ROLES_ATTR = "_cohort_roles"
@@ -119,25 +120,25 @@ def actor_from_token(db: Connection, token: str, *, now: dt.datetime) -> Actor |
                  departement=departement)
 
 
-_SESSION_ACTOR = (
-    sa.select(User.active, User.session_version, User.role, User.id, User.structure_id,
-              Structure.departement)
-    .join(Structure, Structure.id == User.structure_id)
-    .where(User.id == sa.bindparam("user_id"))
-)
+def session_limits() -> web_sessions.Limits:
+    return web_sessions.Limits(
+        idle=dt.timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]),
+        lifetime=dt.timedelta(hours=current_app.config["SESSION_MAX_HOURS"]))
 
 
 def actor_from_session(db: Connection) -> Actor | None:
-    """The actor of the signed web-session cookie, if the user is still active and unchanged."""
-    user_id, version = session.get("user_id"), session.get("session_version")
-    if user_id is None:
+    """The actor of the web session whose token the signed cookie holds, if the server-side
+    session is still live (see services/web_sessions.py); a dead one clears the cookie."""
+    token = session.get("sid")
+    if not isinstance(token, str):
         return None
-    row = db.execute(_SESSION_ACTOR, {"user_id": user_id}).one_or_none()
-    if row is None or not row.active or row.session_version != version:
+    found = web_sessions.find(db, token, now=clock.now(), limits=session_limits())
+    if found is None:
         session.clear()
         return None
-    return Actor(role=Role(row.role), user_id=row.id, structure_id=row.structure_id,
-                 departement=row.departement)
+    if found.stale:
+        g.web_session_to_touch = found.session_id
+    return found.actor
 
 
 def current_actor() -> Actor:
@@ -181,7 +182,7 @@ def init_app(app: Flask, on_refused: Callable[[int, str], Any]) -> None:
             return on_refused(403, "this route declares no roles (deny by default)")
         if roles == PUBLIC:
             return None
-        from cohort.request_db import reader
+        from cohort.request_db import reader, transaction
 
         try:
             with reader() as db:
@@ -190,6 +191,9 @@ def init_app(app: Flask, on_refused: Callable[[int, str], Any]) -> None:
             return on_refused(exc.status, exc.message)
         if actor is None:
             return on_refused(401, "authentication required")
+        if (session_id := g.pop("web_session_to_touch", None)) is not None:
+            with transaction() as s:
+                web_sessions.touch(s, session_id, now=clock.now())
         g.actor = actor
         if actor.role not in roles:
             return on_refused(403, "your role may not use this function")

@@ -19,8 +19,8 @@ CONFIG_DIR = Path(os.environ.get("COHORT_CONFIG_DIR", PROJECT_ROOT / "config"))
 _INT_SETTINGS = (
     "MAX_CONTENT_LENGTH", "PAGE_SIZE_DEFAULT", "PAGE_SIZE_MAX", "DISCLOSURE_K",
     "DISCLOSURE_ROUNDING_BASE", "FOLLOWUP_MONTHS", "FOLLOWUP_WINDOW_BEFORE_DAYS",
-    "FOLLOWUP_WINDOW_AFTER_DAYS", "AUDIT_RETENTION_MONTHS", "SESSION_MINUTES", "RETENTION_YEARS",
-    "REPORT_WORKERS",
+    "FOLLOWUP_WINDOW_AFTER_DAYS", "AUDIT_RETENTION_MONTHS", "SESSION_IDLE_MINUTES",
+    "SESSION_MAX_HOURS", "RETENTION_YEARS", "REPORT_WORKERS",
 )
 
 
@@ -56,6 +56,9 @@ def load_settings(test_config: Mapping[str, Any] | None = None,
             if value.lower() not in ("true", "false", "1", "0"):
                 raise ConfigError(f"{name}: must be true or false")
             settings[name] = value.lower() in ("true", "1")
+    for name in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS"):
+        if settings[name] < 1:
+            raise ConfigError(f"{name}: must be at least 1")
     if settings["REPORT_WORKERS"] < 1:
         raise ConfigError("REPORT_WORKERS: must be at least 1")
     if settings["DISCLOSURE_K"] < 3:

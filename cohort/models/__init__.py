@@ -7,6 +7,7 @@ from cohort.models.accounts import (
     ExceptionalAccess,
     RegistrationGrant,
     User,
+    WebSession,
 )
 from cohort.models.budget import BudgetActual
 from cohort.models.events import Event, EventInterval, EventVoid
@@ -25,6 +26,6 @@ __all__ = [
     "Action", "ApiToken", "AuditEntry", "AuditHead", "Enrolment", "Erasure", "Event",
     "EventInterval", "EventVoid", "ExceptionalAccess", "InstanceMeta", "Operation",
     "Participant", "ParticipantLink", "ParticipantSimilarityKey", "Programme",
-    "RegistrationGrant", "Structure", "User",
+    "RegistrationGrant", "Structure", "User", "WebSession",
     "Alert", "BudgetActual", "FollowUpCheck", "Notification",
 ]

@@ -51,6 +51,24 @@ class ApiToken(Model):
     user: Mapped[User] = relationship()
 
 
+class WebSession(Model):
+    """A signed-in browser. The cookie holds a random token whose SHA-256 is kept here, so
+    signing out, the idle timeout and the absolute lifetime are decided server-side (a
+    copied cookie dies with the row)."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # The user's session_version at sign-in: a disable or password reset ends the session.
+    session_version: Mapped[int]
+    created_at: Mapped[created_at]
+    last_seen_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+
+
 class RegistrationGrant(Model):
     """A structure found an already-known person at registration: it may enrol them.
 

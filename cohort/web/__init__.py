@@ -72,4 +72,8 @@ def init_app(app: Flask) -> None:
             )
         if request.blueprint == "web" and request.endpoint != "web.static":
             response.headers.setdefault("Cache-Control", "no-store")
+        if current_app.config["SESSION_COOKIE_SECURE"]:
+            # Cookies that only travel over HTTPS: tell browsers never to try plain HTTP.
+            response.headers.setdefault("Strict-Transport-Security",
+                                        "max-age=31536000; includeSubDomains")
         return response

@@ -133,6 +133,7 @@ INDICATOR_PARTS: dict[str, str] = {
 # The audit log's codes (web.admin's journal viewer); unknown codes are shown as they are.
 AUDIT_ACTION_LABELS: dict[str, str] = {
     "login": "Connexion",
+    "logout": "Déconnexion",
     "access.refused": "Accès refusé",
     "user.create": "Création d'un compte",
     "user.update": "Modification d'un compte",

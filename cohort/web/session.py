@@ -11,8 +11,16 @@ from wtforms.validators import DataRequired, Length
 
 from cohort import audit, clock
 from cohort.actors import Actor, Role
-from cohort.auth import ALL_ROLES, allow, check_password, public
+from cohort.auth import (
+    ALL_ROLES,
+    allow,
+    check_password,
+    current_actor,
+    public,
+    session_limits,
+)
 from cohort.request_db import transaction
+from cohort.services import web_sessions
 from cohort.services.accounts import user_by_email
 from cohort.web.blueprint import bp, limiter
 
@@ -23,8 +31,14 @@ class LoginForm(FlaskForm):  # type: ignore[misc]
 
 
 def local_path(value: str | None) -> str | None:
-    """A path on this site to return to after signing in (never another site's URL)."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """A path on this site to return to after signing in (never another site's URL).
+
+    Browsers drop tabs and line breaks from a Location and read a backslash as a slash, so
+    "/", a tab, "/evil.example" would become "//evil.example": any such character, or
+    anything but printable ASCII, refuses the whole value."""
+    if not value or not value.startswith("/") or value.startswith("//"):
+        return None
+    if not all(" " < ch < "\x7f" for ch in value) or "\\" in value:
         return None
     return value
 
@@ -47,10 +61,10 @@ def login() -> Any:
                               structure_id=user.structure_id)
                 audit.append(s, actor, "login", now=now, target_type="user",
                              target_id=user.uuid)
+                token = web_sessions.open_session(s, user, now=now, limits=session_limits())
                 session.clear()
                 session.permanent = True
-                session["user_id"] = user.id
-                session["session_version"] = user.session_version
+                session["sid"] = token
                 return redirect(next_path or url_for("web.home"))
             anonymous = Actor(role=Role.SYSTEM)
             audit.append(s, anonymous, "login", now=now, outcome="refused",
@@ -66,6 +80,13 @@ def login() -> Any:
 @bp.route("/deconnexion", methods=["POST"])
 @allow(*ALL_ROLES)
 def logout() -> Any:
-    """Sign out (POST with the CSRF token, so a link elsewhere cannot sign you out)."""
+    """Sign out (POST with the CSRF token, so a link elsewhere cannot sign you out): the
+    server-side session ends, so a copy of the cookie is refused too."""
+    token = session.get("sid")
+    if isinstance(token, str):
+        now = clock.now()
+        with transaction() as s:
+            web_sessions.end_session(s, token, now=now)
+            audit.append(s, current_actor(), "logout", now=now)
     session.clear()
     return redirect(url_for("web.login"))

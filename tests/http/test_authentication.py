@@ -130,3 +130,100 @@ def test_session_cookie_is_secure_by_default(database_url: str, keys_file: Any) 
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     app.extensions["cohort.engine"].dispose()
+
+
+def _signed_in(client: Any, user: Any) -> Any:
+    token = _csrf(client.get("/connexion").data)
+    assert client.post("/connexion", data={"email": user.email, "password": PASSWORD,
+                                           "csrf_token": token}).status_code == 302
+    return client
+
+
+def _copy(client: Any) -> Any:
+    """Another browser holding a copy of `client`'s session cookie."""
+    thief = client.application.test_client()
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    thief.set_cookie("session", cookie.value)
+    return thief
+
+
+def test_signing_out_ends_a_copied_cookie_too(client: Any, web_user: Any,
+                                             session: Session) -> None:
+    """Issue 18, finding 2: a cookie copied before signing out used to keep working."""
+    _signed_in(client, web_user)
+    thief = _copy(client)
+    assert thief.get("/").status_code == 200
+    assert client.post("/deconnexion",
+                       data={"csrf_token": _csrf(client.get("/").data)}).status_code == 302
+    assert thief.get("/").status_code == 302
+    assert thief.get("/").headers["Location"].startswith("/connexion")
+    outs = session.execute(sa.select(AuditEntry.actor_user_id)
+                           .where(AuditEntry.action == "logout")).scalars().all()
+    assert outs == [web_user.id]
+
+
+def _clock_at(monkeypatch: pytest.MonkeyPatch, when: dt.datetime) -> None:
+    monkeypatch.setattr("cohort.clock.now", lambda: when)
+
+
+def test_an_idle_session_ends_after_the_idle_timeout(
+        client: Any, web_user: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    start = dt.datetime.now(dt.UTC)
+    _clock_at(monkeypatch, start)
+    _signed_in(client, web_user)
+    idle = dt.timedelta(minutes=client.application.config["SESSION_IDLE_MINUTES"])
+    assert idle == dt.timedelta(minutes=30)  # the default of config/default.toml
+    _clock_at(monkeypatch, start + idle - dt.timedelta(minutes=1))
+    assert client.get("/").status_code == 200  # used: the idle timeout starts again
+    _clock_at(monkeypatch, start + 2 * idle - dt.timedelta(minutes=2))
+    assert client.get("/").status_code == 200
+    _clock_at(monkeypatch, start + 3 * idle)
+    assert client.get("/").status_code == 302
+
+
+def test_a_session_in_constant_use_still_ends_at_its_lifetime(
+        client: Any, web_user: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    start = dt.datetime.now(dt.UTC)
+    _clock_at(monkeypatch, start)
+    _signed_in(client, web_user)
+    thief = _copy(client)
+    lifetime = dt.timedelta(hours=client.application.config["SESSION_MAX_HOURS"])
+    assert lifetime == dt.timedelta(hours=10)
+    moment = start
+    while moment + dt.timedelta(minutes=20) < start + lifetime:
+        moment += dt.timedelta(minutes=20)
+        _clock_at(monkeypatch, moment)
+        assert client.get("/").status_code == 200
+    _clock_at(monkeypatch, start + lifetime)
+    assert client.get("/").status_code == 302
+    assert thief.get("/").status_code == 302
+
+
+def test_strict_transport_security_when_cookies_are_secure(
+        database_url: str, keys_file: Any) -> None:
+    from cohort import create_app
+
+    secure = create_app({"DATABASE_URL": database_url, "KEYS_FILE": str(keys_file),
+                         "TESTING": True})
+    answer = secure.test_client().get("/connexion")
+    assert answer.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    secure.extensions["cohort.engine"].dispose()
+
+
+def test_no_strict_transport_security_on_a_plain_http_demo(client: Any) -> None:
+    assert "Strict-Transport-Security" not in client.get("/connexion").headers
+
+
+@pytest.mark.parametrize("suite", [
+    "/%09/evil.example", "/%0a/evil.example", "/%0d%0a/evil.example", "//evil.example/",
+    "/%5Cevil.example", "https://evil.example/", "/%E2%80%8B/evil.example", "%2F%2Fevil.example",
+])
+def test_sign_in_never_redirects_to_another_site(client: Any, web_user: Any,
+                                                 suite: str) -> None:
+    """Issue 18, finding 7: "/", a tab, "/evil.example" was answered Location: //evil.example."""
+    page = client.get(f"/connexion?suite={suite}")
+    answer = client.post(f"/connexion?suite={suite}", data={
+        "email": web_user.email, "password": PASSWORD, "csrf_token": _csrf(page.data)})
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/"

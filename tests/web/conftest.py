@@ -17,7 +17,8 @@ from cohort import create_app
 from cohort.actors import SYSTEM
 from cohort.config import PROJECT_ROOT
 from cohort.db import unit_of_work
-from cohort.services import accounts
+from cohort.models import User
+from cohort.services import accounts, web_sessions
 from tests.builders import cast
 
 PASSWORD = "mot-de-passe-des-tests-web"
@@ -25,10 +26,15 @@ SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 
 
 def sign_in(client: Any, user: Any) -> Any:
-    """Give a test client the web session of ``user`` (as the login form would)."""
+    """Give a test client a web session of ``user`` (as the login form would)."""
+    config = client.application.config
+    limits = web_sessions.Limits(idle=dt.timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
+                                 lifetime=dt.timedelta(hours=config["SESSION_MAX_HOURS"]))
+    with unit_of_work(client.application.extensions["cohort.sessionmaker"]) as s:
+        token = web_sessions.open_session(s, s.get(User, user.id), now=dt.datetime.now(dt.UTC),
+                                          limits=limits)
     with client.session_transaction() as sess:
-        sess["user_id"] = user.id
-        sess["session_version"] = user.session_version
+        sess["sid"] = token
     return client
 
 

@@ -42,7 +42,6 @@ def test_wrong_password_and_unknown_page_are_french(browser: Any, live_server: L
 def test_an_idle_session_expires_and_sign_in_returns_to_the_page(
         app: Any, people: Any, session: Any, monkeypatch: Any) -> None:
     import datetime as dt
-    import time
 
     from cohort.actors import SYSTEM
     from cohort.services import accounts
@@ -58,9 +57,9 @@ def test_an_idle_session_expires_and_sign_in_returns_to_the_page(
     assert signed.status_code == 302
     assert client.get("/personnes").status_code == 200
 
-    idle = app.config["PERMANENT_SESSION_LIFETIME"].total_seconds() + 60
-    real_time = time.time
-    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: real_time() + idle)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=app.config["SESSION_IDLE_MINUTES"],
+                                                   seconds=60)
+    monkeypatch.setattr("cohort.clock.now", lambda: later)
     expired = client.get("/personnes")
     assert expired.status_code == 302
     assert expired.headers["Location"] == "/connexion?suite=/personnes"
