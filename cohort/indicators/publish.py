@@ -43,8 +43,10 @@ class Rules:
 
 
 def check_evaluator_cut(cut: Cut, *, today: dt.date, admin: bool) -> None:
-    """Evaluators get whole months, an as-of date no later than the end of the last
-    complete month, and no recorded-before cut (that is for administrators)."""
+    """Evaluators get whole months, an as-of date that is a month's end no later than the
+    end of the last complete month, and no recorded-before cut (that is for
+    administrators). A day-by-day as-of would show on which day a small count changed,
+    i.e. when somebody entered (issue 18)."""
     if cut.recorded_before is not None and not admin:
         raise Forbidden("recorded_before is for administrators",
                         errors={"recorded_before": ["administrators only"]})
@@ -56,6 +58,8 @@ def check_evaluator_cut(cut: Cut, *, today: dt.date, admin: bool) -> None:
     if cut.as_of > last_complete:
         raise Rejected("as_of", f"must be on or before {last_complete.isoformat()} "
                                 "(the end of the last complete month)")
+    if (cut.as_of + dt.timedelta(days=1)).day != 1:
+        raise Rejected("as_of", "must be the last day of a month")
 
 
 def _key(action: str, code: str, part: str) -> str:

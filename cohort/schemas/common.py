@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any
@@ -9,25 +10,55 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _text_problem(value: Any) -> str | None:
+    """Why a text cannot be stored, if it cannot: PostgreSQL refuses NUL, and a lone UTF-16
+    surrogate (JSON "\\ud800") is no character at all — stored, it broke every page that
+    printed it."""
+    if not isinstance(value, str):
+        return None
+    if "\x00" in value:
+        return "must not contain a NUL character"
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        return "must not contain an unpaired surrogate (not a character)"
+    return None
+
 
 class StrictSchema(ma.Schema):
-    """Input schemas refuse unknown fields, and text holding a NUL character (PostgreSQL
-    cannot store it, and no legitimate name, reason or label carries one)."""
+    """Input schemas refuse unknown fields, text that cannot be stored (NUL, unpaired
+    surrogates), and dates in any form but YYYY-MM-DD (Python also reads "20230105", which
+    a person means as nothing of the kind)."""
 
     class Meta:
         unknown = ma.RAISE
 
     @ma.pre_load
-    def _no_nul(self, data: Any, **_: Any) -> Any:
-        if isinstance(data, Mapping):
-            bad = {key: ["must not contain a NUL character"] for key, value in data.items()
-                   if isinstance(value, str) and "\x00" in value}
-            bad |= {key: ["must not contain a NUL character"] for key, value in data.items()
-                    if isinstance(value, list)
-                    and any(isinstance(v, str) and "\x00" in v for v in value)}
-            if bad:
-                raise ma.ValidationError(bad)
+    def _storable_text_and_iso_dates(self, data: Any, **_: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        bad: dict[str, list[str]] = {}
+        for key, value in data.items():
+            values = value if isinstance(value, list) else [value]
+            problem = next(filter(None, map(_text_problem, values)), None)
+            if problem is None and isinstance(key, str):
+                problem = self._date_problem(key, values)
+            if problem:
+                bad[key] = [problem]
+        if bad:
+            raise ma.ValidationError(bad)
         return data
+
+    def _date_problem(self, key: str, values: list[Any]) -> str | None:
+        field = self.fields.get(key) or next(
+            (f for f in self.fields.values() if f.data_key == key), None)
+        if isinstance(field, fields.List):
+            field = field.inner
+        if isinstance(field, fields.Date) and any(
+                isinstance(v, str) and not ISO_DATE.fullmatch(v) for v in values):
+            return "Not a valid date (expected YYYY-MM-DD)."
+        return None
 
 
 class EnumOneOf(validate.OneOf):

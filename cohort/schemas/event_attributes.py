@@ -17,7 +17,7 @@ from cohort.domain.enums import (
     Scheme,
 )
 from cohort.domain.pathway_status import OPEN_ENDED_CONTRACTS
-from cohort.schemas.common import StrictSchema
+from cohort.schemas.common import DecimalText, StrictSchema
 from cohort.schemas.common import one_of as _one_of
 
 
@@ -50,9 +50,7 @@ class TrainingEnd(_Attrs):
 class EmploymentStart(_Attrs):
     contract = fields.String(required=True, validate=_one_of(Contract))
     planned_months = fields.Integer(load_default=None, validate=validate.Range(1, 600))
-    hours_per_week = fields.Decimal(
-        load_default=None, places=2, as_string=True, validate=validate.Range(0, 80)
-    )
+    hours_per_week = DecimalText(load_default=None, minimum=0, maximum=80)
 
     @ma.validates_schema
     def _fixed_term_needs_duration(self, data: dict[str, Any], **_: Any) -> None:

@@ -56,15 +56,24 @@ def create_user(session: Session, actor: Actor, data: dict[str, Any], *,
 
 def update_user(session: Session, actor: Actor, user: User, data: dict[str, Any], *,
                 now: dt.datetime) -> User:
-    """Change role, activity or password; any of them ends the user's open web sessions."""
+    """Change role, activity or password; any of them ends the user's open web sessions.
+
+    Disabling also revokes the user's tokens: re-enabling must not bring back a token that
+    may have leaked while the account was off (issue 18); new ones are issued instead."""
     _admin_only(actor)
     changed = []
+    revoked = 0
     if "role" in data and data["role"] != user.role:
         user.role = Role(data["role"]).value
         changed.append("role")
     if "active" in data and data["active"] != user.active:
         user.active = bool(data["active"])
         changed.append("active")
+        if not user.active:
+            revoked = session.execute(
+                sa.update(ApiToken)
+                .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                .values(revoked_at=now)).rowcount
     if data.get("password"):
         _check_password(data["password"])
         user.password_hash = hash_password(data["password"])
@@ -73,7 +82,8 @@ def update_user(session: Session, actor: Actor, user: User, data: dict[str, Any]
         user.session_version += 1
         audit.append(session, actor, "user.update", now=now, target_type="user",
                      target_id=user.uuid, fields=changed,
-                     details={"role": user.role, "active": user.active})
+                     details={"role": user.role, "active": user.active,
+                              **({"tokens_revoked": revoked} if revoked else {})})
     session.flush()
     return user
 

@@ -70,7 +70,9 @@ def init_app(app: Flask) -> None:
                 "script-src 'self'; frame-ancestors 'none'; form-action 'self'; "
                 "base-uri 'none'; object-src 'none'",
             )
-        if request.blueprint == "web" and request.endpoint != "web.static":
+        if (request.blueprint == "web" and request.endpoint != "web.static") or (
+                request.path.startswith("/api/") and not request.path.startswith("/api/v1/docs")):
+            # Pages and API answers hold names, pathways or figures: no cache keeps them.
             response.headers.setdefault("Cache-Control", "no-store")
         if current_app.config["SESSION_COOKIE_SECURE"]:
             # Cookies that only travel over HTTPS: tell browsers never to try plain HTTP.

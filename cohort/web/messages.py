@@ -42,7 +42,7 @@ _PATTERNS: list[tuple[str, Any]] = [
     # marshmallow's own messages
     (r"Missing data for required field\.", "Ce champ est obligatoire."),
     (r"Field may not be null\.", "Ce champ est obligatoire."),
-    (r"Not a valid date\.", "Date invalide (jj/mm/aaaa)."),
+    (r"Not a valid date(?: \(expected YYYY-MM-DD\))?\.", "Date invalide (jj/mm/aaaa)."),
     (r"Not a valid datetime\.", "Date et heure invalides."),
     (r"Not a valid integer\.", "Nombre entier attendu."),
     (r"Not a valid number\.", "Nombre attendu."),
@@ -62,7 +62,8 @@ _PATTERNS: list[tuple[str, Any]] = [
     (r"Must be greater than or equal to (\S+)\.", lambda m: f"Valeur d'au moins {m[1]}."),
     (r"Must be less than or equal to (\S+)\.", lambda m: f"Valeur d'au plus {m[1]}."),
     (r"String does not match expected pattern\.", "Format invalide."),
-    (r"must not contain NUL characters", "Caractère interdit."),
+    (r"must not contain (?:a NUL character|an unpaired surrogate \(not a character\))",
+     "Caractère interdit."),
     # the services' refusals (the reason part of Rejected/Conflict/NotFound)
     (r"is in the future", "Cette date est dans le futur."),
     (r"is implausibly old", "Cette date de naissance n'est pas plausible."),

@@ -81,6 +81,7 @@ def test_an_evaluator_cannot_query_a_small_population(world: None,
 @pytest.mark.parametrize(("query", "status", "field"), [
     ("&period_from=2023-01-15&period_to=2023-12-31", 422, "period_from"),
     ("&period_from=2023-01-01&period_to=2023-06-30&as_of=2024-02-10", 422, "as_of"),
+    ("&period_from=2023-01-01&period_to=2023-06-30&as_of=2023-09-14", 422, "as_of"),
     ("&recorded_before=2024-01-31T00:00:00%2B00:00", 403, "recorded_before"),
     ("&mode=internal", 403, "mode"),
     ("&colour=red", 422, "colour"),

@@ -7,6 +7,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from openapi_spec_validator import validate
+
 from cohort import create_app
 from tests.builders import person
 from tests.conftest import admin_client, clone
@@ -26,6 +28,15 @@ def test_openapi_document_and_offline_docs(client: Any) -> None:
     script = client.get("/api/v1/docs/static/swagger-ui-bundle.js")
     assert script.status_code == 200
     script.close()
+
+
+def test_the_openapi_document_is_valid(client: Any) -> None:
+    """Issue 18: `maximum: "80.00"` (a string) made the document invalid, and schemathesis
+    then generated no case for the follow-up result."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    validate(spec)
+    attributes = spec["components"]["schemas"]["EmploymentStart"]["properties"]
+    assert attributes["hours_per_week"]["type"] == "string"  # a decimal carried as text
 
 
 def test_malformed_bodies_get_4xx_json(api: Api) -> None:

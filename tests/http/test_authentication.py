@@ -227,3 +227,19 @@ def test_sign_in_never_redirects_to_another_site(client: Any, web_user: Any,
         "email": web_user.email, "password": PASSWORD, "csrf_token": _csrf(page.data)})
     assert answer.status_code == 302
     assert answer.headers["Location"] == "/"
+
+
+def test_re_enabling_a_user_does_not_bring_their_old_tokens_back(
+        app: Any, session: Session, people: dict[str, Any]) -> None:
+    user = people["users"]["coord_ml"][0]
+    before = token_client(app, people["users"]["coord_ml"][1])
+    assert before.get("/api/v1/structures").status_code == 200
+    for active in (False, True):
+        accounts.update_user(session, SYSTEM, user, {"active": active},
+                             now=dt.datetime.now(dt.UTC))
+        session.commit()
+    assert before.get("/api/v1/structures").status_code == 401
+    fresh = accounts.create_token(session, SYSTEM, user, label="après réactivation", days=1,
+                                  now=dt.datetime.now(dt.UTC))
+    session.commit()
+    assert token_client(app, fresh.secret).get("/api/v1/structures").status_code == 200

@@ -35,6 +35,10 @@ def _count(session: Session, model: Any) -> int:
     ("first_names", "x" * 1_100_000, 413),  # over MAX_CONTENT_LENGTH (1 MiB)
     ("first_names", "x" * 5_000, 422),  # under the body limit, over the field's
     ("sex", "F\x00", 422),
+    ("last_name", "Dupont\ud800", 422),  # a lone surrogate: stored, it broke the identity page
+    ("first_names", "L\udfffa", 422),
+    ("birth_date", "20230105", 422),  # Python's fromisoformat reads it; nobody means it
+    ("birth_date", "2023-1-5", 422),
 ])
 def test_bad_names_are_refused_naming_the_field(api: Api, session: Session, field: str,
                                                 value: str, status: int) -> None:

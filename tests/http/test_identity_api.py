@@ -30,6 +30,7 @@ def test_search_reveal_link_erase(clients: dict[str, Any], people: dict[str, Any
     revealed = ml.post(f"/api/v1/participants/{pid}/identity",
                        json={"purpose": "rappeler le jeune"})
     assert revealed.get_json()["last_name"] == "Rechercheenom"
+    assert revealed.headers["Cache-Control"] == "no-store"  # no proxy or browser keeps it
     entry = session.execute(sa.select(AuditEntry).where(
         AuditEntry.action == "participant.identity_read")).scalars().one()
     assert entry.purpose == "rappeler le jeune"

@@ -56,6 +56,9 @@ def test_every_literal_refusal_has_a_french_wording(reason: str) -> None:
     ("at least 12 characters", "Au moins 12 caractères."),
     ("Missing data for required field.", "Ce champ est obligatoire."),
     ("Not a valid date.", "Date invalide (jj/mm/aaaa)."),
+    ("Not a valid date (expected YYYY-MM-DD).", "Date invalide (jj/mm/aaaa)."),
+    ("must not contain a NUL character", "Caractère interdit."),
+    ("must not contain an unpaired surrogate (not a character)", "Caractère interdit."),
 ])
 def test_parametrised_refusals_read_naturally(english: str, expected: str) -> None:
     assert french(english) == expected
