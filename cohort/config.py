@@ -20,7 +20,7 @@ _INT_SETTINGS = (
     "MAX_CONTENT_LENGTH", "PAGE_SIZE_DEFAULT", "PAGE_SIZE_MAX", "DISCLOSURE_K",
     "DISCLOSURE_ROUNDING_BASE", "FOLLOWUP_MONTHS", "FOLLOWUP_WINDOW_BEFORE_DAYS",
     "FOLLOWUP_WINDOW_AFTER_DAYS", "AUDIT_RETENTION_MONTHS", "SESSION_IDLE_MINUTES",
-    "SESSION_MAX_HOURS", "RETENTION_YEARS", "REPORT_WORKERS",
+    "SESSION_MAX_HOURS", "RETENTION_YEARS", "REPORT_WORKERS", "AGGREGATE_TIMEOUT_SECONDS",
 )
 
 
@@ -56,7 +56,7 @@ def load_settings(test_config: Mapping[str, Any] | None = None,
             if value.lower() not in ("true", "false", "1", "0"):
                 raise ConfigError(f"{name}: must be true or false")
             settings[name] = value.lower() in ("true", "1")
-    for name in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS"):
+    for name in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "AGGREGATE_TIMEOUT_SECONDS"):
         if settings[name] < 1:
             raise ConfigError(f"{name}: must be at least 1")
     if settings["REPORT_WORKERS"] < 1:

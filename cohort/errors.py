@@ -64,3 +64,11 @@ class ConfigError(CohortError):
     """Misconfiguration found at start-up; names the setting, never its value."""
 
     code = "config"
+
+
+class StatementTimeout(CohortError):
+    """A query ran past its deadline and was stopped by the database: the worker is freed
+    instead of being killed by the server's timeout (issue 18)."""
+
+    status = 503
+    code = "statement_timeout"

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 from flask import Response, current_app
 from flask.views import MethodView
+from sqlalchemy.orm import Session
 
 from cohort import clock
 from cohort.actors import Role
 from cohort.api.blueprint import Blueprint
 from cohort.auth import allow, current_actor
+from cohort.deadline import statement_deadline
 from cohort.indicators import queries, tables
 from cohort.request_db import transaction
 from cohort.schemas.aggregates import (
@@ -26,6 +29,10 @@ blp = Blueprint("aggregates", __name__, url_prefix="/api/v1",
 AGGREGATE_ROLES = (Role.EVALUATOR, Role.PILOT, Role.ADMIN)
 
 
+def _deadline(s: Session) -> AbstractContextManager[None]:
+    return statement_deadline(s, current_app.config["AGGREGATE_TIMEOUT_SECONDS"])
+
+
 def _csv(text: str, name: str) -> Response:
     return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
@@ -38,7 +45,7 @@ class Indicators(MethodView):
     @blp.response(200, IndicatorReportSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Indicators of an action or a département, with targets, rates and disclosure control"""
-        with transaction() as s:  # evaluator queries write an audit entry
+        with transaction() as s, _deadline(s):  # evaluator queries write an audit entry
             report = queries.indicators(s, current_actor(), args, current_app.config,
                                         today=clock.today(), now=clock.now())
         if args["format"] == "csv":
@@ -54,7 +61,7 @@ class Cohorts(MethodView):
     @blp.response(200, CohortReportSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Cohorts by entry period: shares in a pathway, employed, housed, with resources"""
-        with transaction() as s:
+        with transaction() as s, _deadline(s):
             report = queries.cohorts(s, current_actor(), args, current_app.config,
                                      today=clock.today(), now=clock.now())
         if args["format"] == "csv":

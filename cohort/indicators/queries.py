@@ -113,12 +113,27 @@ def cohorts(session: Session, actor: Actor, args: dict[str, Any], settings: dict
     rules = rules_for(actor, actions, mode, settings)
     cut = cut_for(programme, args, actor, today=today, mode=mode)
     grain = args.get("grain") or "quarter"
+    check_span(cut, grain)
     rows = cohort_table(session, [a.id for a in actions], cut, grain=grain,
                         stable_housing=programme.settings.get("stable_housing",
                                                               DEFAULT_STABLE_HOUSING))
     audit_query(session, actor, "cohorts.query", args, cut, rules, now=now)
     return {**header_of(programme, cut, rules), "grain": grain,
             "actions": sorted(a.code for a in actions), "rows": publish_cohorts(rows, rules)}
+
+
+# The longest period a cohort table may cover, per grain, in months: a row per cohort and
+# horizon, so a month grain over decades is thousands of rows nobody reads.
+MAX_SPAN_MONTHS = {"month": 36, "quarter": 120, "year": 120}
+
+
+def check_span(cut: Cut, grain: str) -> None:
+    months = ((cut.period_to.year - cut.period_from.year) * 12
+              + cut.period_to.month - cut.period_from.month + 1)
+    limit = MAX_SPAN_MONTHS[grain]
+    if months > limit:
+        raise Rejected("period_to", f"the period may cover at most {limit} months "
+                                    f"with grain={grain}")
 
 
 def audit_query(session: Session, actor: Actor, action: str, args: dict[str, Any], cut: Cut,

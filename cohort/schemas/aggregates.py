@@ -3,17 +3,23 @@ looks like (API and CLI alike, dates as ISO text)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from marshmallow import fields, validate
 
 from cohort.schemas.common import DEPARTEMENTS, StrictSchema
+
+# Dates a programme of this century can mean; beyond them the arithmetic on periods
+# overflowed (9999-12-31 + 1 day) and wide spans held a worker for half a minute.
+PLAUSIBLE = validate.Range(min=dt.date(1900, 1, 1), max=dt.date(2100, 12, 31))
 
 
 class CutArgs(StrictSchema):
     programme = fields.String(required=True, validate=validate.Length(min=1, max=40))
     departement = fields.String(load_default=None, validate=DEPARTEMENTS)
-    period_from = fields.Date(load_default=None)
-    period_to = fields.Date(load_default=None)
-    as_of = fields.Date(load_default=None)
+    period_from = fields.Date(load_default=None, validate=PLAUSIBLE)
+    period_to = fields.Date(load_default=None, validate=PLAUSIBLE)
+    as_of = fields.Date(load_default=None, validate=PLAUSIBLE)
     recorded_before = fields.AwareDateTime(load_default=None)
     mode = fields.String(load_default="published",
                          validate=validate.OneOf(["published", "internal"]))

@@ -18,6 +18,7 @@ from flask import Response, current_app, g, render_template, request, url_for
 from cohort import clock
 from cohort.actors import Role
 from cohort.auth import allow, current_actor
+from cohort.deadline import statement_deadline
 from cohort.errors import CohortError, Forbidden
 from cohort.indicators import queries
 from cohort.indicators.cohorts import HORIZONS, STATUS_COLUMNS
@@ -77,13 +78,14 @@ def _run(schema: StrictSchema, data: dict[str, Any],
     if args is None:
         return None, state, 422
     try:
-        with reading() if reads_only else transaction() as s:
+        with reading() if reads_only else transaction() as s, statement_deadline(
+                s, current_app.config["AGGREGATE_TIMEOUT_SECONDS"]):
             return call(s, args), state, 200
     except CohortError as error:
         if isinstance(error, Forbidden):
             audit_refusal(error.message)
         state.refuse(error)
-        return None, state, 403 if isinstance(error, Forbidden) else 422
+        return None, state, error.status if error.status in (403, 503) else 422
 
 
 def _pickers(state: forms.FormState) -> dict[str, Any]:

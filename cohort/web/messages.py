@@ -65,6 +65,10 @@ _PATTERNS: list[tuple[str, Any]] = [
     (r"must not contain (?:a NUL character|an unpaired surrogate \(not a character\))",
      "Caractère interdit."),
     # the services' refusals (the reason part of Rejected/Conflict/NotFound)
+    (r"the period may cover at most (\d+) months with grain=\w+",
+     lambda m: f"La période ne peut dépasser {m[1]} mois pour ce découpage."),
+    (r"the query took longer than \S+ s and was stopped: narrow the period",
+     "Le calcul a dépassé le temps permis : réduisez la période."),
     (r"is in the future", "Cette date est dans le futur."),
     (r"is implausibly old", "Cette date de naissance n'est pas plausible."),
     (r"is before the participant's birth", "Cette date est antérieure à la naissance."),
