@@ -351,7 +351,7 @@ def create_operations(url: str, structure: str) -> dict[str, list[str]]:
                 operation = create_operation(session, SYSTEM, {
                     "action_id": action.uuid, "structure_id": structure, "kind": kind,
                     "label": f"{kind} {n + 1}", "start_date": start, "end_date": end,
-                    "planned_hours": hours})
+                    "planned_hours": hours}, now=dt.datetime.now(dt.UTC))
                 made.setdefault(code, []).append(str(operation.uuid))
     engine.dispose()
     return made

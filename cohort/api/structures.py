@@ -52,6 +52,10 @@ class OperationSchema(StrictSchema):
     start_date = fields.Date(dump_only=True)
     end_date = fields.Date(dump_only=True, allow_none=True)
     planned_hours = DecimalText(dump_only=True, allow_none=True)
+    structure_id = fields.UUID(attribute="structure_uuid", dump_only=True, allow_none=True)
+    planned_hours_set_by = fields.UUID(dump_only=True, allow_none=True, metadata={
+        "description": "the user who last set the planned hours"})
+    planned_hours_set_at = fields.AwareDateTime(dump_only=True, allow_none=True)
 
 
 class OperationPage(StrictSchema):
@@ -125,7 +129,7 @@ class Operations(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Create an operation (a clause site, a crèche project, a housing partner...)"""
         with transaction() as s:
-            return structures.create_operation(s, current_actor(), data)
+            return structures.create_operation(s, current_actor(), data, now=clock.now())
 
 
 @blp.route("/operations/<uuid:operation_id>")
@@ -143,6 +147,7 @@ class OperationItem(MethodView):
         """Update an operation"""
         with transaction() as s:
             operation = by_uuid(s, Operation, operation_id, "operation_id")
-            return structures.update_operation(s, current_actor(), operation, data)
+            return structures.update_operation(s, current_actor(), operation, data,
+                                              now=clock.now())
 
 

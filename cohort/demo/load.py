@@ -127,7 +127,7 @@ class _Writer:
             "structure_id": self.structures[item.structure].uuid if item.structure else None,
             "kind": item.kind, "label": item.label, "start_date": item.start,
             "end_date": item.end, "planned_hours": item.planned_hours,
-        })
+        }, now=now)
         operation.created_at = now
         self.operations[item.key] = operation
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,6 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from cohort.db import Model, created_at, intpk, public_uuid
 from cohort.domain.enums import Departement, OperationKind, StructureKind
 from cohort.models._checks import one_of
+
+if TYPE_CHECKING:
+    from cohort.models.accounts import User
 
 
 class Programme(Model):
@@ -100,10 +103,24 @@ class Operation(Model):
     start_date: Mapped[dt.date]
     end_date: Mapped[dt.date | None]
     planned_hours: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    # Who last set the planned hours, and when: the execution report counts them.
+    planned_hours_set_by_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="RESTRICT"))
+    planned_hours_set_at: Mapped[dt.datetime | None]
     created_at: Mapped[created_at]
+    updated_at: Mapped[dt.datetime | None]
 
     action: Mapped[Action] = relationship()
     structure: Mapped[Structure | None] = relationship()
+    planned_hours_setter: Mapped[User | None] = relationship()
+
+    @property
+    def structure_uuid(self) -> uuid.UUID | None:
+        return self.structure.uuid if self.structure else None
+
+    @property
+    def planned_hours_set_by(self) -> uuid.UUID | None:
+        return self.planned_hours_setter.uuid if self.planned_hours_setter else None
 
     @property
     def action_uuid(self) -> uuid.UUID:

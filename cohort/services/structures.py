@@ -10,8 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cohort import audit
-from cohort.actors import Actor
-from cohort.errors import Conflict, Rejected
+from cohort.actors import Actor, Role
+from cohort.domain import operators
+from cohort.domain.enums import Departement
+from cohort.errors import Conflict, Forbidden, Rejected
 from cohort.models import Action, Operation, Structure
 from cohort.services.lookup import by_uuid
 
@@ -61,29 +63,86 @@ def _check_dates(start: dt.date, end: dt.date | None) -> None:
         raise Rejected("end_date", "is before the start date")
 
 
-def create_operation(session: Session, actor: Actor, data: dict[str, Any]) -> Operation:
+def _check_operation_scope(session: Session, actor: Actor, action: Action,
+                           structure_id: int | None) -> None:
+    """Who may create or change an operation (issue 18): an administrator any; a pilot those
+    of their département's actions (joint ones included); a coordinator those of their own
+    structure, in an action the structure runs (domain.md §2, "Operators")."""
+    if actor.is_admin:
+        return
+    if actor.role is Role.PILOT:
+        if action.departement not in (actor.departement, Departement.JOINT.value):
+            raise Forbidden("pilots manage the operations of their département's actions",
+                            errors={"action_id": ["another département's action"]})
+        return
+    if actor.role is not Role.COORDINATOR or structure_id != actor.structure_id:
+        raise Forbidden("coordinators manage their own structure's operations only",
+                        errors={"structure_id": ["not your structure"]})
+    structure = session.get(Structure, actor.structure_id)
+    assert structure is not None
+    if not operators.may_enrol(action_departement=action.departement,
+                               operators=action.operators or (),
+                               structure_kind=structure.kind,
+                               structure_departement=structure.departement):
+        raise Forbidden("your structure does not run this action",
+                        errors={"action_id": ["not run by your structure"]})
+
+
+def _audit_operation(session: Session, actor: Actor, verb: str, operation: Operation,
+                     changed: list[str], now: dt.datetime) -> None:
+    audit.append(session, actor, f"operation.{verb}", now=now, target_type="operation",
+                 target_id=operation.uuid, fields=changed, details={
+                     "action_id": operation.action_id,
+                     "planned_hours": (None if operation.planned_hours is None
+                                       else str(operation.planned_hours))})
+
+
+def create_operation(session: Session, actor: Actor, data: dict[str, Any], *,
+                     now: dt.datetime) -> Operation:
+    """Create an operation; a coordinator's defaults to their own structure. Audited."""
     action = by_uuid(session, Action, data["action_id"], "action_id")
     structure_id = None
     if data.get("structure_id"):
         structure_id = by_uuid(session, Structure, data["structure_id"], "structure_id").id
+    elif actor.role is Role.COORDINATOR:
+        structure_id = actor.structure_id
+    _check_operation_scope(session, actor, action, structure_id)
     _check_dates(data["start_date"], data.get("end_date"))
+    hours = data.get("planned_hours")
     operation = Operation(
         action_id=action.id, structure_id=structure_id, kind=data["kind"],
         label=data["label"].strip(), start_date=data["start_date"],
-        end_date=data.get("end_date"), planned_hours=data.get("planned_hours"),
+        end_date=data.get("end_date"), planned_hours=hours,
+        planned_hours_set_by_user_id=actor.user_id if hours is not None else None,
+        planned_hours_set_at=now if hours is not None else None,
     )
     session.add(operation)
     session.flush()
+    _audit_operation(session, actor, "create", operation,
+                     [f for f in OPERATION_FIELDS if data.get(f) is not None], now)
     return operation
 
 
+OPERATION_FIELDS = ("kind", "label", "start_date", "end_date", "planned_hours")
+
+
 def update_operation(session: Session, actor: Actor, operation: Operation,
-                     data: dict[str, Any]) -> Operation:
-    for field in ("kind", "label", "start_date", "end_date", "planned_hours"):
-        if field in data:
-            setattr(operation, field, data[field])
+                     data: dict[str, Any], *, now: dt.datetime) -> Operation:
+    """Change an operation within the caller's scope; the fields changed are audited, and a
+    change of planned hours records who made it and when."""
+    _check_operation_scope(session, actor, operation.action, operation.structure_id)
+    changed = [f for f in OPERATION_FIELDS if f in data and data[f] != getattr(operation, f)]
+    for field in changed:
+        setattr(operation, field, data[field])
     _check_dates(operation.start_date, operation.end_date)
+    if not changed:
+        return operation
+    if "planned_hours" in changed:
+        operation.planned_hours_set_by_user_id = actor.user_id
+        operation.planned_hours_set_at = now
+    operation.updated_at = now
     session.flush()
+    _audit_operation(session, actor, "update", operation, changed, now)
     return operation
 
 

@@ -43,7 +43,7 @@ def _operation(session: Session, code: str, kind: str, start: dt.date, end: dt.d
     return structures.create_operation(session, SYSTEM, {
         "action_id": action(session, code).uuid, "kind": kind, "label": f"{code} {kind}",
         "start_date": start, "end_date": end,
-        "planned_hours": Decimal(hours) if hours else None})
+        "planned_hours": Decimal(hours) if hours else None}, now=NOW)
 
 
 @pytest.fixture
