@@ -22,6 +22,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from cohort.errors import ConfigError
     from cohort.identity.keyring import load_keyring
     from cohort.shell import errors as http_errors
+    from cohort.shell import limits as rate_limits
 
     settings = load_settings(test_config)
     app = Flask(__name__, instance_relative_config=False, static_folder=None)
@@ -56,4 +57,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     web.init_app(app)
     http_errors.init_app(app, http_errors=api.handle_http_exception)
     auth.init_app(app, http_errors.refused)
+    rate_limits.init_app(app)  # after authentication: the limits key on the actor
     return app

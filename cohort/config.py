@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import limits
+
 from cohort.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +24,10 @@ _INT_SETTINGS = (
     "FOLLOWUP_WINDOW_AFTER_DAYS", "AUDIT_RETENTION_MONTHS", "SESSION_IDLE_MINUTES",
     "SESSION_MAX_HOURS", "RETENTION_YEARS", "REPORT_WORKERS", "AGGREGATE_TIMEOUT_SECONDS",
 )
+
+
+RATE_LIMIT_SETTINGS = ("API_RATE_LIMIT_PER_TOKEN", "API_RATE_LIMIT_PER_STRUCTURE",
+                       "LOOKUP_RATE_LIMIT", "IDENTITY_RATE_LIMIT", "LOGIN_RATE_LIMIT")
 
 
 def _read_toml(path: Path, setting: str) -> dict[str, Any]:
@@ -61,6 +67,11 @@ def load_settings(test_config: Mapping[str, Any] | None = None,
             raise ConfigError(f"{name}: must be at least 1")
     if settings["REPORT_WORKERS"] < 1:
         raise ConfigError("REPORT_WORKERS: must be at least 1")
+    for name in RATE_LIMIT_SETTINGS:
+        try:
+            limits.parse(str(settings[name]))
+        except (KeyError, ValueError):
+            raise ConfigError(f'{name}: not a rate limit (e.g. "600 per minute")') from None
     if settings["DISCLOSURE_K"] < 3:
         raise ConfigError("DISCLOSURE_K: must be at least 3 (domain.md §7)")
     url = str(settings.get("DATABASE_URL") or "")

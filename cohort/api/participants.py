@@ -25,6 +25,7 @@ from cohort.schemas.participants import (
 from cohort.services import lifecycle, participants
 from cohort.services.lookup import by_uuid
 from cohort.services.timeline import timeline
+from cohort.shell.limits import limited
 
 blp = Blueprint("participants", __name__, url_prefix="/api/v1/participants",
                 description="Pseudonymous participants and their pathway")
@@ -57,6 +58,7 @@ _RECORD_FIELDS = ("uuid", "birth_month", "sex", "home_departement", "home_epci",
 @blp.route("")
 class Participants(MethodView):
     @allow(Role.COORDINATOR, Role.ADMIN)
+    @limited("lookup")
     @blp.arguments(RegisterSchema)
     @blp.response(201, ParticipantSchema)
     @blp.alt_response(200, schema=ParticipantSchema,
@@ -103,6 +105,7 @@ class GrantSchema(StrictSchema):
 @blp.route("/<uuid:participant_id>/identity")
 class ParticipantIdentity(MethodView):
     @allow(Role.COORDINATOR, Role.ASE_REFERENT, Role.ADMIN)
+    @limited("identity")
     @blp.arguments(IdentityRequestSchema)
     @blp.response(200, IdentitySchema)
     def post(self, data: dict[str, Any], participant_id: Any) -> Any:
@@ -135,6 +138,7 @@ class ErasureSchema(StrictSchema):
 @blp.route("/search")
 class ParticipantSearch(MethodView):
     @allow(Role.COORDINATOR, Role.ASE_REFERENT, Role.ADMIN)
+    @limited("lookup")
     @blp.arguments(SearchSchema)
     @blp.response(200, ParticipantSchema)
     def post(self, data: dict[str, Any]) -> Any:

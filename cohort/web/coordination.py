@@ -35,6 +35,7 @@ from cohort.services.event_views import event_view
 from cohort.services.lookup import by_uuid
 from cohort.services.structures import list_operations
 from cohort.services.timeline import timeline
+from cohort.shell.limits import limited
 from cohort.web.blueprint import bp
 from cohort.web.forms import FormState, attempt, load, submitted
 from cohort.web.labels import code_fr, field_fr
@@ -123,6 +124,7 @@ def participant(participant_id: Any) -> Any:
 
 @bp.route("/personnes/<uuid:participant_id>/identite", methods=["POST"])
 @allow(*PERSON_ROLES)
+@limited("identity")
 def participant_identity(participant_id: Any) -> Any:
     """Show the identity in this response only, after a stated purpose (audited)."""
     data, state = load(IdentityRequestSchema(), submitted())
