@@ -49,7 +49,7 @@ class OpenPeriod:
     closing_type: EventType
 
 
-def _owned_by(structure_id: int | None) -> sa.ColumnElement[bool]:
+def owned_by(structure_id: int | None) -> sa.ColumnElement[bool]:
     """Whether the start event (``Event``) was recorded by the structure.
 
     Events recorded before migration 0013, by an import or a system job name no
@@ -76,7 +76,7 @@ def open_periods(session: Session, actor: Actor, participant: Participant, *,
     """The participant's periods open now (current resolution), oldest first, each marked
     with whether the actor's structure may end it (an administrator may end any)."""
     access.readable_participant(session, actor, participant, now=now)
-    own = sa.true() if _may_end_any(actor) else _owned_by(actor.structure_id)
+    own = sa.true() if _may_end_any(actor) else owned_by(actor.structure_id)
     rows = core(session).execute(
         sa.select(Event.uuid, EventInterval.family, Event.type, EventInterval.start_date,
                   sa.case((own, True), else_=False))

@@ -79,7 +79,8 @@ def test_ending_closes_the_training_and_the_cdd(session: Session, keyring: Any,
     body = end_body(pathway["training"], pathway["cdd"], pathway["pause"])
     ended = enrolment_end.end(session, keyring, me, pathway["a6"], body, today=TODAY, now=NOW)
 
-    assert ended.end_date == END and ended.exit_reason == "training"
+    assert ended.end_date == END
+    assert ended.exit_reason == "training"
     view = timeline(session, me, youth, now=NOW)
     closed = {iv["family"]: iv["end_date"] for iv in view["intervals"]}
     assert closed == {"training": END, "employment": END, "support_break": END,
@@ -110,7 +111,8 @@ def test_a_refused_closing_writes_nothing(session: Session, keyring: Any,
     assert refused.value.details["close_period"] == str(pathway["cdd"].uuid)
 
     session.refresh(a6)
-    assert a6.end_date is None and a6.exit_reason is None
+    assert a6.end_date is None
+    assert a6.exit_reason is None
     assert session.execute(sa.select(sa.func.count(Event.id))).scalar_one() == before
     assert session.execute(sa.select(FollowUpCheck).where(
         FollowUpCheck.enrolment_id == a6.id)).first() is None
