@@ -190,6 +190,7 @@ _PATTERNS: list[tuple[str, Any]] = [
     (r"recorded by another structure: only it may end this period",
      "Période saisie par une autre structure : seule celle-ci peut la clore."),
     (r"period listed twice", "Cette période est demandée deux fois."),
+    (r"unknown kind", "Type de ligne inconnu."),
     (r"not ended", "Cet accompagnement n'est pas clos."),
     (r"stale", "Les données ont changé entre-temps : rechargez la page."),
     (r"already recorded", "Ce suivi a déjà été saisi."),
