@@ -13,9 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cohort.actors import Actor, Role
+from cohort.domain import pathway_status
 from cohort.errors import Conflict, Rejected
 from cohort.models import Enrolment, Event, FollowUpCheck, Participant, Structure
-from cohort.services import enrolment_end, events
+from cohort.services import enrolment_end, events, followups
 from cohort.services.timeline import timeline
 from tests.builders import NOW, TODAY, enrol, register, runs
 
@@ -86,6 +87,12 @@ def test_ending_closes_the_training_and_the_cdd(session: Session, keyring: Any,
     assert closed == {"training": END, "employment": END, "support_break": END,
                       "housing": None}  # the CLLAJ's housing is theirs to end
     assert open_families(session, me, youth) == {"housing"}
+    # The status derived on the exit day: no longer in a pathway nor in employment.
+    intervals, starts, _ = followups.resolved_starts(session, youth.id)
+    before = pathway_status.status_at(intervals, starts, END - dt.timedelta(days=1))
+    after = pathway_status.status_at(intervals, starts, END)
+    assert (before.in_pathway, before.durable_employment) == (True, True)
+    assert (after.in_pathway, after.durable_employment) == (False, False)
     closings = {e["type"]: e for e in view["events"] if e["date"] == END}
     assert set(closings) == {"training_end", "employment_end", "support_resumed"}
     assert closings["support_resumed"]["enrolment_id"] == pathway["a6"].uuid
