@@ -147,16 +147,18 @@ def _replay(session: Session, keyring: Keyring, actor: Actor, enrolment: Enrolme
     if (enrolment.end_date != end_data["end_date"]
             or enrolment.exit_reason != end_data["exit_reason"]):
         raise Conflict("the enrolment is already ended", errors={"end_date": ["already ended"]})
-    for index, closing in enumerate(closings):
-        try:
-            start = _start_event(session, enrolment, index, closing)
-            body = _closing_body(enrolment, index, closing, start.type, start.enrolment_uuid)
-            replayed = events.record(session, keyring, actor, body, today=today, now=now)
-        except CohortError as error:
-            raise _about_period(error, index, closing) from None
-        if replayed.created:  # a closing the first request did not have
-            raise Conflict("the enrolment is already ended",
-                           errors={"end_date": ["already ended"]})
+    with session.begin_nested():  # a closing the first request did not have: undone
+        for index, closing in enumerate(closings):
+            try:
+                start = _start_event(session, enrolment, index, closing)
+                body = _closing_body(enrolment, index, closing, start.type,
+                                     start.enrolment_uuid)
+                replayed = events.record(session, keyring, actor, body, today=today, now=now)
+            except CohortError as error:
+                raise _about_period(error, index, closing) from None
+            if replayed.created:
+                raise Conflict("the enrolment is already ended",
+                               errors={"end_date": ["already ended"]})
     return enrolment
 
 

@@ -170,6 +170,13 @@ def test_a_retry_answers_the_same_and_writes_nothing(session: Session, keyring: 
     with pytest.raises(Conflict):
         enrolment_end.end(session, keyring, me, a6, {**body, "close_periods": []},
                           today=TODAY, now=NOW)
+    # A retry carrying a closing the first request did not have writes nothing either.
+    more = end_body(pathway["pause"])
+    with pytest.raises(Conflict):
+        enrolment_end.end(session, keyring, me, a6,
+                          {**body, "close_periods": body["close_periods"]
+                           + more["close_periods"]}, today=TODAY, now=NOW)
+    assert session.execute(sa.select(sa.func.count(Event.id))).scalar_one() == count
 
 
 def test_a_period_listed_twice_or_unknown_is_refused(session: Session, keyring: Any,
