@@ -10,12 +10,12 @@ from flask.views import MethodView
 from cohort import clock
 from cohort.actors import Role
 from cohort.api.blueprint import Blueprint
-from cohort.api.schemas import EnrolmentSchema
+from cohort.api.schemas import EnrolmentSchema, OpenPeriodSchema
 from cohort.auth import allow, current_actor
 from cohort.models import Action, Enrolment, Structure
 from cohort.request_db import keyring, session, transaction
 from cohort.schemas.enrolments import CancelSchema, CorrectEndSchema, EndSchema, EnrolSchema
-from cohort.services import access, enrolments
+from cohort.services import access, enrolment_end, enrolments
 from cohort.services.lookup import by_uuid
 from cohort.services.timeline import enrolment_view
 
@@ -60,12 +60,29 @@ class EnrolmentEnd(MethodView):
     @blp.arguments(EndSchema)
     @blp.response(200, EnrolmentSchema)
     def post(self, data: dict[str, Any], enrolment_id: Any) -> Any:
-        """End an enrolment (its last day of support and the exit reason)"""
+        """End an enrolment (its last day of support and the exit reason), and with it,
+        in the same transaction, the open periods listed in close_periods (each an end
+        event recorded by the event service; one refusal writes nothing)"""
         with transaction() as s:
             enrolment = by_uuid(s, Enrolment, enrolment_id, "enrolment_id")
-            enrolments.end(s, current_actor(), enrolment, data, today=clock.today(),
-                           now=clock.now())
+            enrolment_end.end(s, keyring(), current_actor(), enrolment, data,
+                              today=clock.today(), now=clock.now())
             return _view(s, enrolment)
+
+
+@blp.route("/<uuid:enrolment_id>/open-periods")
+class EnrolmentOpenPeriods(MethodView):
+    @allow(Role.COORDINATOR, Role.ADMIN)
+    @blp.response(200, OpenPeriodSchema(many=True))
+    def get(self, enrolment_id: Any) -> Any:
+        """The participant's periods still open: those the caller's structure recorded
+        (closable: true) may be listed in close_periods when ending the enrolment; the
+        others are facts only (type and dates)"""
+        s = session()
+        enrolment = access.readable_enrolment(s, current_actor(), enrolment_id,
+                                              now=clock.now())
+        return enrolment_end.open_periods(s, current_actor(), enrolment.participant,
+                                          now=clock.now())
 
 
 @blp.route("/<uuid:enrolment_id>/correct-end")

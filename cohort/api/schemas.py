@@ -32,6 +32,18 @@ class EnrolmentSchema(ma.Schema):
     version = fields.Integer()
 
 
+class OpenPeriodSchema(ma.Schema):
+    """A period still open when an enrolment ends (cohort.services.enrolment_end)."""
+
+    start_event_id = fields.UUID()
+    family = fields.String()
+    start_type = fields.String()
+    start_date = fields.Date()
+    closable = fields.Boolean(attribute="own", metadata={
+        "description": "Recorded by the caller's structure: it may end it"})
+    closing_type = fields.String()
+
+
 class EventSchema(ma.Schema):
     id = fields.UUID()
     participant_id = fields.UUID()

@@ -45,7 +45,9 @@ END = EndSchema()
 # The API names the action by id; a file names it by code within one programme.
 _NOT_IN_FILE = ("participant_id", "action_id", "force", "force_justification")
 ENROL_FIELDS = tuple(name for name in ENROL.fields if name not in _NOT_IN_FILE)
-END_FIELDS = tuple(name for name in END.fields if name != "expected_version")
+# A file ends enrolments only; closing open periods is the API's and the page's.
+END_FIELDS = tuple(name for name in END.fields
+                   if name not in ("expected_version", "close_periods"))
 COLUMNS = (*references.COLUMNS, "action_code", *ENROL_FIELDS, *END_FIELDS)
 REQUIRED = ("action_code", *(n for n in ENROL_FIELDS if ENROL.fields[n].required))
 BOOLEANS = frozenset(n for n in ENROL_FIELDS if isinstance(ENROL.fields[n], fields.Boolean))

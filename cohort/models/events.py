@@ -61,6 +61,10 @@ class Event(Model):
     hours: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 2))
     body_sha256: Mapped[str] = mapped_column(sa.String(64))
     recorded_at: Mapped[created_at]
+    # The structure whose user recorded it (domain.md §1: a structure changes only the
+    # events it recorded); null before migration 0013, for imports and system jobs.
+    recorded_by_structure_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("structure.id", ondelete="RESTRICT"))
 
     void: Mapped[EventVoid | None] = relationship(back_populates="event", uselist=False)
     closes: Mapped[Event | None] = relationship(remote_side="Event.id",

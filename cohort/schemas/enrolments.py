@@ -28,10 +28,30 @@ class CorrectEndSchema(StrictSchema):
     expected_version = fields.Integer(load_default=None)
 
 
+class ClosePeriodSchema(StrictSchema):
+    """One open period to end with the enrolment: its start event, the closing event's
+    client uuid (a retry reuses it), its date and the closing type's attributes."""
+
+    start_event_id = fields.UUID(required=True,
+                                 metadata={"description": "The start event of the period"})
+    id = fields.UUID(required=True,
+                     metadata={"description": "Client-supplied id of the closing event"})
+    date = fields.Date(load_default=None,
+                       metadata={"description": "Default: the enrolment's last day"})
+    attributes = fields.Dict(keys=fields.String(), load_default=dict,
+                             metadata={"description": "The closing type's own fields, e.g. a "
+                                                      "housing exit's reason"})
+
+
 class EndSchema(StrictSchema):
     end_date = fields.Date(required=True, metadata={"description": "Last day of support"})
     exit_reason = fields.String(required=True, validate=one_of(ExitReason))
     expected_version = fields.Integer(load_default=None)
+    close_periods = fields.List(
+        fields.Nested(ClosePeriodSchema), load_default=list,
+        validate=validate.Length(max=50),
+        metadata={"description": "Open periods of the participant that the structure "
+                                 "recorded, ended in the same transaction (issue 17)"})
 
 
 class CancelSchema(StrictSchema):

@@ -188,6 +188,7 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
         "closes_id": closes_id, "corrects_id": corrects_id, "attributes": attributes,
         **promoted_columns(event_type, attributes),
         "body_sha256": digest, "recorded_at": now,
+        "recorded_by_structure_id": actor.structure_id,
     }).one_or_none()
     if inserted is None:
         return _replay(db, event_uuid, digest)

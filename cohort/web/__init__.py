@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
         admin,
         alerts,
         coordination,
+        data_quality,
         evaluation,
         followups,
         home,

@@ -31,6 +31,7 @@ from cohort.schemas.event_attributes import ATTRIBUTE_SCHEMAS
 from cohort.schemas.events import CorrectionSchema, EventCreateSchema, VoidSchema
 from cohort.schemas.participants import IdentityRequestSchema, RegisterSchema, SearchSchema
 from cohort.services import access, enrolments, events, lifecycle, participants, programmes
+from cohort.services import enrolment_end as enrolment_end_service
 from cohort.services.event_views import event_view
 from cohort.services.lookup import by_uuid
 from cohort.services.structures import list_operations
@@ -218,18 +219,96 @@ def _enrolment_of(participant_id: Any, enrolment_id: Any) -> Enrolment:
           methods=["GET", "POST"])
 @allow(*WRITER_ROLES)
 def enrolment_end(participant_id: Any, enrolment_id: Any) -> Any:
-    """End an enrolment: last day of support and exit reason (optimistic lock on version)."""
+    """End an enrolment: last day of support and exit reason (optimistic lock on version),
+    and, on the same form and in the same unit of work, the open periods the structure
+    recorded (the others' are listed for information)."""
     enrolment = _enrolment_of(participant_id, enrolment_id)
+    periods = enrolment_end_service.open_periods(session(), g.actor, enrolment.participant,
+                                                 now=clock.now())
     state = FormState(values={"end_date": clock.today().isoformat(),
                               "expected_version": enrolment.version})
+    closing = {str(p.start_event_id): {"id": str(uuid.uuid4())} for p in periods if p.own}
+    period_errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        data, state = load(EndSchema(), submitted())
-        if data is not None and attempt(state, lambda s: enrolments.end(
-                s, g.actor, enrolment, data, today=clock.today(), now=clock.now())):
-            flash("L'accompagnement est clos. Le suivi à 6 mois est programmé.", "succes")
-            return redirect(url_for("web.participant", participant_id=participant_id))
+        form = submitted()
+        closing = _posted_closings(periods)
+        chosen = [key for key, values in closing.items() if values.get("checked")]
+        form = {k: v for k, v in form.items() if not k.startswith("close")}
+        data, state = load(EndSchema(), form)
+        body = [{"start_event_id": key, "id": closing[key]["id"],
+                 **({"date": closing[key]["date"]} if closing[key].get("date") else {}),
+                 "attributes": ({"reason": closing[key]["reason"]}
+                                if closing[key].get("reason") else {})}
+                for key in chosen]
+        if data is not None:
+            try:
+                data["close_periods"] = EndSchema().load(
+                    {**form, "close_periods": body})["close_periods"]
+            except ValidationError as error:
+                period_errors = _period_errors(french_errors(_dotted(error.messages)), chosen)
+                state.message = FORM_ERROR
+            else:
+                try:
+                    with transaction() as tx:
+                        enrolment_end_service.end(tx, keyring(), g.actor, enrolment, data,
+                                                  today=clock.today(), now=clock.now())
+                except CohortError as error:
+                    state.refuse(error)
+                    period_errors = _period_errors(state.errors, chosen)
+                    if period_errors:
+                        state.message = ("Une période n'a pas pu être close (voir la ligne "
+                                         "signalée) : rien n'a été enregistré.")
+                else:
+                    flash("L'accompagnement est clos. Le suivi à 6 mois est programmé."
+                          + (f" Périodes closes : {len(chosen)}." if chosen else ""),
+                          "succes")
+                    return redirect(url_for("web.participant", participant_id=participant_id))
     return _render("end.html", 422 if state.failed else 200, participant_id=participant_id,
-                   enrolment=enrolment, action=enrolment.action, state=state)
+                   enrolment=enrolment, action=enrolment.action, state=state,
+                   own_periods=[p for p in periods if p.own],
+                   other_periods=[p for p in periods if not p.own],
+                   closing=closing, period_errors=period_errors)
+
+
+def _posted_closings(periods: list[Any]) -> dict[str, dict[str, Any]]:
+    """The closing fields of each own period as posted: ticked, its date, its closing
+    event's id (kept across a refused submit, so a retry records each closing once)."""
+    ticked = set(request.form.getlist("close"))
+    posted = {}
+    for period in periods:
+        if not period.own:
+            continue
+        key = str(period.start_event_id)
+        posted[key] = {
+            "checked": key in ticked,
+            "id": request.form.get(f"close_id.{key}") or str(uuid.uuid4()),
+            "date": (request.form.get(f"close_date.{key}") or "").strip(),
+            "reason": (request.form.get(f"close_reason.{key}") or "").strip(),
+        }
+    return posted
+
+
+def _dotted(messages: Any, prefix: str = "") -> dict[str, Any]:
+    """marshmallow's nested errors as flat dotted names (``close_periods.0.date``)."""
+    if not isinstance(messages, dict):
+        return {prefix: messages}
+    flat: dict[str, Any] = {}
+    for key, value in messages.items():
+        flat |= _dotted(value, f"{prefix}.{key}" if prefix else str(key))
+    return flat
+
+
+def _period_errors(errors: dict[str, list[str]], chosen: list[str]) -> dict[str, list[str]]:
+    """Errors under ``close_periods.<index>…`` moved off ``errors`` onto their period."""
+    found: dict[str, list[str]] = {}
+    for name in [n for n in errors if n.startswith("close_periods")]:
+        parts = name.split(".")
+        messages = errors.pop(name)
+        if len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < len(chosen):
+            found.setdefault(chosen[int(parts[1])], []).extend(messages)
+        else:
+            found.setdefault("", []).extend(messages)
+    return found
 
 
 @bp.route("/personnes/<uuid:participant_id>/accompagnements/<uuid:enrolment_id>/correction",

@@ -69,8 +69,9 @@ def counts_for(actor: Actor) -> list[Count]:
     return []
 
 
-# Pages an evaluator, a pilot or an administrator starts from (left out while missing).
+# Pages each role starts from (left out while missing).
 SHORTCUTS: dict[Role, list[tuple[str, str]]] = {
+    Role.COORDINATOR: [("web.data_quality_page", "Qualité des données")],
     Role.EVALUATOR: [("web.indicators", "Indicateurs par action"),
                      ("web.cohorts", "Cohortes"), ("web.reports", "Rapports à télécharger")],
     Role.PILOT: [("web.indicators", "Indicateurs par action"),
