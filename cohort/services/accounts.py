@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
 from cohort import audit
 from cohort.actors import Actor, Role
@@ -18,6 +19,8 @@ from cohort.models import ApiToken, Structure, User
 from cohort.services.lookup import by_uuid
 
 MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_SCORE = 3  # zxcvbn: 0 too guessable … 4 very unguessable; 3 ≈ 10^8 guesses
+MAX_ESTIMATED = 100  # zxcvbn's cost grows with the length; the rest adds only strength
 MAX_TOKEN_DAYS = 366
 
 
@@ -26,9 +29,16 @@ def _admin_only(actor: Actor) -> None:
         raise Forbidden("administrators only")
 
 
-def _check_password(password: str) -> None:
+def _check_password(password: str, *, hints: tuple[str, ...] = ()) -> None:
+    """Length first, then zxcvbn's estimate of how many guesses the password takes: twelve
+    "a"s passed the length rule alone (issue 18). `hints` are the user's own words (e-mail,
+    name), which a password must not lean on."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Rejected("password", f"at least {MIN_PASSWORD_LENGTH} characters")
+    words = [w for hint in (*hints, "cohort") for w in hint.replace("@", " ").split() if w]
+    if zxcvbn(password[:MAX_ESTIMATED], user_inputs=words)["score"] < MIN_PASSWORD_SCORE:
+        raise Rejected("password", "too easy to guess: use a passphrase of several "
+                                   "unrelated words")
 
 
 def create_user(session: Session, actor: Actor, data: dict[str, Any], *,
@@ -37,7 +47,7 @@ def create_user(session: Session, actor: Actor, data: dict[str, Any], *,
     structure = by_uuid(session, Structure, data["structure_id"], "structure_id")
     password = data.get("password")
     if password is not None:
-        _check_password(password)
+        _check_password(password, hints=(data["email"], data["display_name"]))
     user = User(
         email=data["email"].strip().lower(), display_name=data["display_name"].strip(),
         structure_id=structure.id, role=Role(data["role"]).value,
@@ -75,7 +85,7 @@ def update_user(session: Session, actor: Actor, user: User, data: dict[str, Any]
                 .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
                 .values(revoked_at=now)).rowcount
     if data.get("password"):
-        _check_password(data["password"])
+        _check_password(data["password"], hints=(user.email, user.display_name))
         user.password_hash = hash_password(data["password"])
         changed.append("password")
     if changed:

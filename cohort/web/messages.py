@@ -65,6 +65,9 @@ _PATTERNS: list[tuple[str, Any]] = [
     (r"must not contain (?:a NUL character|an unpaired surrogate \(not a character\))",
      "Caractère interdit."),
     # the services' refusals (the reason part of Rejected/Conflict/NotFound)
+    (r"too easy to guess: use a passphrase of several unrelated words",
+     "Mot de passe trop facile à deviner : choisissez une phrase de plusieurs mots sans "
+     "rapport entre eux."),
     (r"the period may cover at most (\d+) months with grain=\w+",
      lambda m: f"La période ne peut dépasser {m[1]} mois pour ce découpage."),
     (r"the query took longer than \S+ s and was stopped: narrow the period",

@@ -175,12 +175,17 @@ def test_role_change_disable_and_reset_end_the_users_sessions(web: Any, app: Any
     assert api.get("/api/v1/structures").status_code == 401
     assert post_form(admin, page + "/activation", {"active": "1"}).status_code == 302
     assert user(session, "coord_plie").active is True
-    assert api.get("/api/v1/structures").status_code == 200
+    # Tokens issued before the disable stay revoked: a leaked one must not come back.
+    assert api.get("/api/v1/structures").status_code == 401
 
     victim = web("coord_plie")
     short = post_form(admin, page + "/mot-de-passe", {"password": "trop court"})
     assert short.status_code == 422
     assert field_error(short, "password") == "Au moins 12 caractères."
+    for guessable in ("aaaaaaaaaaaa", "Azerty123456", "coord_plie2024!"):
+        weak = post_form(admin, page + "/mot-de-passe", {"password": guessable})
+        assert weak.status_code == 422, guessable
+        assert field_error(weak, "password").startswith("Mot de passe trop facile à deviner")
     assert not signed_out(victim)
     reset = post_form(admin, page + "/mot-de-passe", {"password": PASSWORD})
     assert reset.status_code == 302
