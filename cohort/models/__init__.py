@@ -5,6 +5,7 @@ from cohort.models.accounts import (
     AuditEntry,
     AuditHead,
     ExceptionalAccess,
+    RecoveryCode,
     RegistrationGrant,
     User,
     WebSession,
@@ -26,6 +27,6 @@ __all__ = [
     "Action", "ApiToken", "AuditEntry", "AuditHead", "Enrolment", "Erasure", "Event",
     "EventInterval", "EventVoid", "ExceptionalAccess", "InstanceMeta", "Operation",
     "Participant", "ParticipantLink", "ParticipantSimilarityKey", "Programme",
-    "RegistrationGrant", "Structure", "User", "WebSession",
+    "RecoveryCode", "RegistrationGrant", "Structure", "User", "WebSession",
     "Alert", "BudgetActual", "FollowUpCheck", "Notification",
 ]

@@ -29,8 +29,28 @@ class User(Model):
     # Bumped on disable, role change or password reset: older web sessions stop working.
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[created_at]
+    # Second factor (TOTP): the shared secret sealed under the encryption key (bound to the
+    # user's row), confirmed once the user typed a first code; the last time step used, so
+    # that a code seen over a shoulder cannot be replayed.
+    totp_sealed: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    totp_version: Mapped[int | None]
+    totp_confirmed_at: Mapped[dt.datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     structure: Mapped[Structure] = relationship()
+
+
+class RecoveryCode(Model):
+    """A one-time code that replaces the second factor (a lost phone); only its SHA-256."""
+
+    __tablename__ = "recovery_code"
+    __table_args__ = (sa.UniqueConstraint("user_id", "code_sha256"),)
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("app_user.id", ondelete="CASCADE"))
+    code_sha256: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[created_at]
+    used_at: Mapped[dt.datetime | None]
 
 
 class ApiToken(Model):
