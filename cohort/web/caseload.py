@@ -52,10 +52,8 @@ def _filters(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str], bo
             break
         except ValidationError as error:
             bad = error.messages if isinstance(error.messages, dict) else {}
-            if not bad:
-                data, ignored = {}, True
-                continue
-            data = {k: v for k, v in data.items() if k not in bad}
+            kept = {k: v for k, v in data.items() if k not in bad}
+            data = kept if len(kept) < len(data) else {}
             ignored = True
     back = {param: data[key] for param, key in PARAMS.items()
             if key in data and param != "page"}
@@ -77,15 +75,31 @@ def _render(found: caseload.CaseloadPage | None, kept: dict[str, str], *, ignore
         period_options=choices(Family), sort_options=list(SORT_LABELS.items())), status
 
 
+def _read(filters: dict[str, Any], kept: dict[str, str], search: str | None = None
+          ) -> tuple[caseload.CaseloadPage, bool]:
+    """The service's page; a filter it refuses (an action that does not exist) is
+    dropped like one the schema refuses. A refused search text is the caller's."""
+    try:
+        with transaction() as s:
+            return caseload.caseload(s, keyring(), g.actor, filters, today=clock.today(),
+                                     now=clock.now(), search=search), False
+    except Rejected as refusal:
+        if refusal.field not in filters:
+            raise
+        filters.pop(refusal.field)
+        for param, key in PARAMS.items():
+            if key == refusal.field:
+                kept.pop(param, None)
+        return _read(filters, kept, search)[0], True
+
+
 @bp.route("/file-active")
 @allow(Role.COORDINATOR)
 def caseload_list() -> Any:
     """The structure's caseload, filtered and sorted by the GET form."""
     filters, kept, ignored = _filters(request.args)
-    with transaction() as s:
-        found = caseload.caseload(s, keyring(), g.actor, filters, today=clock.today(),
-                                  now=clock.now())
-    return _render(found, kept, ignored=ignored, searched=False)
+    found, dropped = _read(filters, kept)
+    return _render(found, kept, ignored=ignored or dropped, searched=False)
 
 
 @bp.route("/file-active/recherche", methods=["POST"])
@@ -101,12 +115,10 @@ def caseload_search() -> Any:
     text = str(raw.get(SEARCH_FIELD) or "")
     search = text if text.strip() else None
     try:
-        with transaction() as s:
-            found = caseload.caseload(s, keyring(), g.actor, filters, today=clock.today(),
-                                      now=clock.now(), search=search)
+        found, dropped = _read(filters, kept, search)
     except Rejected as refusal:
         message = " ".join(french_errors(refusal.errors).get(refusal.field, []))
         return _render(None, kept, ignored=ignored, searched=True, error=message, status=422,
                        fragment=fragment)
-    return _render(found, kept, ignored=ignored, searched=search is not None,
+    return _render(found, kept, ignored=ignored or dropped, searched=search is not None,
                    fragment=fragment)

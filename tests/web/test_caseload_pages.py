@@ -63,6 +63,9 @@ def test_filters_travel_in_the_url_and_a_bad_one_is_ignored(
     html = text(bad)
     assert "Un filtre demandé n'est pas valable : il a été ignoré." in html
     assert html.index(f"/personnes/{other.uuid}") < html.index(f"/personnes/{mine.uuid}")
+    unknown_action = text(client.get(f"{PAGE}?action=6c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"))
+    assert "Un filtre demandé n'est pas valable : il a été ignoré." in unknown_action
+    assert f"/personnes/{mine.uuid}" in unknown_action
 
 
 def test_search_without_javascript_posts_a_form(web: Any, session: Any, keyring: Any,
