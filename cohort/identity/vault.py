@@ -26,7 +26,7 @@ class SealBroken(Exception):
     """A sealed value failed authentication: tampered, moved to another row, or wrong key."""
 
 
-def _aad(table: str, column: str, row: uuid.UUID, version: int) -> bytes:
+def _aad(table: str, column: str, row: uuid.UUID | str, version: int) -> bytes:
     return f"cohort|{table}|{column}|{row}|v{version}".encode()
 
 
@@ -56,12 +56,14 @@ def open_sealed(keys: PurposeKeys, table: str, column: str, row: uuid.UUID,
 
 
 def open_many(keys: PurposeKeys, table: str, column: str,
-              rows: Iterable[tuple[K, uuid.UUID, bytes, int]]
+              rows: Iterable[tuple[K, uuid.UUID | str, bytes, int]]
               ) -> Iterator[tuple[K, dict[str, Any] | None]]:
     """Open many sealed records in one pass, with one cipher per key version (a list
-    decrypting a whole caseload spent more building ciphers than decrypting). Yields
-    (the row's key, its record), None for a record that fails authentication."""
+    decrypting a whole caseload spent more building ciphers than decrypting). The row's
+    uuid may come as its text (as stored: no UUID object to build and print again).
+    Yields (the row's key, its record), None for a record that fails authentication."""
     ciphers: dict[int, AESGCM] = {}
+    decode = json.JSONDecoder().decode
     for key, row, sealed, version in rows:
         cipher = ciphers.get(version)
         if cipher is None:
@@ -72,4 +74,4 @@ def open_many(keys: PurposeKeys, table: str, column: str,
         except (InvalidTag, ValueError):
             yield key, None
             continue
-        yield key, json.loads(plaintext)
+        yield key, decode(plaintext.decode())

@@ -208,7 +208,7 @@ class _Name:
 _UNREADABLE = _Name(None, None, (), ("\uffff", "\uffff"))
 
 
-def _names(keyring: Keyring, rows: Iterable[tuple[int, uuid.UUID, bytes, int]]
+def _names(keyring: Keyring, rows: Iterable[tuple[int, uuid.UUID | str, bytes, int]]
            ) -> dict[int, _Name]:
     """Decrypt the rows' sealed identities in one pass, keeping the names only (normalised
     too, for the search and the sort). An identity that fails authentication is shown as
@@ -244,8 +244,9 @@ def caseload(session: Session, keyring: Keyring, actor: Actor, filters: Mapping[
     terms = search_terms(search) if search is not None else None
     where = _where(session, structure_id, filters, today)
     names: dict[int, _Name]
-    sealed = (Participant.id, Participant.uuid, Participant.identity_sealed,
-              Participant.identity_version)
+    # The uuid as stored (text): it only goes into the seal's associated data.
+    sealed = (Participant.id, sa.type_coerce(Participant.uuid, sa.String),
+              Participant.identity_sealed, Participant.identity_version)
     by_name = sort.lstrip("-") == "name"
     if terms is None and not by_name:
         total = session.execute(sa.select(sa.func.count()).select_from(Participant)
