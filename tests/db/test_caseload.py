@@ -262,3 +262,23 @@ def test_only_coordinators_of_a_structure(session: Session, keyring: Any, world:
                   Actor(role=Role.EVALUATOR, user_id=None, structure_id=world.ml.structure_id)):
         with pytest.raises(Forbidden):
             read(session, keyring, actor)
+
+
+def test_erased_people_leave_and_a_broken_seal_shows_unreadable(
+        session: Session, keyring: Any, world: World, tmp_path: Any) -> None:
+    from cohort.services import lifecycle
+
+    admin = Actor(role=Role.ADMIN, user_id=None, structure_id=world.ml.structure_id)
+    lifecycle.erase(session, admin, world.people["registered"], mode=lifecycle.KEEP_PATHWAY,
+                    cause="request", now=NOW, ledger=tmp_path / "ledger.jsonl")
+    # A seal copied onto another row fails authentication: never opened, shown unreadable.
+    world.people["ended"].identity_sealed = world.people["overdue"].identity_sealed
+    session.flush()
+    page = read(session, keyring, world.ml, sort="-last_event")
+    assert world.people["registered"].uuid not in ids(page)
+    assert page.total == 4
+    rows = {item["id"]: item for item in page.items}
+    assert rows[world.people["ended"].uuid]["last_name"] is None
+    assert rows[world.people["overdue"].uuid]["last_name"] is not None
+    by_name = ids(read(session, keyring, world.ml))
+    assert by_name[-1] == world.people["ended"].uuid  # unreadable names sort last
