@@ -54,6 +54,7 @@ def init_api(app: Flask, *, no_csrf: Callable[[Any], object]) -> CohortApi:
     pages' CSRF check (given by the app factory, so that this shell needs not know the
     pages')."""
     from cohort.api import (
+        caseload,
         data_quality,
         enrolments,
         events,
@@ -77,7 +78,7 @@ def init_api(app: Flask, *, no_csrf: Callable[[Any], object]) -> CohortApi:
     )
     api = CohortApi(app)
     blueprints = (participants, enrolments, events, structures, programmes, links, followups,
-                  indicators, reports, data_quality)
+                  indicators, reports, data_quality, caseload)
     for module in blueprints:
         api.register_blueprint(module.blp)
 

@@ -28,6 +28,8 @@ class Participant(Model):
             name="erasure_consistent",
         ),
         sa.CheckConstraint("length(birth_month) = 7", name="birth_month_format"),
+        # The caseload's "registered by the structure" half (migration 0015).
+        sa.Index("ix_participant_registered_by", "registered_by_structure_id"),
     )
 
     id: Mapped[intpk]

@@ -41,6 +41,7 @@ def init_app(app: Flask) -> None:
     from cohort.web import (  # noqa: F401  (each module adds its routes to the blueprint)
         admin,
         alerts,
+        caseload,
         coordination,
         data_quality,
         evaluation,

@@ -60,7 +60,7 @@ def counts_for(actor: Actor) -> list[Count]:
     if actor.role is Role.COORDINATOR and actor.structure_id is not None:
         followed = dashboard.followed_count(session(), actor.structure_id)
         return [Count("Personnes suivies (accompagnement en cours)", followed,
-                      page_url("web.participant_search")),
+                      page_url("web.caseload_list")),
                 *_worklist_counts(actor)]
     if actor.role is Role.ASE_REFERENT:
         return _alert_counts(actor)

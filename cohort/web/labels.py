@@ -182,6 +182,7 @@ KEY_PURPOSE_LABELS: dict[str, str] = {
 # The navigation: (endpoint, label, roles). Entries whose page does not exist are left out.
 NAVIGATION: list[tuple[str, str, tuple[Role, ...]]] = [
     ("web.home", "Accueil", tuple(Role)),
+    ("web.caseload_list", "File active", (Role.COORDINATOR,)),
     ("web.participant_search", "Personnes suivies",
      (Role.COORDINATOR, Role.ASE_REFERENT, Role.ADMIN)),
     ("web.worklist", "Suivis à 6 mois", (Role.COORDINATOR, Role.ADMIN)),

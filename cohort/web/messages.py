@@ -141,6 +141,8 @@ _PATTERNS: list[tuple[str, Any]] = [
      "La personne n'a encore aucun accompagnement : inscrivez-la d'abord dans une action."),
     (r"identity erased(: .*)?", "L'identité de cette personne a été effacée."),
     (r"at least (\d+) characters", lambda m: f"Au moins {m[1]} caractères."),
+    (r"at most (\d+) characters", lambda m: f"Au plus {m[1]} caractères."),
+    (r"must be one of .+", "Choisissez une valeur de la liste."),
     (r"between (\d+) and (\d+)", lambda m: f"Entre {m[1]} et {m[2]}."),
     (r"exceeds the departement share", "Dépasse la part du Département."),
     (r"outside the programme \((\d+)–(\d+)\)",

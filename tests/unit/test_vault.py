@@ -11,7 +11,7 @@ import pytest
 
 from cohort.identity.keyring import Purpose, PurposeKeys
 from cohort.identity.pseudonym import all_versions, keyed_hash
-from cohort.identity.vault import NONCE_BYTES, SealBroken, open_sealed, seal
+from cohort.identity.vault import NONCE_BYTES, SealBroken, open_many, open_sealed, seal
 
 KEY_V1, KEY_V2 = bytes(range(32)), bytes(range(32, 64))
 ROW = uuid.UUID("0b7e0d6c-8a0f-4f4e-9a55-3b8f0a4d2c11")
@@ -128,3 +128,13 @@ def test_all_versions_hashes_under_every_key() -> None:
         1: keyed_hash(keys, 1, IDENTITY),
         2: keyed_hash(keys, 2, IDENTITY),
     }
+
+
+def test_open_many_opens_each_version_and_flags_a_moved_seal() -> None:
+    """The caseload's one-pass decryption: the same records as open_sealed, None for a seal
+    copied onto another row (never its content)."""
+    old, v1 = seal(enc_keys(current=1), "participant", "identity", ROW, RECORD)
+    new, v2 = seal(enc_keys(current=2), "participant", "identity", OTHER_ROW, RECORD)
+    rows = [(1, ROW, old, v1), (2, OTHER_ROW, new, v2), (3, OTHER_ROW, old, v1)]
+    opened = dict(open_many(enc_keys(current=2), "participant", "identity", rows))
+    assert opened == {1: RECORD, 2: RECORD, 3: None}

@@ -91,7 +91,7 @@ def test_each_role_sees_its_own_counts_each_linking_to_its_list(
         else:  # the participant list belongs to another module: linked once it exists
             value, href = shown[label]
             assert value == want
-            assert (href is not None) == ("web.participant_search" in app.view_functions)
+            assert (href is not None) == ("web.caseload_list" in app.view_functions)
 
 
 def test_the_counted_lists_agree_with_the_counts(web: Any, data: dict[str, Any]) -> None:
