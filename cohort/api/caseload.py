@@ -32,7 +32,7 @@ class CaseloadEnrolmentSchema(ma.Schema):
     cancelled = fields.Boolean(metadata={"description": "Entered by mistake: counts nowhere"})
 
 
-class OpenPeriodSchema(ma.Schema):
+class CaseloadPeriodSchema(ma.Schema):
     family = fields.String()
     start_date = fields.Date()
     start_event_id = fields.UUID()
@@ -56,7 +56,7 @@ class CaseloadItemSchema(ma.Schema):
     birth_month = fields.String()
     enrolments = fields.List(fields.Nested(CaseloadEnrolmentSchema), metadata={
         "description": "One's own structure's enrolments, latest first"})
-    open_periods = fields.List(fields.Nested(OpenPeriodSchema))
+    open_periods = fields.List(fields.Nested(CaseloadPeriodSchema))
     next_followup = fields.Nested(NextFollowUpSchema, allow_none=True)
     last_event_date = fields.Date(allow_none=True)
 
