@@ -25,7 +25,7 @@ from cohort.errors import ConfigError, Conflict
 from cohort.identity import pseudonym, vault
 from cohort.identity.keyring import Keyring, Purpose
 from cohort.identity.normalise import identity_key, normalise_nir
-from cohort.models import InstanceMeta, Participant, ParticipantSimilarityKey
+from cohort.models import InstanceMeta, Participant, ParticipantSimilarityKey, User
 from cohort.services.participants import similarity_keys_of, store_similarity_keys
 
 log = logging.getLogger(__name__)
@@ -37,8 +37,11 @@ VERSION_COLUMN = {
 }
 
 
-def versions_in_use(session: Session | sa.Connection, purpose: Purpose) -> dict[int, int]:
-    """Row counts per key version for one purpose (participants, for similarity keys)."""
+def versions_in_use(session: Session | sa.Connection, purpose: Purpose, *,
+                    users: bool = True) -> dict[int, int]:
+    """Row counts per key version for one purpose (participants, for similarity keys; the
+    encryption key also seals users' second-factor secrets, counted unless `users` is off:
+    a database older than migration 0014 has no such column)."""
     if purpose is Purpose.SIMILARITY:
         key = ParticipantSimilarityKey
         rows = session.execute(
@@ -49,7 +52,13 @@ def versions_in_use(session: Session | sa.Connection, purpose: Purpose) -> dict[
     rows = session.execute(
         sa.select(column, sa.func.count()).where(column.is_not(None)).group_by(column)
     ).all()
-    return {int(version): int(count) for version, count in rows}
+    counts = {int(version): int(count) for version, count in rows}
+    if purpose is Purpose.ENCRYPTION and users:
+        for version, count in session.execute(
+                sa.select(User.totp_version, sa.func.count())
+                .where(User.totp_version.is_not(None)).group_by(User.totp_version)):
+            counts[int(version)] = counts.get(int(version), 0) + int(count)
+    return counts
 
 
 @dataclass(frozen=True)
@@ -115,7 +124,9 @@ def check_against_database(keyring: Keyring, conn: sa.Connection) -> None:
         if purpose is Purpose.SIMILARITY and not inspector.has_table(
                 ParticipantSimilarityKey.__tablename__):
             continue  # a database not yet at migration 0007
-        missing = sorted(set(versions_in_use(conn, purpose)) - set(keyring[purpose].keys))
+        users = "totp_version" in {c["name"] for c in inspector.get_columns("app_user")}
+        missing = sorted(set(versions_in_use(conn, purpose, users=users))
+                         - set(keyring[purpose].keys))
         if missing:
             raise ConfigError(f"KEYS_FILE.{purpose}: version {missing[0]} is used by stored "
                               "rows but not configured")
@@ -201,6 +212,8 @@ def rotate(factory: sessionmaker[Session], keyring: Keyring, actor: Actor, purpo
         batches += 1
         if progress:
             progress(len(rows))
+    if purpose is Purpose.ENCRYPTION:
+        done += _reseal_second_factors(factory, keyring)
     with factory() as session, session.begin():
         remaining = session.execute(
             sa.select(sa.func.count()).select_from(Participant).where(todo)).scalar_one()
@@ -208,6 +221,23 @@ def rotate(factory: sessionmaker[Session], keyring: Keyring, actor: Actor, purpo
             audit.append(session, actor, "keys.rotate.done", now=now(), details={
                 "purpose": str(purpose), "to_version": current, "rows": done})
     return RotationProgress(purpose, done, remaining)
+
+
+def _reseal_second_factors(factory: sessionmaker[Session], keyring: Keyring) -> int:
+    """Users' second-factor secrets under an older encryption key, re-sealed (a few rows:
+    one transaction)."""
+    enc = keyring[Purpose.ENCRYPTION]
+    with factory() as session, session.begin():
+        users = session.execute(sa.select(User).where(
+            User.totp_version.is_not(None), User.totp_version != enc.current)).scalars().all()
+        for user in users:
+            assert user.totp_sealed is not None
+            assert user.totp_version is not None
+            record = vault.open_sealed(enc, "app_user", "totp", user.uuid, user.totp_sealed,
+                                       user.totp_version)
+            user.totp_sealed, user.totp_version = vault.seal(enc, "app_user", "totp",
+                                                             user.uuid, record)
+    return len(users)
 
 
 def check_retirable(session: Session, keyring: Keyring, purpose: Purpose, version: int) -> None:

@@ -32,7 +32,7 @@ from cohort.schemas.accounts import (
 from cohort.schemas.common import PageArgs, StrictSchema
 from cohort.schemas.participants import ErasureRequestSchema
 from cohort.schemas.structures import StructureCreateSchema, StructureUpdateSchema
-from cohort.services import accounts, administration, lifecycle, structures
+from cohort.services import accounts, administration, lifecycle, second_factor, structures
 from cohort.services.keys import key_status
 from cohort.services.lookup import by_uuid
 from cohort.web import labels
@@ -211,6 +211,18 @@ def admin_user_password(user_id: Any) -> Any:
     return _update_user(user_id, PasswordSchema(), "password_state",
                         "Mot de passe réinitialisé. Communiquez-le à la personne par un canal "
                         "sûr ; ses sessions ouvertes ont été fermées.")
+
+
+@bp.route("/admin/utilisateurs/<uuid:user_id>/double-authentification", methods=["POST"])
+@allow(ADMIN)
+def admin_user_second_factor(user_id: Any) -> Any:
+    """Clear a user's second factor (a lost phone); audited, their sessions end."""
+    with transaction() as s:
+        user = by_uuid(s, User, user_id, "user_id")
+        second_factor.reset(s, g.actor, user, now=clock.now())
+    flash("Double authentification réinitialisée : la personne la configurera de nouveau à "
+          "sa prochaine connexion.", "succes")
+    return redirect(url_for("web.admin_user", user_id=user_id))
 
 
 @bp.route("/admin/utilisateurs/<uuid:user_id>/jetons", methods=["POST"])

@@ -65,6 +65,12 @@ _PATTERNS: list[tuple[str, Any]] = [
     (r"must not contain (?:a NUL character|an unpaired surrogate \(not a character\))",
      "Caractère interdit."),
     # the services' refusals (the reason part of Rejected/Conflict/NotFound)
+    (r"is not the current code of the application",
+     "Ce code n'est pas celui affiché par l'application (ou a déjà servi)."),
+    (r"already active", "La double authentification est déjà active."),
+    (r"not started", "Aucune double authentification n'est en cours d'activation."),
+    (r"only an administrator resets a second factor",
+     "Seul un administrateur peut réinitialiser la double authentification."),
     (r"too easy to guess: use a passphrase of several unrelated words",
      "Mot de passe trop facile à deviner : choisissez une phrase de plusieurs mots sans "
      "rapport entre eux."),

@@ -273,3 +273,37 @@ def test_retention_is_a_dry_run_by_default(session: Session, keyring: Any) -> No
     assert recent.identity_sealed is not None
     assert lifecycle.apply_retention(session, SYSTEM, today=dt.date(2024, 2, 1), years=3,
                                      execute=False, now=NOW, ledger=None) == 0
+
+
+def test_rotating_the_encryption_key_reseals_second_factor_secrets(rotating: Any) -> None:
+    """Users' TOTP secrets are sealed under the encryption key: an old version cannot be
+    retired while one uses it, and the rotation re-seals them (sign-in keeps working)."""
+    import pyotp
+
+    from cohort.models import User
+    from cohort.services import accounts, second_factor
+
+    factory, path = rotating
+    ring_v1 = load_keyring(str(path), env={})
+    with factory() as s, s.begin():
+        home = structure(s, "Département du Nord", "departement", "59")
+        admin = accounts.create_user(s, SYSTEM, {
+            "email": "admin59@example.org", "display_name": "admin", "structure_id": home.uuid,
+            "role": "admin", "password": None}, now=NOW)
+        secret = second_factor.begin(s, ring_v1, admin).secret
+        second_factor.confirm(s, admin, ring_v1, pyotp.TOTP(secret).now(),
+                              now=dt.datetime.now(dt.UTC))
+    add_version(path, Purpose.ENCRYPTION)
+    ring = load_keyring(str(path), env={})
+    with factory() as s, s.begin():
+        assert keys.versions_in_use(s, Purpose.ENCRYPTION) == {1: 1}
+        with pytest.raises(Conflict):
+            keys.check_retirable(s, ring, Purpose.ENCRYPTION, 1)
+    assert keys.rotate(factory, ring, SYSTEM, Purpose.ENCRYPTION, now=lambda: NOW).done == 1
+    with factory() as s, s.begin():
+        assert keys.versions_in_use(s, Purpose.ENCRYPTION) == {2: 1}
+        user = s.execute(sa.select(User).where(User.email == "admin59@example.org")).scalar_one()
+        totp = pyotp.TOTP(secret)
+        later = dt.datetime.now(dt.UTC)
+        assert second_factor.verify(s, ring, user, totp.generate_otp(totp.timecode(later) + 1),
+                                    now=later)

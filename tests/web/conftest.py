@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from werkzeug.serving import make_server
 
@@ -18,7 +19,7 @@ from cohort.actors import SYSTEM
 from cohort.config import PROJECT_ROOT
 from cohort.db import unit_of_work
 from cohort.models import User
-from cohort.services import accounts, web_sessions
+from cohort.services import accounts, second_factor, web_sessions
 from tests.builders import cast
 
 PASSWORD = "mot-de-passe-des-tests-web"
@@ -72,6 +73,15 @@ class LiveServer:
     def email(self, login: str) -> str:
         return f"{login}@example.org"
 
+    def next_code(self, login: str) -> str:
+        """The user's next TOTP code: each 30-second step is accepted once, so a second
+        sign-in within the same step uses the next step's code (drift allows it)."""
+        totp = pyotp.TOTP(self.extra["totp"][login])
+        step = max(totp.timecode(dt.datetime.now(dt.UTC)) + 1,
+                   self.extra["steps"].get(login, 0) + 1)
+        self.extra["steps"][login] = step
+        return totp.generate_otp(step)
+
 
 @pytest.fixture
 def live_server(fresh_database_url: str, keys_file: Path, tmp_path: Path) -> Iterator[LiveServer]:
@@ -84,15 +94,22 @@ def live_server(fresh_database_url: str, keys_file: Path, tmp_path: Path) -> Ite
     now = dt.datetime.now(dt.UTC)
     with unit_of_work(app.extensions["cohort.sessionmaker"]) as s:
         people = cast(s)
-        for user, _secret in people["users"].values():
+        totp: dict[str, str] = {}
+        for login, (user, _secret) in people["users"].items():
             accounts.update_user(s, SYSTEM, user, {"password": PASSWORD}, now=now)
+            if second_factor.required(user):  # administrators: set up as they would
+                secret = second_factor.begin(s, app.extensions["cohort.keyring"], user).secret
+                second_factor.confirm(s, user, app.extensions["cohort.keyring"],
+                                      pyotp.TOTP(secret).now(), now=now)
+                totp[login] = secret
         s.flush()
         s.expunge_all()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app, people=people)
+        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app, people=people,
+                         extra={"totp": totp, "steps": {}})
     finally:
         server.shutdown()
         thread.join(5)
@@ -124,6 +141,11 @@ def pages(browser: Any, live_server: LiveServer) -> Iterator[Callable[[str], Any
         page.get_by_label("Adresse e-mail").fill(live_server.email(login))
         page.get_by_label("Mot de passe").fill(live_server.password)
         page.get_by_role("button", name="Se connecter").click()
+        if login in live_server.extra["totp"]:
+            page.wait_for_url(re.compile(r".*/connexion/code$"))
+            page.get_by_label(re.compile("Code à 6 chiffres")).fill(
+                live_server.next_code(login))
+            page.get_by_role("button", name="Valider").click()
         page.wait_for_url(re.compile(r".*/(\?.*)?$"))
         return page
 
