@@ -17,7 +17,7 @@ from cohort.request_db import keyring, session, transaction
 from cohort.schemas.enrolments import CancelSchema, CorrectEndSchema, EndSchema, EnrolSchema
 from cohort.services import access, enrolment_end, enrolments
 from cohort.services.lookup import by_uuid
-from cohort.services.timeline import enrolment_view
+from cohort.services.timeline import as_seen_by, enrolment_view
 
 blp = Blueprint("enrolments", __name__, url_prefix="/api/v1/enrolments",
                 description="Enrolments of participants in actions")
@@ -26,7 +26,8 @@ blp = Blueprint("enrolments", __name__, url_prefix="/api/v1/enrolments",
 def _view(s: Any, e: Enrolment) -> dict[str, Any]:
     action = s.get(Action, e.action_id)
     structure = s.get(Structure, e.structure_id)
-    return enrolment_view(e, action.uuid, action.code, structure.uuid)
+    return as_seen_by(current_actor(), e, enrolment_view(e, action.uuid, action.code,
+                                                         structure.uuid))
 
 
 @blp.route("")

@@ -61,7 +61,7 @@ class Events(MethodView):
         """List the events of the participants one may see, filtered and paginated"""
         s = session()
         page = paginate(s, event_list_query(current_actor(), args, now=clock.now()), args)
-        page["items"] = event_views(s, page["items"])
+        page["items"] = event_views(s, page["items"], current_actor())
         return page
 
 
@@ -72,8 +72,9 @@ class EventItem(MethodView):
     def get(self, event_id: Any) -> Any:
         """Read one event"""
         s = session()
-        return event_view(s, access.readable_event(s, current_actor(), event_id,
-                                                   now=clock.now()))
+        actor = current_actor()
+        return event_view(s, access.readable_event(s, actor, event_id, now=clock.now()),
+                          actor)
 
 
 @blp.route("/<uuid:event_id>/void")

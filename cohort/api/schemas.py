@@ -28,7 +28,9 @@ class EnrolmentSchema(ma.Schema):
     intensity = fields.String(allow_none=True)
     forced = fields.Boolean()
     cancelled_at = fields.DateTime(allow_none=True)
-    cancel_reason = fields.String(allow_none=True)
+    cancel_reason = fields.String(allow_none=True, metadata={
+        "description": "null on another structure's enrolment (need-to-know)"})
+    own = fields.Boolean(metadata={"description": "held by the caller's structure"})
     version = fields.Integer()
 
 
@@ -58,7 +60,11 @@ class EventSchema(ma.Schema):
     )
     recorded_at = fields.DateTime()
     voided = fields.Boolean()
-    void_reason = fields.String(allow_none=True)
+    void_reason = fields.String(allow_none=True, metadata={
+        "description": "null on another structure's event (need-to-know, domain.md §1)"})
+    own = fields.Boolean(metadata={
+        "description": "recorded by the caller's structure; otherwise a fact only, without "
+                       "its free text"})
     voided_at = fields.DateTime(allow_none=True)
     corrects = fields.UUID(
         allow_none=True, metadata={"description": "The voided event this one corrects"})

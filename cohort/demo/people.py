@@ -66,6 +66,9 @@ class Opened:
     enrolment: Enr | None  # set for the types that must name their enrolment
     attrs: dict[str, Any]
     closed: bool = False
+    # The enrolment in whose context the start was recorded: its structure records the end
+    # (a structure ends only what it recorded, domain.md §1).
+    opened_by: Enr | None = None
 
     def open_at(self, day: dt.date) -> bool:
         return self.start_date <= day and (self.planned_end is None or day < self.planned_end)
@@ -201,7 +204,7 @@ class Person:
         if family is None:
             raise DemoError("not an interval event")
         opened = Opened(family.value, type_, step, day, until, end_attrs or {},
-                       ctx if kind_of(type_).needs_enrolment else None, attrs)
+                       ctx if kind_of(type_).needs_enrolment else None, attrs, opened_by=ctx)
         self.opened.append(opened)
         return opened
 
@@ -225,7 +228,7 @@ class Person:
             end = max(o.planned_end or o.start_date, o.start_date + DAY)
             if end > self.plan.today:
                 continue
-            owner = o.enrolment or ctx
+            owner = o.enrolment or o.opened_by or ctx
             after: list[Step | None] = []
             if o.type in ("training_start", "employment_start", "housing_entry") \
                     and self.plan.chance(0.04) and self.plan.settled(end):

@@ -35,7 +35,7 @@ from cohort.models import (
     FollowUpCheck,
     Participant,
 )
-from cohort.services.enrolment_end import owned_by
+from cohort.services.need_to_know import owned_by
 
 STALE_MONTHS = 12
 

@@ -28,6 +28,7 @@ from cohort.identity.keyring import Keyring
 from cohort.models import Enrolment, Event, EventInterval, Participant
 from cohort.schemas.event_attributes import load_attributes
 from cohort.services import access, enrolments, events
+from cohort.services.need_to_know import owned_by
 
 # The end type that closes each family's periods.
 CLOSING_TYPE: dict[Family, EventType] = {
@@ -47,24 +48,6 @@ class OpenPeriod:
     start_date: dt.date
     own: bool
     closing_type: EventType
-
-
-def owned_by(structure_id: int | None) -> sa.ColumnElement[bool]:
-    """Whether the start event (``Event``) was recorded by the structure.
-
-    Events recorded before migration 0013, by an import or a system job name no
-    structure: such an event belongs to the structure of the enrolment it names, or, when
-    it names none, to the structure only while no other structure follows the person.
-    """
-    recorded = Event.recorded_by_structure_id == structure_id
-    via_enrolment = sa.exists().where(Enrolment.id == Event.enrolment_id,
-                                      Enrolment.structure_id == structure_id)
-    nobody_else = ~sa.exists().where(Enrolment.participant_id == Event.participant_id,
-                                     Enrolment.structure_id != structure_id)
-    unnamed = sa.and_(Event.recorded_by_structure_id.is_(None), sa.or_(
-        sa.and_(Event.enrolment_id.is_not(None), via_enrolment),
-        sa.and_(Event.enrolment_id.is_(None), nobody_else)))
-    return sa.or_(recorded, unnamed)
 
 
 def _may_end_any(actor: Actor) -> bool:

@@ -13,7 +13,7 @@ from cohort.actors import Actor
 from cohort.db import core
 from cohort.domain.event_types import Boundary, kind_of
 from cohort.models import Enrolment, Event, EventInterval, EventVoid, Operation, Participant
-from cohort.services import access
+from cohort.services import access, need_to_know
 from cohort.services.events import Recorded, RecordedEvent
 
 # Built once, with the event ids as an expanding parameter: this runs for every event
@@ -41,10 +41,14 @@ _RELATED = (
 )
 
 
-def event_views(session: Session, items: Sequence[Event | RecordedEvent]
-                ) -> list[dict[str, Any]]:
+def event_views(session: Session, items: Sequence[Event | RecordedEvent],
+                actor: Actor | None = None) -> list[dict[str, Any]]:
+    """The events as the API and the pages show them; with an `actor`, another
+    structure's events as facts only (need_to_know), each marked ``own`` or not."""
     if not items:
         return []
+    own = (need_to_know.own_event_ids(session, actor, [e.id for e in items])
+           if actor is not None else {e.id for e in items})
     rows = core(session).execute(_RELATED, {"ids": [e.id for e in items]}).all()
     related = {r[0]: r for r in rows}
     views = []
@@ -56,13 +60,16 @@ def event_views(session: Session, items: Sequence[Event | RecordedEvent]
             "attributes": e.attributes, "enrolment_id": enr_uuid, "operation_id": op_uuid,
             "closes": closes_uuid, "closed": closed, "recorded_at": e.recorded_at,
             "voided": voided_at is not None, "void_reason": void_reason, "voided_at": voided_at,
-            "corrects": corrects, "corrected_by": corrected_by,
+            "corrects": corrects, "corrected_by": corrected_by, "own": True,
         })
+        if e.id not in own:
+            views[-1] = need_to_know.fact_only_event(views[-1])
     return views
 
 
-def event_view(session: Session, event: Event | RecordedEvent) -> dict[str, Any]:
-    return event_views(session, [event])[0]
+def event_view(session: Session, event: Event | RecordedEvent,
+               actor: Actor | None = None) -> dict[str, Any]:
+    return event_views(session, [event], actor)[0]
 
 
 def recorded_view(session: Session, recorded: Recorded, data: dict[str, Any]) -> dict[str, Any]:
@@ -82,7 +89,7 @@ def recorded_view(session: Session, recorded: Recorded, data: dict[str, Any]) ->
         "enrolment_id": data.get("enrolment_id"), "operation_id": data.get("operation_id"),
         "closes": None, "closed": None, "recorded_at": event.recorded_at,
         "voided": False, "void_reason": None, "voided_at": None,
-        "corrects": None, "corrected_by": None,
+        "corrects": None, "corrected_by": None, "own": True,
     }
 
 

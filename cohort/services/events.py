@@ -26,7 +26,7 @@ from cohort.domain.intervals import EventFact, Resolution, resolve
 from cohort.errors import CohortError, Conflict, NotFound, Rejected
 from cohort.identity.keyring import Keyring
 from cohort.models import Enrolment, Event, EventInterval, EventVoid, Operation, Participant
-from cohort.services import access, alerts
+from cohort.services import access, alerts, need_to_know
 from cohort.services.lookup import by_uuid, not_found, public_uuid
 from cohort.services.participants import birth_date_of
 
@@ -119,7 +119,8 @@ _INSERT = {
 
 
 def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any],
-           *, today: dt.date, now: dt.datetime, corrects_id: int | None = None) -> Recorded:
+           *, today: dt.date, now: dt.datetime, corrects_id: int | None = None,
+           observed_at_check: bool = False) -> Recorded:
     """Record one event, or return the one already recorded under the same client uuid.
 
     The rules are checked in this order: the participant exists and the actor may write
@@ -128,6 +129,9 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
     date, the links and, for an end, that it closes something.
 
     ``corrects_id``: the event this one replaces (``correct`` records it so).
+    ``observed_at_check``: written by a six-month follow-up result, which states the
+    person's situation on the check's day and so may end a period another structure
+    recorded (domain.md §6); any other end closes only the structure's own periods.
     """
     digest = body_digest(data)
     event_uuid: uuid.UUID = data["id"]
@@ -157,6 +161,7 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
         rules.check_enrolment_not_cancelled(enrolment.cancelled_at is not None)
         rules.check_within_enrolment(event_type, date,
                                      (enrolment.start_date, enrolment.end_date))
+        need_to_know.require_own_enrolment(actor, enrolment)
         enrolment_id = enrolment.id
     else:
         rules.check_enrolment_link(event_type, participant.id, None)
@@ -174,9 +179,14 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
         rules.check_closes(event_type, participant.id,
                            (start.participant_id, start.type) if start is not None else None)
         closes_id = None if start is None else start.id
+        if closes_id is not None and not observed_at_check:
+            need_to_know.require_own_event(session, actor, closes_id, field="closes")
 
     if kind.boundary is Boundary.END:
-        _check_something_to_close(session, participant.id, event_type, date, closes_id)
+        closed = _check_something_to_close(session, participant.id, event_type, date,
+                                           closes_id)
+        if closes_id is None and isinstance(closed, int) and not observed_at_check:
+            need_to_know.require_own_event(session, actor, closed, field="closes")
 
     attributes = data.get("attributes") or {}
     if kind.boundary is Boundary.START and participant.same_day:
@@ -226,12 +236,15 @@ def _identical(db: Connection, participant_id: int, event_type: EventType, date:
 
 
 def _check_something_to_close(session: Session, participant_id: int, event_type: EventType,
-                              date: dt.date, closes_id: int | None) -> None:
-    """Refuse an end that would close nothing, resolving as if it were already recorded."""
+                              date: dt.date, closes_id: int | None) -> Any:
+    """Refuse an end that would close nothing, resolving as if it were already recorded;
+    return the start event it closes."""
     facts = facts_of(session, participant_id)
     seq = max((f.seq for f in facts), default=0) + 1
     facts.append(EventFact(key=_NEW, type=event_type, date=date, seq=seq, closes=closes_id))
-    rules.check_end_closes(resolve(facts).closed_by.get(_NEW), named=closes_id is not None)
+    closed = resolve(facts).closed_by.get(_NEW)
+    rules.check_end_closes(closed, named=closes_id is not None)
+    return closed
 
 
 def _replay(db: Connection, event_uuid: uuid.UUID, digest: str) -> Recorded:
@@ -253,6 +266,7 @@ def void(session: Session, actor: Actor, recorded: Event | RecordedEvent, reason
     participant = session.get(Participant, event.participant_id)
     assert participant is not None  # the foreign key guarantees it
     access.writable_participant(session, actor, participant, now=now, field="event_id")
+    need_to_know.require_own_event(session, actor, event.id)
     if not reason.strip():
         raise Rejected("reason", "a reason is required to void an event")
     if event.void is not None:
@@ -292,6 +306,7 @@ def correct(session: Session, keyring: Keyring, actor: Actor, event_id: uuid.UUI
     participant = session.get(Participant, old.participant_id)
     assert participant is not None  # the foreign key guarantees it
     access.writable_participant(session, actor, participant, now=now, field="event_id")
+    need_to_know.require_own_event(session, actor, old.id)
     if public_uuid(data["participant_id"], "participant_id") != participant.uuid:
         raise Rejected("participant_id", "a correction is for the corrected event's participant")
     try:

@@ -317,7 +317,8 @@ def _write(session: Session, keyring: Keyring, actor: Actor, check: FollowUpChec
         "closes": uuids[planned.closes] if planned.closes is not None else None,
         "attributes": load_attributes(planned.type, planned.attributes),
     }
-    return events.record(session, keyring, actor, data, today=today, now=now).event
+    return events.record(session, keyring, actor, data, today=today, now=now,
+                         observed_at_check=True).event
 
 
 def record_result(session: Session, keyring: Keyring, actor: Actor, check_id: uuid.UUID | str,

@@ -21,7 +21,7 @@ from cohort.models import (
     Participant,
     Structure,
 )
-from cohort.services import access
+from cohort.services import access, need_to_know
 from cohort.services.event_views import event_views
 
 
@@ -44,13 +44,16 @@ def timeline(session: Session, actor: Actor, participant: Participant, *,
     start_uuid = aliased(Event)
     end_uuid = aliased(Event)
     intervals = session.execute(
-        sa.select(EventInterval, start_uuid.uuid, end_uuid.uuid, start_uuid.attributes)
+        sa.select(EventInterval, start_uuid.uuid, end_uuid.uuid, start_uuid.attributes,
+                  start_uuid.type)
         .join(start_uuid, start_uuid.id == EventInterval.start_event_id)
         .outerjoin(end_uuid, end_uuid.id == EventInterval.end_event_id)
         .where(EventInterval.participant_id == participant.id, EventInterval.valid_to.is_(None))
         .order_by(EventInterval.start_date, EventInterval.start_event_id)
     ).all()
-    events = event_views(session, ordered)
+    events = event_views(session, ordered, actor)
+    own_starts = need_to_know.own_event_ids(
+        session, actor, [iv.start_event_id for iv, *_ in intervals])
     enrolments = session.execute(
         sa.select(Enrolment, Action.uuid, Action.code, Structure.uuid, Action.title,
                   Structure.name, FollowUpCheck)
@@ -65,9 +68,9 @@ def timeline(session: Session, actor: Actor, participant: Participant, *,
     return {
         "participant": participant,
         "enrolments": [
-            enrolment_view(e, action_uuid, code, structure_uuid)
-            | {"action_title": title, "structure_name": name,
-               "followup": _check_view(check, today)}
+            as_seen_by(actor, e, enrolment_view(e, action_uuid, code, structure_uuid)
+                        | {"action_title": title, "structure_name": name,
+                           "followup": _check_view(check, today)})
             for e, action_uuid, code, structure_uuid, title, name, check in enrolments
         ],
         "events": events,
@@ -78,11 +81,20 @@ def timeline(session: Session, actor: Actor, participant: Participant, *,
                 "end_event_id": e_uuid,
                 "start_date": iv.start_date,
                 "end_date": iv.end_date,
-                "attributes": attrs,
+                "own": iv.start_event_id in own_starts,
+                "attributes": (attrs if iv.start_event_id in own_starts else
+                               need_to_know.fact_only_attributes(start_type, attrs)),
             }
-            for iv, s_uuid, e_uuid, attrs in intervals
+            for iv, s_uuid, e_uuid, attrs, start_type in intervals
         ],
     }
+
+
+def as_seen_by(actor: Actor, enrolment: Enrolment, view: dict[str, Any]) -> dict[str, Any]:
+    """An enrolment as the actor may see it: another structure's without its free text."""
+    if need_to_know.partial(actor) and enrolment.structure_id != actor.structure_id:
+        return need_to_know.fact_only_enrolment(view)
+    return view | {"own": True}
 
 
 def _check_view(check: FollowUpCheck | None, today: dt.date | None) -> dict[str, Any] | None:

@@ -30,7 +30,15 @@ from cohort.schemas.enrolments import CancelSchema, CorrectEndSchema, EndSchema,
 from cohort.schemas.event_attributes import ATTRIBUTE_SCHEMAS
 from cohort.schemas.events import CorrectionSchema, EventCreateSchema, VoidSchema
 from cohort.schemas.participants import IdentityRequestSchema, RegisterSchema, SearchSchema
-from cohort.services import access, enrolments, events, lifecycle, participants, programmes
+from cohort.services import (
+    access,
+    enrolments,
+    events,
+    lifecycle,
+    need_to_know,
+    participants,
+    programmes,
+)
 from cohort.services import enrolment_end as enrolment_end_service
 from cohort.services.event_views import event_view
 from cohort.services.lookup import by_uuid
@@ -519,12 +527,12 @@ def _event_form_page(record: Participant, event_type: EventType, state: FormStat
     s = session()
     kind = KINDS[event_type]
     view = timeline(s, g.actor, record, now=clock.now())
-    valid = [e for e in view["enrolments"] if e["cancelled_at"] is None]
+    valid = [e for e in view["enrolments"] if e["cancelled_at"] is None and e["own"]]
     enrolled = [e for e in valid if e["end_date"] is None] or valid
     if correcting is not None:  # the corrected event's own enrolment stays a choice
         enrolled = valid
-    closable = [iv for iv in view["intervals"]
-                if iv["end_date"] is None and iv["family"] == (kind.family or "")]
+    closable = [iv for iv in view["intervals"] if iv["own"]
+                and iv["end_date"] is None and iv["family"] == (kind.family or "")]
     operations = list(s.execute(list_operations()).scalars()) if kind.needs_operation else []
     return _render(
         "event_form.html", 422 if state.failed else 200, participant_id=record.uuid,
@@ -540,11 +548,13 @@ def _event_form_page(record: Participant, event_type: EventType, state: FormStat
 
 
 def _event_of(participant_id: Any, event_id: Any) -> Event:
-    """An event the actor may read, on the page of its own participant (else a 404)."""
+    """An event the actor may correct or void: readable, on the page of its own participant
+    (else a 404), and recorded by the actor's structure (else a 403)."""
     s = session()
     event = access.readable_event(s, g.actor, event_id, now=clock.now())
     if s.get(Participant, event.participant_id).uuid != participant_id:  # type: ignore[union-attr]
         raise NotFound("event_id: not found", errors={"event_id": ["not found"]})
+    need_to_know.require_own_event(s, g.actor, event.id)
     return event
 
 
