@@ -54,6 +54,7 @@ def init_api(app: Flask, *, no_csrf: Callable[[Any], object]) -> CohortApi:
     pages' CSRF check (given by the app factory, so that this shell needs not know the
     pages')."""
     from cohort.api import (
+        duplicates,
         enrolments,
         events,
         followups,
@@ -79,6 +80,8 @@ def init_api(app: Flask, *, no_csrf: Callable[[Any], object]) -> CohortApi:
                   indicators, reports)
     for module in blueprints:
         api.register_blueprint(module.blp)
+    for extra in duplicates.BLUEPRINTS:
+        api.register_blueprint(extra)
 
     # Serve Swagger UI's files ourselves: the docs work offline and under a strict CSP.
     static = FlaskBlueprint("swagger_static", __name__)
@@ -92,6 +95,8 @@ def init_api(app: Flask, *, no_csrf: Callable[[Any], object]) -> CohortApi:
     _declare_public_docs(app)
     for module in blueprints:
         no_csrf(module.blp)  # bearer tokens only on /api: no ambient credential
+    for extra in duplicates.BLUEPRINTS:
+        no_csrf(extra)
     return api
 
 

@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
         evaluation,
         followups,
         home,
+        registration,
         session,
     )
 

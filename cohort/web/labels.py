@@ -57,6 +57,11 @@ FIELD_LABELS: dict[str, str] = {
     "force_justification": "Justification",
     "eligibility": "Éligibilité",
     "participant_id": "Personne",
+    "link_request_id": "Demande de rapprochement",
+    "first_id": "Première fiche",
+    "second_id": "Seconde fiche",
+    "decision": "Choix",
+    "after": "Page",
     "password": "Mot de passe",
     "display_name": "Nom affiché",
     "role": "Rôle",
@@ -148,6 +153,11 @@ AUDIT_ACTION_LABELS: dict[str, str] = {
     "participant.erase_replayed": "Effacement rejoué (restauration)",
     "participant.link": "Rapprochement de doublons",
     "participant.unlink": "Annulation d'un rapprochement",
+    "link_request.file": "Demande de rapprochement déposée",
+    "link_request.accept": "Demande de rapprochement acceptée",
+    "link_request.reject": "Demande de rapprochement refusée",
+    "duplicates.report_viewed": "Consultation du rapport des doublons",
+    "duplicates.dismiss": "Paire de doublons écartée",
     "alert.list": "Consultation des alertes",
     "alert.acknowledge": "Alerte prise en compte",
     "alert.close": "Alerte clôturée",
@@ -164,7 +174,8 @@ AUDIT_OUTCOME_LABELS: dict[str, str] = {"ok": "Réussi", "refused": "Refusé"}
 AUDIT_TARGET_LABELS: dict[str, str] = {
     "user": "Compte", "api_token": "Jeton d'API", "structure": "Structure",
     "participant": "Personne", "participant_link": "Rapprochement", "alert": "Alerte",
-    "action": "Action",
+    "action": "Action", "link_request": "Demande de rapprochement",
+    "duplicate_dismissal": "Paire de doublons écartée",
 }
 ERASURE_MODE_LABELS: dict[str, str] = {
     "keep_pathway": "Parcours conservé (pseudonyme, toujours compté)",

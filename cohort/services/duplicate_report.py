@@ -1,0 +1,208 @@
+"""The administrators' duplicates report: pairs of participants sharing a similarity key,
+not linked and not dismissed, over the whole base (issue 17, part 2).
+
+The stored buckets are coarse on purpose (docs/duplicates.md: most pairs sharing one bucket
+are coincidences), so the bucket pairs come from one set-based statement, ranked by how
+many buckets they share (true variants share many), and each pair is confirmed as
+`possible_duplicates` does: both identities opened here, their full keys recomputed.
+Only the pairs a page needs are examined; the next page starts after the last pair
+examined (a cursor, since how many bucket pairs a page consumes is known only once read).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from cohort import audit
+from cohort.actors import Actor, Role
+from cohort.errors import Forbidden, Rejected
+from cohort.identity import similarity
+from cohort.identity.keyring import Keyring, Purpose
+from cohort.models import DuplicateDismissal, Participant, ParticipantSimilarityKey
+from cohort.services.duplicates import DuplicateDetectionUnavailable
+from cohort.services.link_requests import MIN_REASON
+from cohort.services.lookup import by_uuid
+from cohort.services.participants import IdentityUnreadable, read_identity
+
+log = logging.getLogger(__name__)
+
+BATCH = 200  # bucket pairs read per statement
+SCAN_LIMIT = 2000  # bucket pairs examined per page at most (each may open two identities)
+
+
+@dataclass(frozen=True)
+class Pair:
+    first_uuid: uuid.UUID
+    second_uuid: uuid.UUID
+    first_birth_month: str
+    second_birth_month: str
+    kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page stopped: the last bucket pair examined, in report order."""
+
+    shared: int
+    first_id: int
+    second_id: int
+
+    def __str__(self) -> str:
+        return f"{self.shared}.{self.first_id}.{self.second_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> Cursor:
+        try:
+            shared, first, second = (int(part) for part in text.split("."))
+        except ValueError:
+            raise Rejected("after", "not a page cursor of this report") from None
+        return cls(shared, first, second)
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    items: list[Pair]
+    next: Cursor | None  # None: the report is complete
+
+
+def bucket_pairs() -> sa.Select[Any]:
+    """(shared buckets, first id, second id) of every pair sharing a stored bucket, first
+    id lower, linked (same person) and dismissed pairs left out. Buckets are compared
+    within a birth month; the day/month swap's within a birth year (a swapped date has
+    another month)."""
+    a, b = aliased(ParticipantSimilarityKey), aliased(ParticipantSimilarityKey)
+    same = sa.and_(a.kind == b.kind, a.key_version == b.key_version, a.digest == b.digest,
+                   a.participant_id < b.participant_id)
+    same_month = (sa.select(a.participant_id.label("first_id"),
+                            b.participant_id.label("second_id"))
+                  .join(b, sa.and_(same, a.birth_month == b.birth_month)))
+    year = sa.func.substr
+    swapped = (sa.select(a.participant_id.label("first_id"),
+                         b.participant_id.label("second_id"))
+               .join(b, sa.and_(same, a.kind == str(similarity.Kind.DATE_SWAP),
+                                a.birth_month != b.birth_month,
+                                year(a.birth_month, 1, 4) == year(b.birth_month, 1, 4))))
+    shared = sa.union_all(same_month, swapped).subquery("shared")
+    pa, pb = aliased(Participant), aliased(Participant)
+    dismissed = sa.exists().where(DuplicateDismissal.low_id == shared.c.first_id,
+                                  DuplicateDismissal.high_id == shared.c.second_id)
+    return (sa.select(sa.func.count().label("shared"), shared.c.first_id, shared.c.second_id)
+            .join(pa, pa.id == shared.c.first_id)
+            .join(pb, pb.id == shared.c.second_id)
+            .where(sa.func.coalesce(pa.merged_into_id, pa.id)
+                   != sa.func.coalesce(pb.merged_into_id, pb.id), ~dismissed)
+            .group_by(shared.c.first_id, shared.c.second_id))
+
+
+def page(session: Session, keyring: Keyring, actor: Actor, *, after: Cursor | None,
+         per_page: int, now: dt.datetime) -> ReportPage:
+    """One page of confirmed pairs (one audit entry for the page, none per pair)."""
+    _admin(actor)
+    if not keyring.has(Purpose.SIMILARITY):
+        raise DuplicateDetectionUnavailable(
+            "duplicate detection is unavailable: no similarity key is configured")
+    ranked = bucket_pairs().subquery("ranked")
+    query = sa.select(ranked.c.shared, ranked.c.first_id, ranked.c.second_id)
+    if after is not None:
+        query = query.where(sa.or_(
+            ranked.c.shared < after.shared,
+            sa.and_(ranked.c.shared == after.shared, sa.or_(
+                ranked.c.first_id > after.first_id,
+                sa.and_(ranked.c.first_id == after.first_id,
+                        ranked.c.second_id > after.second_id)))))
+    query = query.order_by(ranked.c.shared.desc(), ranked.c.first_id, ranked.c.second_id)
+
+    keys: dict[int, tuple[Participant, frozenset[Any]]] = {}
+    items: list[Pair] = []
+    examined = 0
+    last = after
+    exhausted = False
+    while len(items) < per_page and examined < SCAN_LIMIT:
+        rows = session.execute(query.limit(BATCH).offset(examined)).all()
+        _load(session, keyring, keys, {pid for _, a, b in rows for pid in (a, b)})
+        for shared, first, second in rows:
+            examined += 1
+            last = Cursor(shared, first, second)
+            common = _common(keys, first, second)
+            if common:
+                p, q = keys[first][0], keys[second][0]
+                items.append(Pair(p.uuid, q.uuid, p.birth_month, q.birth_month, common))
+                if len(items) == per_page:
+                    break
+        else:
+            exhausted = len(rows) < BATCH
+            if exhausted:
+                break
+    audit.append(session, actor, "duplicates.report_viewed", now=now,
+                 details={"pairs": len(items), "bucket_pairs_examined": examined,
+                          "after": str(after) if after else None})
+    return ReportPage(items, None if exhausted else last)
+
+
+def _common(keys: dict[int, tuple[Participant, frozenset[Any]]], first: int, second: int
+            ) -> tuple[str, ...]:
+    """The kinds of the full keys two opened participants truly share."""
+    if first not in keys or second not in keys:
+        return ()
+    return tuple(sorted({str(kind) for kind, _ in keys[first][1] & keys[second][1]}))
+
+
+def _load(session: Session, keyring: Keyring,
+          keys: dict[int, tuple[Participant, frozenset[Any]]], ids: set[int]) -> None:
+    """Open the identities not opened yet and recompute their full keys."""
+    wanted = ids - keys.keys()
+    if not wanted:
+        return
+    current = keyring[Purpose.SIMILARITY].current_key
+    for participant in session.execute(
+            sa.select(Participant).where(Participant.id.in_(wanted),
+                                         Participant.identity_sealed.is_not(None))).scalars():
+        try:
+            record = read_identity(keyring, participant)
+        except IdentityUnreadable:
+            log.warning("duplicates report: participant %s has an unreadable identity; "
+                        "skipped", participant.uuid)
+            continue
+        texts = similarity.key_texts(record["last_name"], record["first_names"],
+                                     dt.date.fromisoformat(record["birth_date"]))
+        keys[participant.id] = (participant, similarity.full_keys(current, texts))
+
+
+def dismiss(session: Session, actor: Actor, first_id: Any, second_id: Any, *, reason: str,
+            now: dt.datetime) -> tuple[DuplicateDismissal, bool]:
+    """Record that two participants are two people: the pair leaves the report. Dismissing
+    a dismissed pair answers the first dismissal."""
+    _admin(actor)
+    first = by_uuid(session, Participant, first_id, "first_id")
+    second = by_uuid(session, Participant, second_id, "second_id")
+    if first.id == second.id:
+        raise Rejected("second_id", "must be another participant than first_id")
+    cleaned = (reason or "").strip()
+    if len(cleaned) < MIN_REASON:
+        raise Rejected("reason", "say why, in at least 10 characters")
+    low, high = sorted((first.id, second.id))
+    existing = session.execute(sa.select(DuplicateDismissal).where(
+        DuplicateDismissal.low_id == low, DuplicateDismissal.high_id == high)
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing, False
+    record = DuplicateDismissal(low_id=low, high_id=high, reason=cleaned, dismissed_at=now,
+                                dismissed_by_user_id=actor.user_id)
+    session.add(record)
+    session.flush()
+    audit.append(session, actor, "duplicates.dismiss", now=now,
+                 target_type="duplicate_dismissal", target_id=record.uuid, purpose=cleaned,
+                 details={"participants": sorted([str(first.uuid), str(second.uuid)])})
+    return record, True
+
+
+def _admin(actor: Actor) -> None:
+    if actor.role is not Role.ADMIN:
+        raise Forbidden("administrators only")
