@@ -16,7 +16,13 @@ from cohort.auth import actor_for
 from cohort.errors import Conflict, Forbidden, Rejected
 from cohort.identity.keyring import Keyring
 from cohort.models import AuditEntry, LinkRequest, Participant
-from cohort.services import duplicate_report, link_requests, participants, registration
+from cohort.services import (
+    duplicate_report,
+    lifecycle,
+    link_requests,
+    participants,
+    registration,
+)
 from tests.builders import NOW, TODAY, enrol, person
 
 BIRTH = dt.date(2003, 7, 21)
@@ -75,7 +81,8 @@ def test_a_record_followed_elsewhere_is_only_a_flag(session: Session, keyring: K
     found = registration.suggestions(session, keyring, actor(people, "coord_plie"),
                                      identity(ISSUE_SPELLINGS[1]), now=NOW)
     assert found.known == []
-    assert found.elsewhere and not found.nir_elsewhere
+    assert found.elsewhere
+    assert not found.nir_elsewhere
     assert audits(session, "participant.identity_read") == []
 
 
@@ -165,7 +172,8 @@ def test_a_nir_already_used_leads_to_a_request_for_its_holder(
     plie = actor(people, "coord_plie")
     typed = identity("Vermandoize-Artois", nir=nir)
     found = registration.suggestions(session, keyring, plie, typed, now=NOW)
-    assert found.nir_elsewhere and found.known == []
+    assert found.nir_elsewhere
+    assert found.known == []
     with pytest.raises(Conflict) as taken:
         register(session, keyring, plie, typed)
     assert "nir" in taken.value.errors
@@ -203,11 +211,11 @@ def test_the_report_lists_pairs_until_linked_or_dismissed(
 
     record, created = duplicate_report.dismiss(session, admin, two.uuid, one.uuid,
                                                reason="Homonymes nées le même jour", now=NOW)
-    assert created and (record.low_id, record.high_id) == (one.id, two.id)
+    assert created
+    assert (record.low_id, record.high_id) == (one.id, two.id)
     _, again = duplicate_report.dismiss(session, admin, one.uuid, two.uuid,
                                         reason="Homonymes nées le même jour", now=NOW)
     assert not again
-    from cohort.services import lifecycle
     lifecycle.link(session, admin, swapped_again.uuid, swapped.uuid,
                    reason="Jour et mois inversés à la saisie", now=NOW)
     assert _report(session, keyring, admin) == []
@@ -231,6 +239,7 @@ def test_the_report_pages_with_a_cursor(session: Session, keyring: Keyring,
         after = found.next
         if after is None:
             break
-    assert len(seen) == 3 and len({frozenset(pair) for pair in seen}) == 3
+    assert len(seen) == 3
+    assert len({frozenset(pair) for pair in seen}) == 3
     with pytest.raises(Rejected):
         duplicate_report.Cursor.parse("page-two")

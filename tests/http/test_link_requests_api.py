@@ -112,7 +112,8 @@ def test_a_request_rejected_and_a_nir_already_used(clients: dict[str, Any]) -> N
     holder = registered(ml, identity("Wissantoise", nir=nir))
     typed = identity("Wissantoize-Lebrun", nir=nir)
     told = check(plie, typed).get_json()
-    assert told["nir_held_elsewhere"] is True and told["followed_here"] == []
+    assert told["nir_held_elsewhere"] is True
+    assert told["followed_here"] == []
     assert holder not in json.dumps(told)
     assert_refused(plie.post("/api/v1/participants", json=typed), 409, "nir")
     mine = registered(plie, {k: v for k, v in typed.items() if k != "nir"})
