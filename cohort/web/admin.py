@@ -387,7 +387,7 @@ def admin_link_requests() -> Any:
     page = administration.page_of(session(), link_requests.request_list_query(args["status"]),
                                   page=args["page"], per_page=PER_PAGE, rows=True)
     return _render("link_requests.html", 422 if state.failed else 200, page=page,
-                   status=args["status"], statuses=LINK_REQUEST_STATUS_LABELS)
+                   shown=args["status"], statuses=LINK_REQUEST_STATUS_LABELS)
 
 
 def _link_request_page(request_id: Any, status: int = 200, *, opened: Any = None,
