@@ -33,7 +33,7 @@ from cohort.services.participants import IdentityUnreadable, read_identity
 
 log = logging.getLogger(__name__)
 
-BATCH = 200  # bucket pairs read per statement
+BATCH = 200  # bucket pairs whose identities are opened together
 SCAN_LIMIT = 2000  # bucket pairs examined per page at most (each may open two identities)
 
 
@@ -119,15 +119,16 @@ def page(session: Session, keyring: Keyring, actor: Actor, *, after: Cursor | No
                         ranked.c.second_id > after.second_id)))))
     query = query.order_by(ranked.c.shared.desc(), ranked.c.first_id, ranked.c.second_id)
 
+    # One execution (the grouping reads every bucket pair once), opened a batch at a time.
+    rows = session.execute(query.limit(SCAN_LIMIT + 1)).all()
     keys: dict[int, tuple[Participant, frozenset[Any]]] = {}
     items: list[Pair] = []
     examined = 0
     last = after
-    exhausted = False
-    while len(items) < per_page and examined < SCAN_LIMIT:
-        rows = session.execute(query.limit(BATCH).offset(examined)).all()
-        _load(session, keyring, keys, {pid for _, a, b in rows for pid in (a, b)})
-        for shared, first, second in rows:
+    for start in range(0, min(len(rows), SCAN_LIMIT), BATCH):
+        batch = rows[start:start + BATCH]
+        _load(session, keyring, keys, {pid for _, a, b in batch for pid in (a, b)})
+        for shared, first, second in batch:
             examined += 1
             last = Cursor(shared, first, second)
             common = _common(keys, first, second)
@@ -136,10 +137,9 @@ def page(session: Session, keyring: Keyring, actor: Actor, *, after: Cursor | No
                 items.append(Pair(p.uuid, q.uuid, p.birth_month, q.birth_month, common))
                 if len(items) == per_page:
                     break
-        else:
-            exhausted = len(rows) < BATCH
-            if exhausted:
-                break
+        if len(items) == per_page:
+            break
+    exhausted = examined == len(rows)
     audit.append(session, actor, "duplicates.report_viewed", now=now,
                  details={"pairs": len(items), "bucket_pairs_examined": examined,
                           "after": str(after) if after else None})
