@@ -2,11 +2,13 @@
 not linked and not dismissed, over the whole base (issue 17, part 2).
 
 The stored buckets are coarse on purpose (docs/duplicates.md: most pairs sharing one bucket
-are coincidences), so the bucket pairs come from one set-based statement, ranked by how
-many buckets they share (true variants share many), and each pair is confirmed as
+are coincidences), so the bucket pairs come from set-based statements, ranked by how many
+buckets they share (true variants share many), and each pair is confirmed as
 `possible_duplicates` does: both identities opened here, their full keys recomputed.
-Only the pairs a page needs are examined; the next page starts after the last pair
-examined (a cursor, since how many bucket pairs a page consumes is known only once read).
+Every key holds the birth date, so pairs only form within a birth month (within a year for
+the day/month swap): the report goes a birth month at a time, each month one small
+statement, and only the pairs a page needs are examined. The next page starts after the
+last pair examined (a cursor: how many bucket pairs a page consumes is known once read).
 """
 
 from __future__ import annotations
@@ -50,20 +52,22 @@ class Pair:
 class Cursor:
     """Where a page stopped: the last bucket pair examined, in report order."""
 
+    month: str
     shared: int
     first_id: int
     second_id: int
 
     def __str__(self) -> str:
-        return f"{self.shared}.{self.first_id}.{self.second_id}"
+        return f"{self.month}.{self.shared}.{self.first_id}.{self.second_id}"
 
     @classmethod
     def parse(cls, text: str) -> Cursor:
         try:
-            shared, first, second = (int(part) for part in text.split("."))
+            month, shared, first, second = text.split(".")
+            dt.date.fromisoformat(f"{month}-01")
+            return cls(month, int(shared), int(first), int(second))
         except ValueError:
             raise Rejected("after", "not a page cursor of this report") from None
-        return cls(shared, first, second)
 
 
 @dataclass(frozen=True)
@@ -72,23 +76,29 @@ class ReportPage:
     next: Cursor | None  # None: the report is complete
 
 
-def bucket_pairs() -> sa.Select[Any]:
-    """(shared buckets, first id, second id) of every pair sharing a stored bucket, first
-    id lower, linked (same person) and dismissed pairs left out. Buckets are compared
-    within a birth month; the day/month swap's within a birth year (a swapped date has
-    another month)."""
+def bucket_pairs(month: str | None = None) -> sa.Select[Any]:
+    """(shared buckets, first id, second id) of the pairs sharing a stored bucket whose
+    earlier birth month is `month` (every month when None), first id lower; linked (same
+    person) and dismissed pairs left out. Buckets are compared within a birth month, the
+    day/month swap's within a birth year (a swapped date has another month)."""
     a, b = aliased(ParticipantSimilarityKey), aliased(ParticipantSimilarityKey)
-    same = sa.and_(a.kind == b.kind, a.key_version == b.key_version, a.digest == b.digest,
-                   a.participant_id < b.participant_id)
+    same = sa.and_(a.kind == b.kind, a.key_version == b.key_version, a.digest == b.digest)
     same_month = (sa.select(a.participant_id.label("first_id"),
                             b.participant_id.label("second_id"))
-                  .join(b, sa.and_(same, a.birth_month == b.birth_month)))
+                  .join(b, sa.and_(same, a.birth_month == b.birth_month,
+                                   a.participant_id < b.participant_id)))
+    low = sa.case((a.participant_id < b.participant_id, a.participant_id),
+                  else_=b.participant_id)
+    high = sa.case((a.participant_id < b.participant_id, b.participant_id),
+                   else_=a.participant_id)
     year = sa.func.substr
-    swapped = (sa.select(a.participant_id.label("first_id"),
-                         b.participant_id.label("second_id"))
+    swapped = (sa.select(low.label("first_id"), high.label("second_id"))
                .join(b, sa.and_(same, a.kind == str(similarity.Kind.DATE_SWAP),
-                                a.birth_month != b.birth_month,
+                                a.birth_month < b.birth_month,
                                 year(a.birth_month, 1, 4) == year(b.birth_month, 1, 4))))
+    if month is not None:
+        same_month = same_month.where(a.birth_month == month)
+        swapped = swapped.where(a.birth_month == month)
     shared = sa.union_all(same_month, swapped).subquery("shared")
     pa, pb = aliased(Participant), aliased(Participant)
     dismissed = sa.exists().where(DuplicateDismissal.low_id == shared.c.first_id,
@@ -101,6 +111,21 @@ def bucket_pairs() -> sa.Select[Any]:
             .group_by(shared.c.first_id, shared.c.second_id))
 
 
+def _month_pairs(session: Session, month: str, after: Cursor | None) -> list[Any]:
+    """One birth month's bucket pairs, most buckets shared first, after the cursor."""
+    ranked = bucket_pairs(month).subquery("ranked")
+    query = sa.select(ranked.c.shared, ranked.c.first_id, ranked.c.second_id)
+    if after is not None and after.month == month:
+        query = query.where(sa.or_(
+            ranked.c.shared < after.shared,
+            sa.and_(ranked.c.shared == after.shared, sa.or_(
+                ranked.c.first_id > after.first_id,
+                sa.and_(ranked.c.first_id == after.first_id,
+                        ranked.c.second_id > after.second_id)))))
+    return list(session.execute(query.order_by(
+        ranked.c.shared.desc(), ranked.c.first_id, ranked.c.second_id)).all())
+
+
 def page(session: Session, keyring: Keyring, actor: Actor, *, after: Cursor | None,
          per_page: int, now: dt.datetime) -> ReportPage:
     """One page of confirmed pairs (one audit entry for the page, none per pair)."""
@@ -108,42 +133,39 @@ def page(session: Session, keyring: Keyring, actor: Actor, *, after: Cursor | No
     if not keyring.has(Purpose.SIMILARITY):
         raise DuplicateDetectionUnavailable(
             "duplicate detection is unavailable: no similarity key is configured")
-    ranked = bucket_pairs().subquery("ranked")
-    query = sa.select(ranked.c.shared, ranked.c.first_id, ranked.c.second_id)
-    if after is not None:
-        query = query.where(sa.or_(
-            ranked.c.shared < after.shared,
-            sa.and_(ranked.c.shared == after.shared, sa.or_(
-                ranked.c.first_id > after.first_id,
-                sa.and_(ranked.c.first_id == after.first_id,
-                        ranked.c.second_id > after.second_id)))))
-    query = query.order_by(ranked.c.shared.desc(), ranked.c.first_id, ranked.c.second_id)
-
-    # One execution (the grouping reads every bucket pair once), opened a batch at a time.
-    rows = session.execute(query.limit(SCAN_LIMIT + 1)).all()
+    psk = ParticipantSimilarityKey
+    months = session.execute(
+        sa.select(psk.birth_month).distinct()
+        .where(psk.birth_month >= (after.month if after else ""))
+        .order_by(psk.birth_month)).scalars().all()
     keys: dict[int, tuple[Participant, frozenset[Any]]] = {}
     items: list[Pair] = []
     examined = 0
     last = after
-    for start in range(0, min(len(rows), SCAN_LIMIT), BATCH):
-        batch = rows[start:start + BATCH]
-        _load(session, keyring, keys, {pid for _, a, b in batch for pid in (a, b)})
-        for shared, first, second in batch:
-            examined += 1
-            last = Cursor(shared, first, second)
-            common = _common(keys, first, second)
-            if common:
-                p, q = keys[first][0], keys[second][0]
-                items.append(Pair(p.uuid, q.uuid, p.birth_month, q.birth_month, common))
-                if len(items) == per_page:
+    full = False
+    for month in months:
+        rows = _month_pairs(session, month, after)
+        for start in range(0, len(rows), BATCH):
+            batch = rows[start:start + BATCH]
+            _load(session, keyring, keys, {pid for _, a, b in batch for pid in (a, b)})
+            for shared, first, second in batch:
+                examined += 1
+                last = Cursor(month, shared, first, second)
+                common = _common(keys, first, second)
+                if common:
+                    p, q = keys[first][0], keys[second][0]
+                    items.append(Pair(p.uuid, q.uuid, p.birth_month, q.birth_month, common))
+                full = len(items) == per_page or examined >= SCAN_LIMIT
+                if full:
                     break
-        if len(items) == per_page:
+            if full:
+                break
+        if full:
             break
-    exhausted = examined == len(rows)
     audit.append(session, actor, "duplicates.report_viewed", now=now,
                  details={"pairs": len(items), "bucket_pairs_examined": examined,
                           "after": str(after) if after else None})
-    return ReportPage(items, None if exhausted else last)
+    return ReportPage(items, last if full else None)
 
 
 def _common(keys: dict[int, tuple[Participant, frozenset[Any]]], first: int, second: int
