@@ -76,7 +76,7 @@ class ReportPage:
     next: Cursor | None  # None: the report is complete
 
 
-def bucket_pairs(month: str | None = None) -> sa.Select[Any]:
+def bucket_pairs(month: str | sa.BindParameter[str] | None = None) -> sa.Select[Any]:
     """(shared buckets, first id, second id) of the pairs sharing a stored bucket whose
     earlier birth month is `month` (every month when None), first id lower; linked (same
     person) and dismissed pairs left out. Buckets are compared within a birth month, the
@@ -91,11 +91,11 @@ def bucket_pairs(month: str | None = None) -> sa.Select[Any]:
                   else_=b.participant_id)
     high = sa.case((a.participant_id < b.participant_id, b.participant_id),
                    else_=a.participant_id)
-    year = sa.func.substr
+    # A later month of the same year: a range the (kind, digest, birth_month) index seeks.
+    year_end = sa.func.substr(a.birth_month, 1, 4) + sa.literal("-12")
     swapped = (sa.select(low.label("first_id"), high.label("second_id"))
                .join(b, sa.and_(same, a.kind == str(similarity.Kind.DATE_SWAP),
-                                a.birth_month < b.birth_month,
-                                year(a.birth_month, 1, 4) == year(b.birth_month, 1, 4))))
+                                b.birth_month > a.birth_month, b.birth_month <= year_end)))
     if month is not None:
         same_month = same_month.where(a.birth_month == month)
         swapped = swapped.where(a.birth_month == month)
@@ -111,19 +111,28 @@ def bucket_pairs(month: str | None = None) -> sa.Select[Any]:
             .group_by(shared.c.first_id, shared.c.second_id))
 
 
+def _month_statement() -> sa.Select[Any]:
+    """A month's bucket pairs after a position, most buckets shared first (built once:
+    building the statement cost more than running it for a small month)."""
+    ranked = bucket_pairs(sa.bindparam("month")).subquery("ranked")  # type: ignore[arg-type]
+    shared, first = sa.bindparam("shared"), sa.bindparam("first_id")
+    return (sa.select(ranked.c.shared, ranked.c.first_id, ranked.c.second_id)
+            .where(sa.or_(ranked.c.shared < shared, sa.and_(ranked.c.shared == shared, sa.or_(
+                ranked.c.first_id > first,
+                sa.and_(ranked.c.first_id == first,
+                        ranked.c.second_id > sa.bindparam("second_id"))))))
+            .order_by(ranked.c.shared.desc(), ranked.c.first_id, ranked.c.second_id))
+
+
+_MONTH_PAIRS = _month_statement()
+
+
 def _month_pairs(session: Session, month: str, after: Cursor | None) -> list[Any]:
     """One birth month's bucket pairs, most buckets shared first, after the cursor."""
-    ranked = bucket_pairs(month).subquery("ranked")
-    query = sa.select(ranked.c.shared, ranked.c.first_id, ranked.c.second_id)
-    if after is not None and after.month == month:
-        query = query.where(sa.or_(
-            ranked.c.shared < after.shared,
-            sa.and_(ranked.c.shared == after.shared, sa.or_(
-                ranked.c.first_id > after.first_id,
-                sa.and_(ranked.c.first_id == after.first_id,
-                        ranked.c.second_id > after.second_id)))))
-    return list(session.execute(query.order_by(
-        ranked.c.shared.desc(), ranked.c.first_id, ranked.c.second_id)).all())
+    position = ((after.shared, after.first_id, after.second_id)
+                if after is not None and after.month == month else (1_000_000, 0, 0))
+    return list(session.execute(_MONTH_PAIRS, dict(zip(
+        ("shared", "first_id", "second_id"), position, strict=True)) | {"month": month}).all())
 
 
 def page(session: Session, keyring: Keyring, actor: Actor, *, after: Cursor | None,

@@ -3,7 +3,9 @@
 A coordinator who registers a person close to a record followed elsewhere (or whose NIR
 another record holds) files a link request that an administrator accepts or rejects; an
 administrator dismisses pairs of the duplicates report that are two people
-(docs/duplicates.md). Both go with their participants (ON DELETE CASCADE).
+(docs/duplicates.md). Both go with their participants (ON DELETE CASCADE). An index on the
+similarity buckets by (kind, digest, birth month) lets the report find a day/month swap in
+the later months of a birth year.
 
 Revision ID: 0011
 Revises: 0010
@@ -90,9 +92,14 @@ def upgrade() -> None:
         sa.UniqueConstraint("low_id", "high_id", name=op.f("uq_duplicate_dismissal_pair")),
         sa.UniqueConstraint("uuid", name=op.f("uq_duplicate_dismissal_uuid")),
     )
+    with op.batch_alter_table("participant_similarity_key", schema=None) as batch_op:
+        batch_op.create_index("ix_participant_similarity_key_bucket",
+                              ["kind", "digest", "birth_month"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("participant_similarity_key", schema=None) as batch_op:
+        batch_op.drop_index("ix_participant_similarity_key_bucket")
     op.drop_table("duplicate_dismissal")
     with op.batch_alter_table("link_request", schema=None) as batch_op:
         batch_op.drop_index("ix_link_request_status")
