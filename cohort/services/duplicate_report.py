@@ -36,7 +36,7 @@ from cohort.services.participants import IdentityUnreadable, read_identity
 log = logging.getLogger(__name__)
 
 BATCH = 200  # bucket pairs whose identities are opened together
-SCAN_LIMIT = 2000  # bucket pairs examined per page at most (each may open two identities)
+SCAN_LIMIT = 10_000  # bucket pairs examined per page at most (each may open two identities)
 
 
 @dataclass(frozen=True)
