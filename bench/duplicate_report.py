@@ -1,7 +1,7 @@
 """Duplicates report bench (run by hand, not a test): what a report page costs.
 
     .venv/bin/python bench/duplicate_report.py                    # 20,000 people, 500 pairs
-    .venv/bin/python bench/duplicate_report.py --people 100000 --pairs 2000
+    .venv/bin/python bench/duplicate_report.py --people 100000 --pairs 2000 --min-shared 2
 
 It builds bench/similarity.py's synthetic population (seed 17), adds a respelled,
 mistyped or day/month-swapped copy of some of them (the planted duplicates), imports
@@ -39,6 +39,8 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=500, help="planted duplicates")
     parser.add_argument("--pages", type=int, default=0,
                         help="pages to read (default: until the report ends)")
+    parser.add_argument("--min-shared", type=int, default=1,
+                        help="the report's min_shared (2: pairs sharing two buckets or more)")
     parser.add_argument("--seed", type=int, default=17)
     args = parser.parse_args()
 
@@ -109,7 +111,7 @@ def main() -> None:
             with factory() as session, session.begin():
                 started = time.perf_counter()
                 page = duplicate_report.page(session, ring, admin, after=after, per_page=20,
-                                             now=now)
+                                             now=now, min_shared=args.min_shared)
                 times.append(time.perf_counter() - started)
             for pair in page.items:
                 pairs_seen += 1
@@ -120,7 +122,8 @@ def main() -> None:
             if after is None or (args.pages and page_number >= args.pages):
                 break
         pages_needed = sorted(found_at.values())
-        print(f"pages read: {page_number} (20 pairs each), {pairs_seen:,} pairs listed; "
+        print(f"min_shared {args.min_shared}: pages read: {page_number} (20 pairs each), "
+              f"{pairs_seen:,} pairs listed; "
               f"planted pairs found: {len(found_at):,} / {len(planted):,}"
               + (f", the last on page {pages_needed[-1]}" if pages_needed else ""))
         print(f"time per page: median {statistics.median(times) * 1000:.0f} ms, "

@@ -206,7 +206,8 @@ class Duplicates(MethodView):
         after = duplicate_report.Cursor.parse(args["after"]) if args["after"] else None
         with transaction() as s:
             found = duplicate_report.page(s, keyring(), current_actor(), after=after,
-                                          per_page=args["per_page"], now=clock.now())
+                                          per_page=args["per_page"], now=clock.now(),
+                                          min_shared=args["min_shared"])
         return {"items": found.items, "next": str(found.next) if found.next else None}
 
 

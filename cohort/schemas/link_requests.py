@@ -55,6 +55,9 @@ class DuplicatesArgs(StrictSchema):
     after = fields.String(load_default=None, validate=validate.Length(max=40), metadata={
         "description": "The `next` cursor of the previous page"})
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    min_shared = fields.Integer(load_default=1, validate=validate.Range(min=1, max=7), metadata={
+        "description": "Only pairs sharing at least this many stored buckets (2: the "
+                       "strongest pairs first, without day/month swaps)"})
 
 
 class DismissalSchema(StrictSchema):

@@ -117,6 +117,7 @@ def _month_statement() -> sa.Select[Any]:
     ranked = bucket_pairs(sa.bindparam("month")).subquery("ranked")  # type: ignore[arg-type]
     shared, first = sa.bindparam("shared"), sa.bindparam("first_id")
     return (sa.select(ranked.c.shared, ranked.c.first_id, ranked.c.second_id)
+            .where(ranked.c.shared >= sa.bindparam("min_shared"))
             .where(sa.or_(ranked.c.shared < shared, sa.and_(ranked.c.shared == shared, sa.or_(
                 ranked.c.first_id > first,
                 sa.and_(ranked.c.first_id == first,
@@ -127,17 +128,23 @@ def _month_statement() -> sa.Select[Any]:
 _MONTH_PAIRS = _month_statement()
 
 
-def _month_pairs(session: Session, month: str, after: Cursor | None) -> list[Any]:
-    """One birth month's bucket pairs, most buckets shared first, after the cursor."""
+def _month_pairs(session: Session, month: str, after: Cursor | None, min_shared: int
+                 ) -> list[Any]:
+    """One birth month's bucket pairs sharing at least `min_shared` buckets, most first,
+    after the cursor."""
     position = ((after.shared, after.first_id, after.second_id)
                 if after is not None and after.month == month else (1_000_000, 0, 0))
     return list(session.execute(_MONTH_PAIRS, dict(zip(
-        ("shared", "first_id", "second_id"), position, strict=True)) | {"month": month}).all())
+        ("shared", "first_id", "second_id"), position, strict=True))
+        | {"month": month, "min_shared": min_shared}).all())
 
 
 def page(session: Session, keyring: Keyring, actor: Actor, *, after: Cursor | None,
-         per_page: int, now: dt.datetime) -> ReportPage:
-    """One page of confirmed pairs (one audit entry for the page, none per pair)."""
+         per_page: int, now: dt.datetime, min_shared: int = 1) -> ReportPage:
+    """One page of confirmed pairs (one audit entry for the page, none per pair).
+
+    ``min_shared`` > 1 reads only pairs sharing that many stored buckets: most respelled
+    pairs, far fewer coincidences (docs/duplicates.md), no day/month swap (one bucket)."""
     _admin(actor)
     if not keyring.has(Purpose.SIMILARITY):
         raise DuplicateDetectionUnavailable(
@@ -153,7 +160,7 @@ def page(session: Session, keyring: Keyring, actor: Actor, *, after: Cursor | No
     last = after
     full = False
     for month in months:
-        rows = _month_pairs(session, month, after)
+        rows = _month_pairs(session, month, after, min_shared)
         for start in range(0, len(rows), BATCH):
             batch = rows[start:start + BATCH]
             _load(session, keyring, keys, {pid for _, a, b in batch for pid in (a, b)})
@@ -173,7 +180,7 @@ def page(session: Session, keyring: Keyring, actor: Actor, *, after: Cursor | No
             break
     audit.append(session, actor, "duplicates.report_viewed", now=now,
                  details={"pairs": len(items), "bucket_pairs_examined": examined,
-                          "after": str(after) if after else None})
+                          "after": str(after) if after else None, "min_shared": min_shared})
     return ReportPage(items, last if full else None)
 
 

@@ -470,17 +470,19 @@ def admin_link_request_reject(request_id: Any) -> Any:
 def admin_duplicates() -> Any:
     """Pairs of participants sharing a similarity key (confirmed), a page at a time."""
     args, state = load(DuplicatesArgs(), _query_args())
-    args = args or {"after": None, "per_page": 20}
+    args = args or {"after": None, "per_page": 20, "min_shared": 1}
     try:
         after = duplicate_report.Cursor.parse(args["after"]) if args["after"] else None
         with transaction() as s:
             found = duplicate_report.page(s, keyring(), g.actor, after=after,
-                                          per_page=args["per_page"], now=clock.now())
+                                          per_page=args["per_page"], now=clock.now(),
+                                          min_shared=args["min_shared"])
     except CohortError as error:
         state.refuse(error)
         found = duplicate_report.ReportPage([], None)
     return _render("duplicates.html", 422 if state.failed else 200, found=found,
-                   state=state, first_page=args["after"] is None)
+                   state=state, first_page=args["after"] is None,
+                   min_shared=args["min_shared"])
 
 
 def _pair_page(status: int, pair: dict[str, Any], *, opened: Any = None,
@@ -502,7 +504,7 @@ def admin_duplicate_pair() -> Any:
                                            if k in ("first_id", "second_id")})
     if pair is None:
         return _render("duplicates.html", 422, found=duplicate_report.ReportPage([], None),
-                       state=pair_state, first_page=True)
+                       state=pair_state, first_page=True, min_shared=1)
     if "purpose" not in form:
         return _pair_page(200, pair)
     data, state = load(OpenPairSchema(), {"purpose": form["purpose"]})
@@ -539,7 +541,7 @@ def admin_duplicate_dismiss() -> Any:
                                   if k in ("first_id", "second_id")})
     if pair is None:
         return _render("duplicates.html", 422, found=duplicate_report.ReportPage([], None),
-                       state=state, first_page=True)
+                       state=state, first_page=True, min_shared=1)
     return _pair_page(422, pair, dismiss=state)
 
 
@@ -563,5 +565,5 @@ def admin_duplicate_link() -> Any:
                                   if k in ("first_id", "second_id")})
     if pair is None:
         return _render("duplicates.html", 422, found=duplicate_report.ReportPage([], None),
-                       state=state, first_page=True)
+                       state=state, first_page=True, min_shared=1)
     return _pair_page(422, pair, link=state)

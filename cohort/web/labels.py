@@ -62,6 +62,7 @@ FIELD_LABELS: dict[str, str] = {
     "second_id": "Seconde fiche",
     "decision": "Choix",
     "after": "Page",
+    "min_shared": "Paires listées",
     "password": "Mot de passe",
     "display_name": "Nom affiché",
     "role": "Rôle",
