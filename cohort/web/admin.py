@@ -84,7 +84,8 @@ def _structure_options() -> list[tuple[str, str]]:
 def admin_home() -> Any:
     """The administration index, with a few counts."""
     counts = administration.overview(session(), g.actor, now=clock.now())
-    return _render("home.html", counts=counts)
+    return _render("home.html", counts=counts,
+                   pending_link_requests=link_requests.pending_count(session()))
 
 
 # --- structures ---------------------------------------------------------------------------

@@ -91,6 +91,7 @@ def test_a_record_elsewhere_reveals_nothing_and_a_request_is_filed(
     # The administrators' queue: coordinators are refused, administrators review.
     assert web("coord_plie").get("/admin/rapprochements").status_code == 403
     admin = web("admin")
+    assert "<strong>1</strong> demandes de rapprochement en attente" in text(admin.get("/admin"))
     queue = text(admin.get("/admin/rapprochements"))
     assert "Dit avoir été suivie à Lens l'an passé" in queue
     review = f"/admin/rapprochements/{requests[0].uuid}"
