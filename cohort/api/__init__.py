@@ -56,6 +56,7 @@ def init_api(app: Flask, *, no_csrf: Callable[[Any], object]) -> CohortApi:
     from cohort.api import (
         caseload,
         data_quality,
+        duplicates,
         enrolments,
         events,
         followups,
@@ -81,6 +82,8 @@ def init_api(app: Flask, *, no_csrf: Callable[[Any], object]) -> CohortApi:
                   indicators, reports, data_quality, caseload)
     for module in blueprints:
         api.register_blueprint(module.blp)
+    for extra in duplicates.BLUEPRINTS:
+        api.register_blueprint(extra)
 
     # Serve Swagger UI's files ourselves: the docs work offline and under a strict CSP.
     static = FlaskBlueprint("swagger_static", __name__)
@@ -94,6 +97,8 @@ def init_api(app: Flask, *, no_csrf: Callable[[Any], object]) -> CohortApi:
     _declare_public_docs(app)
     for module in blueprints:
         no_csrf(module.blp)  # bearer tokens only on /api: no ambient credential
+    for extra in duplicates.BLUEPRINTS:
+        no_csrf(extra)
     return api
 
 

@@ -13,6 +13,7 @@ from cohort.models.accounts import (
 from cohort.models.budget import BudgetActual
 from cohort.models.events import Event, EventInterval, EventVoid
 from cohort.models.followup import Alert, FollowUpCheck, Notification
+from cohort.models.link_requests import DuplicateDismissal, LinkRequest
 from cohort.models.meta import InstanceMeta
 from cohort.models.people import (
     Enrolment,
@@ -24,8 +25,9 @@ from cohort.models.people import (
 from cohort.models.programme import Action, Operation, Programme, Structure
 
 __all__ = [
-    "Action", "ApiToken", "AuditEntry", "AuditHead", "Enrolment", "Erasure", "Event",
-    "EventInterval", "EventVoid", "ExceptionalAccess", "InstanceMeta", "Operation",
+    "Action", "ApiToken", "AuditEntry", "AuditHead", "DuplicateDismissal", "Enrolment",
+    "Erasure", "Event", "EventInterval", "EventVoid", "ExceptionalAccess", "InstanceMeta",
+    "LinkRequest", "Operation",
     "Participant", "ParticipantLink", "ParticipantSimilarityKey", "Programme",
     "RecoveryCode", "RegistrationGrant", "Structure", "User", "WebSession",
     "Alert", "BudgetActual", "FollowUpCheck", "Notification",

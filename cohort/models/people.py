@@ -74,6 +74,8 @@ class ParticipantSimilarityKey(Model):
     __tablename__ = "participant_similarity_key"
     __table_args__ = (
         sa.Index("ix_participant_similarity_key_lookup", "birth_month", "kind", "digest"),
+        # The duplicates report's day/month swap: a bucket within the later months of a year.
+        sa.Index("ix_participant_similarity_key_bucket", "kind", "digest", "birth_month"),
         sa.CheckConstraint("digest >= 0", name="digest_positive"),
         sa.CheckConstraint("length(birth_month) = 7", name="birth_month_format"),
     )

@@ -1,8 +1,10 @@
 """Server-rendered French pages, as thin as the API: parse a form, call a service, render.
 
-One blueprint (``web``); one module per audience: session (sign in/out), home, coordination
-(participants, enrolments, events), followups (six-month checks), alerts (ASE referents),
-evaluation (indicators, cohorts, reports), admin (structures, users, tokens, keys, audit).
+One blueprint (``web``); one module per audience: session (sign in/out), home, registration
+(find or register a person, possible duplicates, link requests), coordination (a person's
+pathway, enrolments, events), followups (six-month checks), alerts (ASE referents),
+evaluation (indicators, cohorts, reports), admin (structures, users, tokens, keys, audit,
+link requests, the duplicates report).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def init_app(app: Flask) -> None:
         evaluation,
         followups,
         home,
+        registration,
         session,
     )
 

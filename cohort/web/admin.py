@@ -17,7 +17,7 @@ from cohort import audit, clock
 from cohort.actors import Role
 from cohort.auth import allow
 from cohort.errors import CohortError
-from cohort.models import ApiToken, Participant, Structure, User
+from cohort.models import ApiToken, LinkRequest, Participant, Structure, User
 from cohort.request_db import checkpoint, keyring, ledger_path, session, transaction
 from cohort.schemas.accounts import (
     USER_ROLES,
@@ -30,9 +30,26 @@ from cohort.schemas.accounts import (
     UserFilterArgs,
 )
 from cohort.schemas.common import PageArgs, StrictSchema
+from cohort.schemas.link_requests import (
+    AcceptSchema,
+    DismissalSchema,
+    DuplicatesArgs,
+    LinkRequestListArgs,
+    OpenPairSchema,
+    PairSchema,
+    RejectSchema,
+)
 from cohort.schemas.participants import ErasureRequestSchema
 from cohort.schemas.structures import StructureCreateSchema, StructureUpdateSchema
-from cohort.services import accounts, administration, lifecycle, second_factor, structures
+from cohort.services import (
+    accounts,
+    administration,
+    duplicate_report,
+    lifecycle,
+    link_requests,
+    second_factor,
+    structures,
+)
 from cohort.services.keys import key_status
 from cohort.services.lookup import by_uuid
 from cohort.web import labels
@@ -68,7 +85,8 @@ def _structure_options() -> list[tuple[str, str]]:
 def admin_home() -> Any:
     """The administration index, with a few counts."""
     counts = administration.overview(session(), g.actor, now=clock.now())
-    return _render("home.html", counts=counts)
+    return _render("home.html", counts=counts,
+                   pending_link_requests=link_requests.pending_count(session()))
 
 
 # --- structures ---------------------------------------------------------------------------
@@ -366,3 +384,200 @@ def admin_audit() -> Any:
     return _render("audit.html", 422 if state.failed else 200, page=page, state=state,
                    actors=actors, problems=problems, options=options,
                    current=_filters_kept(), details_text=_details_text)
+
+
+# --- link requests and the duplicates report -------------------------------------------------
+
+LINK_REQUEST_STATUS_LABELS = {"pending": "En attente", "accepted": "Acceptées",
+                              "rejected": "Refusées"}
+
+
+@bp.route("/admin/rapprochements")
+@allow(ADMIN)
+def admin_link_requests() -> Any:
+    """The queue of link requests filed by coordinators (pending first, oldest first)."""
+    args, state = load(LinkRequestListArgs(), _query_args())
+    args = args or {"status": "pending", "page": 1}
+    page = administration.page_of(session(), link_requests.request_list_query(args["status"]),
+                                  page=args["page"], per_page=PER_PAGE, rows=True)
+    return _render("link_requests.html", 422 if state.failed else 200, page=page,
+                   shown=args["status"], statuses=LINK_REQUEST_STATUS_LABELS)
+
+
+def _link_request_page(request_id: Any, status: int = 200, *, opened: Any = None,
+                       **states: FormState) -> Any:
+    s = session()
+    link_request = by_uuid(s, LinkRequest, request_id, "link_request_id")
+    states = {name: states.get(name) or FormState() for name in ("open", "accept", "reject")}
+    return _render("link_request.html", status, link_request=link_request,
+                   participant=s.get(Participant, link_request.participant_id),
+                   candidate=s.get(Participant, link_request.candidate_id),
+                   structure=s.get(Structure, link_request.structure_id), opened=opened,
+                   **states)
+
+
+@bp.route("/admin/rapprochements/<uuid:request_id>")
+@allow(ADMIN)
+def admin_link_request(request_id: Any) -> Any:
+    """One request: what was asked, and the form that opens both identities."""
+    return _link_request_page(request_id)
+
+
+@bp.route("/admin/rapprochements/<uuid:request_id>/ouvrir", methods=["POST"])
+@allow(ADMIN)
+def admin_link_request_open(request_id: Any) -> Any:
+    """Open both sealed identities under an exceptional access (one audit entry each)."""
+    data, state = load(OpenPairSchema(), submitted())
+    if data is None:
+        return _link_request_page(request_id, 422, open=state)
+    try:
+        with transaction() as s:
+            link_request = by_uuid(s, LinkRequest, request_id, "link_request_id")
+            first, second = (s.get(Participant, link_request.participant_id),
+                             s.get(Participant, link_request.candidate_id))
+            assert first is not None
+            assert second is not None
+            opened = link_requests.open_pair(s, keyring(), g.actor, first, second,
+                                             purpose=data["purpose"], now=clock.now())
+    except CohortError as error:
+        return _link_request_page(request_id, 422, open=state.refuse(error))
+    return _link_request_page(request_id, opened=opened)
+
+
+@bp.route("/admin/rapprochements/<uuid:request_id>/accepter", methods=["POST"])
+@allow(ADMIN)
+def admin_link_request_accept(request_id: Any) -> Any:
+    data, state = load(AcceptSchema(), submitted())
+    if data is not None:
+        try:
+            with transaction() as s:
+                link_requests.accept(s, g.actor, request_id, reason=data["reason"],
+                                     now=clock.now())
+        except CohortError as error:
+            state.refuse(error)
+        else:
+            flash("Demande acceptée : les deux fiches sont rapprochées (une seule personne).",
+                  "succes")
+            return redirect(url_for("web.admin_link_requests"))
+    return _link_request_page(request_id, 422, accept=state)
+
+
+@bp.route("/admin/rapprochements/<uuid:request_id>/refuser", methods=["POST"])
+@allow(ADMIN)
+def admin_link_request_reject(request_id: Any) -> Any:
+    data, state = load(RejectSchema(), submitted())
+    if data is not None:
+        try:
+            with transaction() as s:
+                link_requests.reject(s, g.actor, request_id, reason=data["reason"],
+                                     now=clock.now())
+        except CohortError as error:
+            state.refuse(error)
+        else:
+            flash("Demande refusée : les deux fiches restent distinctes.", "succes")
+            return redirect(url_for("web.admin_link_requests"))
+    return _link_request_page(request_id, 422, reject=state)
+
+
+@bp.route("/admin/doublons")
+@allow(ADMIN)
+def admin_duplicates() -> Any:
+    """Pairs of participants sharing a similarity key (confirmed), a page at a time."""
+    args, state = load(DuplicatesArgs(), _query_args())
+    args = args or {"after": None, "per_page": 20, "min_shared": 1}
+    try:
+        after = duplicate_report.Cursor.parse(args["after"]) if args["after"] else None
+        with transaction() as s:
+            found = duplicate_report.page(s, keyring(), g.actor, after=after,
+                                          per_page=args["per_page"], now=clock.now(),
+                                          min_shared=args["min_shared"])
+    except CohortError as error:
+        state.refuse(error)
+        found = duplicate_report.ReportPage([], None)
+    return _render("duplicates.html", 422 if state.failed else 200, found=found,
+                   state=state, first_page=args["after"] is None,
+                   min_shared=args["min_shared"])
+
+
+def _pair_page(status: int, pair: dict[str, Any], *, opened: Any = None,
+               **states: FormState) -> Any:
+    s = session()
+    first = by_uuid(s, Participant, pair["first_id"], "first_id")
+    second = by_uuid(s, Participant, pair["second_id"], "second_id")
+    states = {name: states.get(name) or FormState() for name in ("open", "link", "dismiss")}
+    return _render("duplicate_pair.html", status, first=first, second=second, opened=opened,
+                   **states)
+
+
+@bp.route("/admin/doublons/paire", methods=["POST"])
+@allow(ADMIN)
+def admin_duplicate_pair() -> Any:
+    """A pair of the report: open both identities (audited), then link or dismiss."""
+    form = submitted()
+    pair, pair_state = load(PairSchema(), {k: v for k, v in form.items()
+                                           if k in ("first_id", "second_id")})
+    if pair is None:
+        return _render("duplicates.html", 422, found=duplicate_report.ReportPage([], None),
+                       state=pair_state, first_page=True, min_shared=1)
+    if "purpose" not in form:
+        return _pair_page(200, pair)
+    data, state = load(OpenPairSchema(), {"purpose": form["purpose"]})
+    if data is None:
+        return _pair_page(422, pair, open=state)
+    try:
+        with transaction() as s:
+            first = by_uuid(s, Participant, pair["first_id"], "first_id")
+            second = by_uuid(s, Participant, pair["second_id"], "second_id")
+            opened = link_requests.open_pair(s, keyring(), g.actor, first, second,
+                                             purpose=data["purpose"], now=clock.now())
+    except CohortError as error:
+        return _pair_page(422, pair, open=state.refuse(error))
+    return _pair_page(200, pair, opened=opened)
+
+
+@bp.route("/admin/doublons/ecarter", methods=["POST"])
+@allow(ADMIN)
+def admin_duplicate_dismiss() -> Any:
+    """Two people, not one: the pair leaves the report (stored, audited)."""
+    form = submitted()
+    data, state = load(DismissalSchema(), form)
+    if data is not None:
+        try:
+            with transaction() as s:
+                duplicate_report.dismiss(s, g.actor, data["first_id"], data["second_id"],
+                                         reason=data["reason"], now=clock.now())
+        except CohortError as error:
+            state.refuse(error)
+        else:
+            flash("Paire écartée : elle ne figure plus dans le rapport.", "succes")
+            return redirect(url_for("web.admin_duplicates"))
+    pair, _ = load(PairSchema(), {k: v for k, v in form.items()
+                                  if k in ("first_id", "second_id")})
+    if pair is None:
+        return _render("duplicates.html", 422, found=duplicate_report.ReportPage([], None),
+                       state=state, first_page=True, min_shared=1)
+    return _pair_page(422, pair, dismiss=state)
+
+
+@bp.route("/admin/doublons/lier", methods=["POST"])
+@allow(ADMIN)
+def admin_duplicate_link() -> Any:
+    """One person: the later record is linked into the earlier (the existing link)."""
+    form = submitted()
+    data, state = load(DismissalSchema(), form)
+    if data is not None:
+        try:
+            with transaction() as s:
+                lifecycle.link(s, g.actor, data["second_id"], data["first_id"],
+                               reason=data["reason"], now=clock.now())
+        except CohortError as error:
+            state.refuse(error)
+        else:
+            flash("Fiches rapprochées : la personne ne compte plus qu'une fois.", "succes")
+            return redirect(url_for("web.admin_duplicates"))
+    pair, _ = load(PairSchema(), {k: v for k, v in form.items()
+                                  if k in ("first_id", "second_id")})
+    if pair is None:
+        return _render("duplicates.html", 422, found=duplicate_report.ReportPage([], None),
+                       state=state, first_page=True, min_shared=1)
+    return _pair_page(422, pair, link=state)

@@ -1,4 +1,5 @@
-"""Pages for coordinators: find or register a person, their pathway, enrolments and events.
+"""Pages for coordinators: a person's pathway, enrolments and events (finding and
+registering a person: cohort/web/registration.py).
 
 Every rule lives in the services (scoping, eligibility, event checks, idempotency); these
 views parse the form with the API's schema, call one service and render. Identity values
@@ -29,12 +30,11 @@ from cohort.schemas.common import EnumOneOf
 from cohort.schemas.enrolments import CancelSchema, CorrectEndSchema, EndSchema, EnrolSchema
 from cohort.schemas.event_attributes import ATTRIBUTE_SCHEMAS
 from cohort.schemas.events import CorrectionSchema, EventCreateSchema, VoidSchema
-from cohort.schemas.participants import IdentityRequestSchema, RegisterSchema, SearchSchema
+from cohort.schemas.participants import IdentityRequestSchema
 from cohort.services import (
     access,
     enrolments,
     events,
-    lifecycle,
     need_to_know,
     participants,
     programmes,
@@ -62,52 +62,6 @@ def _participant(participant_id: Any) -> Participant:
 def _render(template: str, status: int = 200, **context: Any) -> Any:
     context.setdefault("may_write", g.actor.role in WRITER_ROLES)
     return render_template(f"coordination/{template}", **context), status
-
-
-# --- search and registration ---------------------------------------------------------------
-
-@bp.route("/personnes", methods=["GET", "POST"])
-@allow(*PERSON_ROLES)
-def participant_search() -> Any:
-    """Find a followed person by identity (blind index); the identity stays in the body."""
-    search = FormState()
-    if request.method == "POST":
-        data, search = load(SearchSchema(), submitted())
-        if data is not None:
-            try:
-                found = lifecycle.find_by_identity(session(), keyring(), g.actor, data,
-                                                   now=clock.now())
-            except NotFound:
-                search.message = ("Aucune personne suivie par votre structure ne correspond "
-                                  "à ces nom, prénom(s) et date de naissance.")
-                return _render("search.html", 404, search=search, register=FormState())
-            return redirect(url_for("web.participant", participant_id=found.uuid))
-        return _render("search.html", 422, search=search, register=FormState())
-    return _render("search.html", search=search, register=FormState())
-
-
-@bp.route("/personnes/inscription", methods=["POST"])
-@allow(*WRITER_ROLES)
-def participant_register() -> Any:
-    """Register a person; one already registered is found again (the "already known" case)."""
-    data, state = load(RegisterSchema(), submitted(booleans=("ase_past",)))
-    if data is None:
-        return _render("search.html", 422, search=FormState(), register=state)
-    try:
-        with transaction() as s:
-            result = participants.register(s, keyring(), g.actor, data, today=clock.today(),
-                                           now=clock.now())
-            participant_uuid = result.participant.uuid
-    except CohortError as error:
-        return _render("search.html", 422, search=FormState(), register=state.refuse(error))
-    if not result.visible:
-        # Followed by another structure: say "already known", nothing of their record.
-        return _render("already_known.html", participant_id=participant_uuid)
-    if result.created:
-        flash("La personne est enregistrée. Inscrivez-la maintenant dans une action.", "succes")
-    else:
-        flash("Cette personne est déjà suivie par votre structure : voici sa fiche.", "info")
-    return redirect(url_for("web.participant", participant_id=participant_uuid))
 
 
 # --- the participant page ------------------------------------------------------------------
