@@ -31,6 +31,7 @@ from cohort.schemas.link_requests import (
 )
 from cohort.services import administration, duplicate_report, link_requests, registration
 from cohort.services.lookup import by_uuid
+from cohort.shell.limits import limited
 
 possible_blp = Blueprint("possible_duplicates", __name__, url_prefix="/api/v1/participants",
                          description="Possible duplicates of an identity about to be "
@@ -76,6 +77,7 @@ class SuggestionsSchema(StrictSchema):
 @possible_blp.route("/possible-duplicates")
 class PossibleDuplicates(MethodView):
     @allow(Role.COORDINATOR, Role.ADMIN)
+    @limited("lookup")
     @possible_blp.arguments(PossibleDuplicatesSchema)
     @possible_blp.response(200, SuggestionsSchema)
     def post(self, data: dict[str, Any]) -> Any:

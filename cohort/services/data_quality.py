@@ -35,6 +35,7 @@ from cohort.models import (
     FollowUpCheck,
     Participant,
 )
+from cohort.models.link_requests import LinkRequest, LinkRequestStatus
 from cohort.services.need_to_know import owned_by
 
 STALE_MONTHS = 12
@@ -141,6 +142,20 @@ def _events_without_enrolment(structure_id: int, today: dt.date) -> sa.Select[An
     )
 
 
+def _link_requests_pending(structure_id: int, today: dt.date) -> sa.Select[Any]:
+    """Link requests the structure filed that no administrator has decided yet (the
+    person is the record the structure registered; the other record stays hidden)."""
+    return (
+        sa.select(Participant.uuid.label("participant_uuid"),
+                  LinkRequest.uuid.label("subject_uuid"),
+                  sa.func.date(LinkRequest.created_at, type_=sa.Date).label("since"),
+                  LinkRequest.cause.label("detail"))
+        .join(Participant, Participant.id == LinkRequest.participant_id)
+        .where(LinkRequest.structure_id == structure_id,
+               LinkRequest.status == LinkRequestStatus.PENDING.value)
+    )
+
+
 register(Kind("stale_open_period", "Périodes ouvertes depuis plus de 12 mois sans événement",
               "periods the structure recorded, open for more than 12 months, with no event "
               "of the person in the last 12 months", _stale_periods))
@@ -154,6 +169,9 @@ register(Kind("events_without_enrolment",
               "Personnes avec des événements mais sans accompagnement de la structure",
               "people with events but no valid enrolment of the structure",
               _events_without_enrolment))
+register(Kind("link_request_pending", "Demandes de rapprochement en attente",
+              "link requests the structure filed, not yet decided by an administrator",
+              _link_requests_pending))
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,7 @@ def init_app(app: Flask) -> None:
             if actor.structure_id is not None:
                 checks.append(("structure", per_structure, str(actor.structure_id)))
         kind = _kind_of(current_app.view_functions[request.endpoint], request.method)
-        if kind is not None and not actor.is_admin:
+        if kind is not None and request.method != "GET" and not actor.is_admin:
             checks.append((kind, per_kind[kind], str(actor.user_id)))
         for name, item, key in checks:
             if not limiter.hit(item, name, key):

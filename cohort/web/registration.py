@@ -23,6 +23,7 @@ from cohort.request_db import keyring, session, transaction
 from cohort.schemas.link_requests import RegistrationChoiceSchema
 from cohort.schemas.participants import RegisterSchema, SearchSchema
 from cohort.services import lifecycle, link_requests, participants, registration
+from cohort.shell.limits import limited
 from cohort.web.blueprint import bp
 from cohort.web.forms import FormState, load, submitted
 
@@ -38,6 +39,7 @@ def _render(template: str, status: int = 200, **context: Any) -> Any:
 
 @bp.route("/personnes", methods=["GET", "POST"])
 @allow(*PERSON_ROLES)
+@limited("lookup")
 def participant_search() -> Any:
     """Find a followed person by identity (blind index); the identity stays in the body."""
     search = FormState()
@@ -58,6 +60,7 @@ def participant_search() -> Any:
 
 @bp.route("/personnes/inscription", methods=["POST"])
 @allow(*WRITER_ROLES)
+@limited("lookup")
 def participant_register() -> Any:
     """Register a person: first the possible duplicates, then the coordinator's choice."""
     form = submitted(booleans=("ase_past",))

@@ -99,10 +99,11 @@ def test_each_kind_for_the_structure_and_nothing_of_another(
         "followup_overdue": [("overdue", D(2023, 12, 30), "62-A6")],
         "ended_without_exit_reason": [("no_reason", D(2024, 3, 31), "62-A6")],
         "events_without_enrolment": [("cancelled", D(2023, 11, 2), None)],
+        "link_request_pending": [],  # tests/db/test_link_requests.py files one
     }
     assert data_quality.counts(session, scene["me"], today=TODAY) == {
         "stale_open_period": 1, "followup_overdue": 1, "ended_without_exit_reason": 1,
-        "events_without_enrolment": 1}
+        "events_without_enrolment": 1, "link_request_pending": 0}
 
     theirs = lines(session, scene["them"], people)
     assert theirs == {
@@ -111,6 +112,7 @@ def test_each_kind_for_the_structure_and_nothing_of_another(
         "followup_overdue": [("theirs", D(2023, 11, 30), "62-A4")],
         "ended_without_exit_reason": [],
         "events_without_enrolment": [],
+        "link_request_pending": [],
     }
 
 

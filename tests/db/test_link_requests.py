@@ -17,6 +17,7 @@ from cohort.errors import Conflict, Forbidden, Rejected
 from cohort.identity.keyring import Keyring
 from cohort.models import AuditEntry, LinkRequest, Participant
 from cohort.services import (
+    data_quality,
     duplicate_report,
     lifecycle,
     link_requests,
@@ -127,8 +128,13 @@ def test_a_request_accepted_links_the_two_records(session: Session, keyring: Key
         (str(mine.uuid), "Examen de la demande de rapprochement"),
         (str(theirs.uuid), "Examen de la demande de rapprochement")]
 
+    plie = actor(people, "coord_plie")
+    [waiting] = data_quality.report(session, plie, today=TODAY, kind="link_request_pending")
+    assert [(line.participant_id, line.subject_id, line.detail) for line in waiting.items] == [
+        (mine.uuid, request.uuid, "similar")]  # the structure's own record, never theirs
     link_requests.accept(session, admin, request.uuid, now=NOW)
     assert (mine.merged_into_id, request.status) == (theirs.id, "accepted")
+    assert data_quality.counts(session, plie, today=TODAY)["link_request_pending"] == 0
     link_requests.accept(session, admin, request.uuid, now=NOW)  # idempotent
     assert len(audits(session, "participant.link")) == 1
     assert len(audits(session, "link_request.accept")) == 1

@@ -45,7 +45,8 @@ def test_the_structures_own_lines_only(clients: dict[str, Any], people: dict[str
     body = answer.get_json()
     assert body["counts"]["stale_open_period"] == 1
     assert set(body["counts"]) == {"stale_open_period", "followup_overdue",
-                                   "ended_without_exit_reason", "events_without_enrolment"}
+                                   "ended_without_exit_reason", "events_without_enrolment",
+                                  "link_request_pending"}
     stale = next(g for g in body["groups"] if g["kind"] == "stale_open_period")
     assert [(i["participant_id"], i["detail"]) for i in stale["items"]] == [
         (str(ours.uuid), "training")]
