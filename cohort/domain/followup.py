@@ -61,6 +61,7 @@ class AlertStatus(StrEnum):
 class NotificationKind(StrEnum):
     FOLLOWUP_DIGEST = "followup_digest"
     ALERT = "alert"
+    SHARED_FOLLOW = "shared_follow"  # another structure started following a person
 
 
 class EmailState(StrEnum):

@@ -20,7 +20,7 @@ from cohort.domain import operators, rules
 from cohort.errors import Conflict, Rejected
 from cohort.identity.keyring import Keyring
 from cohort.models import Action, Enrolment, Participant, Structure
-from cohort.services import access, alerts
+from cohort.services import access, alerts, notify
 from cohort.services.lookup import by_uuid
 from cohort.services.participants import birth_date_of
 
@@ -62,6 +62,7 @@ def enrol(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any]
             action_departement=action.departement, operators=action.operators or (),
             structure_kind=structure.kind, structure_departement=structure.departement),
     )
+    already = _structures_following(session, participant)
     enrolment = Enrolment(**enrolment_columns(
         participant.id, action.id, structure.id, data, entry, ase_past=participant.ase_past,
         now=now))
@@ -73,7 +74,34 @@ def enrol(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any]
             "the participant already has an open enrolment in this action",
             errors={"action_id": ["an open enrolment already exists"]},
         ) from None
+    if structure.id not in already and already:
+        _joined(session, actor, participant, structure, action, enrolment, already, now=now)
     return enrolment
+
+
+def _structures_following(session: Session, participant: Participant) -> set[int]:
+    """The structures following the person: an enrolment (not cancelled), or the one that
+    registered them."""
+    enrolled = set(session.execute(
+        sa.select(Enrolment.structure_id).where(Enrolment.participant_id == participant.id,
+                                                Enrolment.cancelled_at.is_(None))
+    ).scalars())
+    registered = participant.registered_by_structure_id
+    return enrolled | ({registered} if registered is not None else set())
+
+
+def _joined(session: Session, actor: Actor, participant: Participant, structure: Structure,
+            action: Action, enrolment: Enrolment, already: set[int], *,
+            now: dt.datetime) -> None:
+    """A structure starts following a person already followed elsewhere (domain.md §1):
+    audited, and the structures already following are told, without the person's name."""
+    told = notify.shared_follow_notices(
+        session, sorted(already), joining=structure.name, action_code=action.code,
+        start=enrolment.start_date, participant_uuid=participant.uuid, now=now)
+    audit.append(session, actor, "participant.join", now=now, target_type="participant",
+                 target_id=participant.uuid, details={
+                     "structure": str(structure.uuid), "action": action.code,
+                     "structures_told": told})
 
 
 def end(session: Session, actor: Actor, enrolment: Enrolment, data: dict[str, Any],

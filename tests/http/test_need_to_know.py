@@ -152,3 +152,35 @@ def test_the_pages_show_the_same_facts_and_offer_no_change(
     assert voided.status_code == 403
     ml = sign_in(app.test_client(), people["users"]["coord_ml"][0])
     assert PRIVATE in ml.get(f"/personnes/{shared['pid']}").get_data(as_text=True)
+
+
+def test_joining_is_audited_and_the_structure_already_following_is_told(
+        clients: dict[str, Any], people: dict[str, Any], shared: dict[str, Any],
+        session: Session) -> None:
+    import datetime as dt
+
+    from cohort.services import notify
+
+    joined = session.execute(sa.select(AuditEntry).where(
+        AuditEntry.action == "participant.join")).scalars().all()
+    assert [(e.target_id, e.details["structures_told"]) for e in joined] == [
+        (shared["pid"], 1)]
+    inbox = clients["coord_ml"].get("/api/v1/inbox").get_json()["items"]
+    [told] = [m for m in inbox if m["kind"] == "shared_follow"]
+    assert "PLIE de Lens-Hénin-Carvin suit désormais une personne" in told["body"]
+    assert f"/personnes/{shared['pid']}" in told["body"]
+    assert "62-A1" in told["body"]
+    assert clients["coord_plie"].get("/api/v1/inbox").get_json()["items"] == []
+    # The same line in the Mission Locale's next daily digest (e-mailed), without a name.
+    today = dt.datetime.now(dt.UTC).date()
+    digests = notify.digests(session, today=today, now=dt.datetime.now(dt.UTC))
+    ml_users = {u.id for u, _ in people["users"].values()
+                if u.structure_id == people["structures"]["ml"].id}
+    [digest] = [d for d in digests if d.recipient_user_id in ml_users]
+    assert f"/personnes/{shared['pid']}" in digest.body
+    assert "suivi(s) partagé(s)" in digest.subject
+    identity = clients["coord_ml"].post(f"/api/v1/participants/{shared['pid']}/identity",
+                                        json={"purpose": "vérifier le message"}).get_json()
+    for text in (told["body"], told["subject"], digest.body, digest.subject):
+        assert identity["last_name"] not in text
+        assert identity["first_names"] not in text

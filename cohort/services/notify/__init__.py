@@ -9,17 +9,18 @@ from cohort.services.notify.inbox import (
     alert_message,
     alert_notifications,
     alert_text,
+    coordinators_of,
     inbox_query,
     mark_read,
     notification_view,
     notification_views,
     referents_of,
+    shared_follow_notices,
 )
 from cohort.services.notify.mail import (
     Mailer,
     SmtpMailer,
     SmtpSettings,
-    coordinators_of,
     deliver,
     digest_text,
     digests,
@@ -32,5 +33,5 @@ __all__ = [
     "Mailer", "SmtpMailer", "SmtpSettings", "add_once", "alert_message", "alert_notifications",
     "alert_text", "coordinators_of", "deliver", "digest_text", "digests", "email_of",
     "inbox_query", "mark_read", "notification_view", "notification_views", "pending_ids",
-    "referents_of", "skip_pending",
+    "referents_of", "shared_follow_notices", "skip_pending",
 ]

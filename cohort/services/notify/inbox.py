@@ -155,3 +155,48 @@ def notification_views(session: Session, items: Sequence[Notification]) -> list[
     uuids = dict(session.execute(
         sa.select(Alert.id, Alert.uuid).where(Alert.id.in_(alert_ids))).all()) if alert_ids else {}
     return [notification_view(n, uuids.get(n.alert_id) if n.alert_id else None) for n in items]
+
+
+# --- another structure joins -------------------------------------------------------------------
+
+SHARED_SUBJECT = "Suivi partagé : {n} personne(s) que vous accompagnez suivie(s) aussi ailleurs"
+
+
+def shared_follow_notices(session: Session, structure_ids: Sequence[int], *, joining: str,
+                          action_code: str, start: dt.date, participant_uuid: Any,
+                          now: dt.datetime) -> int:
+    """Tell the coordinators of `structure_ids` that the structure `joining` now follows a
+    person they follow: in the inbox (one message a day, a line per person) and in the next
+    daily digest; never the person's name, only the page that opens it for them."""
+    line = (f"- {joining} suit désormais une personne que votre structure accompagne "
+            f"(action {action_code}, depuis le {start:%d/%m/%Y}) : "
+            f"/personnes/{participant_uuid}")
+    told = 0
+    for structure_id in structure_ids:
+        for user in coordinators_of(session, structure_id):
+            today = now.date()
+            existing = session.execute(sa.select(Notification).where(
+                Notification.recipient_user_id == user.id,
+                Notification.kind == NotificationKind.SHARED_FOLLOW.value,
+                Notification.day == today)).scalar_one_or_none()
+            if existing is not None:
+                lines = existing.body.split("\n")
+                existing.body = "\n".join([*lines[:-1], line, lines[-1]])
+                existing.subject = SHARED_SUBJECT.format(n=len(lines))
+                existing.read_at = None
+                continue
+            add_once(session, Notification(
+                recipient_user_id=user.id, kind=NotificationKind.SHARED_FOLLOW.value,
+                day=today, subject=SHARED_SUBJECT.format(n=1),
+                body="\n".join([line, "Ce message ne contient aucune donnée d'identité."]),
+                created_at=now, email_state=EmailState.SKIPPED.value))
+        told += 1
+    return told
+
+
+def coordinators_of(session: Session, structure_id: int) -> Sequence[User]:
+    return session.execute(
+        sa.select(User).where(User.structure_id == structure_id,
+                              User.role == Role.COORDINATOR.value, User.active.is_(True))
+        .order_by(User.id)
+    ).scalars().all()

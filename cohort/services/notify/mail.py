@@ -20,21 +20,12 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cohort.actors import Role
 from cohort.domain.followup import CheckStatus, EmailState, NotificationKind
 from cohort.errors import ConfigError
 from cohort.models import Action, FollowUpCheck, Notification, User
-from cohort.services.notify.inbox import add_once
+from cohort.services.notify.inbox import add_once, coordinators_of
 
 # --- daily digest of follow-up checks ----------------------------------------------------------
-
-def coordinators_of(session: Session, structure_id: int) -> Sequence[User]:
-    return session.execute(
-        sa.select(User).where(User.structure_id == structure_id,
-                              User.role == Role.COORDINATOR.value, User.active.is_(True))
-        .order_by(User.id)
-    ).scalars().all()
-
 
 def _last_digest_day(session: Session, user_id: int) -> dt.date | None:
     return session.execute(
@@ -50,10 +41,23 @@ def _check_line(code: str, check: FollowUpCheck) -> str:
             f"{check.window_end.isoformat()}")
 
 
+def _shared_lines(session: Session, user_id: int, *, since: dt.date,
+                  today: dt.date) -> list[str]:
+    """The user's "another structure now follows…" lines of (since, today]."""
+    bodies = session.execute(
+        sa.select(Notification.body).where(
+            Notification.recipient_user_id == user_id,
+            Notification.kind == NotificationKind.SHARED_FOLLOW.value,
+            Notification.day > since, Notification.day <= today)
+        .order_by(Notification.day)).scalars()
+    return [line for body in bodies for line in body.split("\n") if line.startswith("- ")]
+
+
 def digest_text(session: Session, structure_id: int, *, since: dt.date,
-                today: dt.date) -> tuple[str, str] | None:
+                today: dt.date, shared: Sequence[str] = ()) -> tuple[str, str] | None:
     """What changed for a structure in (since, today]: checks whose window opened, checks
-    that became overdue; None when nothing did (no empty digest)."""
+    that became overdue, people another structure started to follow (`shared`); None
+    when nothing did (no empty digest)."""
     rows = session.execute(
         sa.select(FollowUpCheck, Action.code)
         .join(Action, Action.id == FollowUpCheck.action_id)
@@ -65,7 +69,7 @@ def digest_text(session: Session, structure_id: int, *, since: dt.date,
                   and c.window_end >= today]
     # Overdue from the day after the window's end: window_end in [since, today).
     became_overdue = [(c, code) for c, code in rows if since <= c.window_end < today]
-    if not became_due and not became_overdue:
+    if not became_due and not became_overdue and not shared:
         return None
     due_total = sum(1 for c, _ in rows if c.window_start <= today <= c.window_end)
     overdue_total = sum(1 for c, _ in rows if c.window_end < today)
@@ -78,20 +82,32 @@ def digest_text(session: Session, structure_id: int, *, since: dt.date,
         lines.append(f"Passés en retard : {len(became_overdue)}")
         lines += [_check_line(code, c) for c, code in became_overdue]
         lines.append("")
+    if shared:
+        lines.append(f"Suivis partagés (une autre structure suit désormais la personne) : "
+                     f"{len(shared)}")
+        lines += list(shared)
+        lines.append("")
     lines += [f"En tout : {due_total} à réaliser, {overdue_total} en retard.",
               "Liste de travail : GET /api/v1/followups?state=due&state=overdue",
               "Ce message ne contient aucune donnée d'identité."]
     subject = (f"Suivis à 6 mois : {len(became_due)} à réaliser, "
-               f"{len(became_overdue)} en retard")
+               f"{len(became_overdue)} en retard"
+               + (f" ; {len(shared)} suivi(s) partagé(s)" if shared else ""))
     return subject, "\n".join(lines)
 
 
 def digests(session: Session, *, today: dt.date, now: dt.datetime) -> list[Notification]:
-    """Each coordinator of a structure with checks gets at most one digest a day."""
+    """Each coordinator of a structure with checks, or told of a shared follow since
+    yesterday, gets at most one digest a day."""
+    with_checks = sa.select(FollowUpCheck.structure_id).where(
+        FollowUpCheck.status == CheckStatus.SCHEDULED.value)
+    told = (sa.select(User.structure_id)
+            .join(Notification, Notification.recipient_user_id == User.id)
+            .where(Notification.kind == NotificationKind.SHARED_FOLLOW.value,
+                   Notification.day >= today - dt.timedelta(days=1),
+                   Notification.day <= today))
     structure_ids = session.execute(
-        sa.select(FollowUpCheck.structure_id).distinct()
-        .where(FollowUpCheck.status == CheckStatus.SCHEDULED.value)
-        .order_by(FollowUpCheck.structure_id)
+        sa.select(sa.union(with_checks, told).subquery().c[0]).distinct().order_by(1)
     ).scalars().all()
     made = []
     for structure_id in structure_ids:
@@ -100,7 +116,9 @@ def digests(session: Session, *, today: dt.date, now: dt.datetime) -> list[Notif
             if last is not None and last >= today:
                 continue
             since = last if last is not None else today - dt.timedelta(days=1)
-            text = digest_text(session, structure_id, since=since, today=today)
+            text = digest_text(session, structure_id, since=since, today=today,
+                               shared=_shared_lines(session, user.id, since=since,
+                                                    today=today))
             if text is None:
                 continue
             notification = Notification(
