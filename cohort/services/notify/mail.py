@@ -106,9 +106,10 @@ def digests(session: Session, *, today: dt.date, now: dt.datetime) -> list[Notif
             .where(Notification.kind == NotificationKind.SHARED_FOLLOW.value,
                    Notification.day >= today - dt.timedelta(days=1),
                    Notification.day <= today))
+    both = sa.union(with_checks, told).subquery()
+    column = both.c[0]
     structure_ids = session.execute(
-        sa.select(sa.union(with_checks, told).subquery().c[0]).distinct().order_by(1)
-    ).scalars().all()
+        sa.select(column).distinct().order_by(column)).scalars().all()
     made = []
     for structure_id in structure_ids:
         for user in coordinators_of(session, structure_id):
