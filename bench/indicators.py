@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from synthetic import (  # noqa: E402 - the bench folder is put on the path first
     PROGRAMME_CODE,
     TODAY,
+    Window,
     create_operations,
     ids_in_order,
     import_file,
@@ -192,9 +193,9 @@ def build(url: str, folder: Path, participants: int, events: int, seed: int,
     started = time.perf_counter()
     participant_ids = ids_in_order(url, Participant)
     enrolment_ids = ids_in_order(url, Enrolment)
-    firsts: dict[int, tuple[str, dt.date]] = {}
+    firsts: dict[int, tuple[str, Window]] = {}
     for row, enrolment_id in zip(enrolled, enrolment_ids, strict=True):
-        firsts.setdefault(row.person, (enrolment_id, row.start))
+        firsts.setdefault(row.person, (enrolment_id, Window(row.start, row.end)))
     count = write_events(folder / "events.csv", participant_ids,
                          [firsts[i][0] for i in range(participants)],
                          [firsts[i][1] for i in range(participants)], events, rng,

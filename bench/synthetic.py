@@ -105,8 +105,15 @@ _ENROLMENT_HEADER = ["last_name", "first_names", "birth_date", "action_code", "s
                      "start_date", "rsa_at_entry", "end_date", "exit_reason"]
 
 
+class Window(NamedTuple):
+    """A person's enrolment that their support breaks name: a break must fall inside it."""
+
+    start: dt.date
+    end: dt.date | None
+
+
 def write_enrolments(path: Path, people: Sequence[Person], structure: str,
-                     rng: random.Random) -> list[dt.date]:
+                     rng: random.Random) -> list[Window]:
     """One enrolment per person in 62-A1 (RSA or under 26: every synthetic person is)."""
     starts = []
     with path.open("w", encoding="utf-8", newline="") as fh:
@@ -114,8 +121,8 @@ def write_enrolments(path: Path, people: Sequence[Person], structure: str,
         out.writerow(_ENROLMENT_HEADER)
         for last, first, birth, _ase in people:
             start = dt.date(2023, 1, 1) + dt.timedelta(days=rng.randrange(365))
-            starts.append(start)
             ended = rng.random() < 0.3
+            starts.append(Window(start, start + dt.timedelta(days=200) if ended else None))
             out.writerow([last, first, birth, "62-A1", structure, start.isoformat(),
                           rng.choice(["true", "false"]),
                           (start + dt.timedelta(days=200)).isoformat() if ended else "",
@@ -191,13 +198,16 @@ def write_spread_enrolments(path: Path, people: Sequence[Person],
     return enrolled
 
 
-def pathway(rng: random.Random, start: dt.date, count: int) -> list[tuple[dt.date, int, str,
-                                                                          dict[str, str]]]:
-    """``count`` events of one person from their enrolment on; every end closes a start."""
+def pathway(rng: random.Random, window: Window, count: int
+            ) -> list[tuple[dt.date, int, str, dict[str, str]]]:
+    """``count`` events of one person from their enrolment on; every end closes a start,
+    and a support break (which names the enrolment) falls inside the enrolment's window
+    (the service refuses it otherwise, domain.md §5)."""
     pairs = [p for p in _PAIRS for _ in range(p[4])]
+    others = [p for p in pairs if p[0] != "support_break"]
     points = [p for p in _POINTS for _ in range(p[2])]
     events: list[tuple[dt.date, int, str, dict[str, str]]] = []
-    day = start - dt.timedelta(days=rng.randrange(60))
+    day = window.start - dt.timedelta(days=rng.randrange(60))
     while len(events) < count:
         if rng.random() < 0.4 or count - len(events) == 1:
             type_, attrs, _ = rng.choice(points)
@@ -205,6 +215,12 @@ def pathway(rng: random.Random, start: dt.date, count: int) -> list[tuple[dt.dat
         else:
             s_type, s_attrs, e_type, e_attrs, _ = rng.choice(pairs)
             end = day + dt.timedelta(days=rng.randrange(10, 300))
+            # Inside the window; a break still open today (its resumption after TODAY is
+            # not written) only needs to start inside it.
+            inside = day >= window.start and (window.end is None or (
+                day <= window.end and (end <= window.end or end > TODAY)))
+            if s_type == "support_break" and not inside:
+                s_type, s_attrs, e_type, e_attrs, _ = rng.choice(others)
             events.append((day, 0, s_type, s_attrs))
             if end <= TODAY:
                 events.append((end, 1, e_type, e_attrs))
@@ -215,7 +231,7 @@ def pathway(rng: random.Random, start: dt.date, count: int) -> list[tuple[dt.dat
 
 
 def write_events(path: Path, participants: list[str], enrolments: list[str],
-                 starts: list[dt.date], total: int, rng: random.Random,
+                 windows: list[Window], total: int, rng: random.Random,
                  extras: Callable[[int, random.Random], list[Extra]] | None = None) -> int:
     """Events in date order across people (starts before ends on a day), as an export.
 
@@ -224,10 +240,10 @@ def write_events(path: Path, participants: list[str], enrolments: list[str],
     """
     per_person = max(1, total // len(participants))
     rows = []
-    for i, (_pid, enrolment, start) in enumerate(zip(participants, enrolments, starts,
-                                                     strict=True)):
+    for i, (_pid, enrolment, window) in enumerate(zip(participants, enrolments, windows,
+                                                      strict=True)):
         more = extras(i, rng) if extras else []
-        for day, rank, type_, attrs in pathway(rng, start, max(1, per_person - len(more))):
+        for day, rank, type_, attrs in pathway(rng, window, max(1, per_person - len(more))):
             link = enrolment if type_ in ("support_break", "support_resumed") else ""
             rows.append((day.toordinal(), rank, i, type_, json.dumps(attrs), link, ""))
         rows += [(e.day.toordinal(), e.rank, i, e.type, json.dumps(e.attributes), e.enrolment,
