@@ -452,9 +452,14 @@ def keys_retire(purpose: str, version: int) -> None:
 @click.argument("participant_id")
 @click.option("--delete-pathway", is_flag=True,
               help="Delete the pathway too (default: keep it, pseudonymous and countable).")
+@click.option("--reason", required=True,
+              help="Why (the request received, its date), at least 10 characters, no "
+                   "identity; written to the audit log.")
 @_fail_cleanly
-def erase_command(participant_id: str, delete_pathway: bool) -> None:
-    """Erase a participant's identity (GDPR erasure request)."""
+def erase_command(participant_id: str, delete_pathway: bool, reason: str) -> None:
+    """Erase a participant's identity at once (the operator's path on the server; in the
+    service an erasure is asked by one administrator and approved by another)."""
+    from cohort.errors import Rejected
     from cohort.models import Participant
     from cohort.services import lifecycle
     from cohort.services.lookup import by_uuid
@@ -462,8 +467,10 @@ def erase_command(participant_id: str, delete_pathway: bool) -> None:
     mode = lifecycle.DELETE_PATHWAY if delete_pathway else lifecycle.KEEP_PATHWAY
     with _unit_of_work() as session:
         participant = by_uuid(session, Participant, participant_id, "participant_id")
+        if len(reason.strip()) < 10:
+            raise Rejected("reason", "at least 10 characters")
         lifecycle.erase(session, _system_actor(), participant, mode=mode, cause="request",
-                        now=clock.now(), ledger=_ledger())
+                        now=clock.now(), ledger=_ledger(), reason=reason)
     _checkpoint()
     click.echo(f"erased ({mode})")
 

@@ -58,6 +58,7 @@ def init_api(app: Flask, *, no_csrf: Callable[[Any], object]) -> CohortApi:
         data_quality,
         duplicates,
         enrolments,
+        erasure_requests,
         events,
         followups,
         indicators,
@@ -79,7 +80,7 @@ def init_api(app: Flask, *, no_csrf: Callable[[Any], object]) -> CohortApi:
     )
     api = CohortApi(app)
     blueprints = (participants, enrolments, events, structures, programmes, links, followups,
-                  indicators, reports, data_quality, caseload)
+                  indicators, reports, data_quality, caseload, erasure_requests)
     for module in blueprints:
         api.register_blueprint(module.blp)
     for extra in duplicates.BLUEPRINTS:

@@ -13,7 +13,7 @@ from cohort.api.blueprint import Blueprint
 from cohort.api.schemas import EnrolmentSchema, EventSchema, IntervalSchema
 from cohort.auth import allow, current_actor
 from cohort.models import Participant
-from cohort.request_db import checkpoint, keyring, ledger_path, session, transaction
+from cohort.request_db import keyring, session, transaction
 from cohort.schemas.common import StrictSchema
 from cohort.schemas.participants import (
     EraseSchema,
@@ -22,7 +22,7 @@ from cohort.schemas.participants import (
     RegisterSchema,
     SearchSchema,
 )
-from cohort.services import lifecycle, participants
+from cohort.services import erasure_requests, lifecycle, participants
 from cohort.services.lookup import by_uuid
 from cohort.services.timeline import timeline
 from cohort.shell.limits import limited
@@ -129,6 +129,17 @@ class ParticipantExceptionalAccess(MethodView):
                 s, current_actor(), participant, reason=data["reason"], now=clock.now())
 
 
+class ErasureRequestSchema(StrictSchema):
+    id = fields.UUID(attribute="uuid", dump_only=True)
+    participant_id = fields.UUID(attribute="participant_uuid", dump_only=True)
+    mode = fields.String(dump_only=True)
+    reason = fields.String(dump_only=True)
+    status = fields.String(dump_only=True)
+    requested_at = fields.AwareDateTime(dump_only=True)
+    decided_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    decision_reason = fields.String(dump_only=True, allow_none=True)
+
+
 class ErasureSchema(StrictSchema):
     participant_id = fields.UUID(attribute="participant_uuid", dump_only=True)
     mode = fields.String(dump_only=True)
@@ -152,12 +163,13 @@ class ParticipantSearch(MethodView):
 class ParticipantErase(MethodView):
     @allow(Role.ADMIN)
     @blp.arguments(EraseSchema)
-    @blp.response(200, ErasureSchema)
+    @blp.response(202, ErasureRequestSchema)
+    @blp.alt_response(200, schema=ErasureRequestSchema,
+                      description="An erasure of this person is already waiting: that one")
     def post(self, data: dict[str, Any], participant_id: Any) -> Any:
-        """Erase a participant's identity (GDPR erasure), keeping or deleting the pathway"""
+        """Ask for a participant's erasure (GDPR): another administrator approves it"""
         with transaction() as s:
-            participant = by_uuid(s, Participant, participant_id, "participant_id")
-            erasure = lifecycle.erase(s, current_actor(), participant, mode=data["mode"],
-                                      cause="request", now=clock.now(), ledger=ledger_path())
-        checkpoint()
-        return erasure
+            request, created = erasure_requests.request_erasure(
+                s, current_actor(), participant_id, mode=data["mode"], reason=data["reason"],
+                now=clock.now())
+        return request, 202 if created else 200

@@ -11,6 +11,7 @@ from cohort.models.accounts import (
     WebSession,
 )
 from cohort.models.budget import BudgetActual
+from cohort.models.erasure_requests import ErasureRequest
 from cohort.models.events import Event, EventInterval, EventVoid
 from cohort.models.followup import Alert, FollowUpCheck, Notification
 from cohort.models.link_requests import DuplicateDismissal, LinkRequest
@@ -30,5 +31,5 @@ __all__ = [
     "LinkRequest", "Operation",
     "Participant", "ParticipantLink", "ParticipantSimilarityKey", "Programme",
     "RecoveryCode", "RegistrationGrant", "Structure", "User", "WebSession",
-    "Alert", "BudgetActual", "FollowUpCheck", "Notification",
+    "Alert", "ErasureRequest", "BudgetActual", "FollowUpCheck", "Notification",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from cohort.domain.enums import Sex
-from cohort.schemas.common import StrictSchema, one_of
+from cohort.schemas.common import PageArgs, StrictSchema, one_of
 
 _NAME = validate.Length(min=1, max=200)
 
@@ -51,6 +51,19 @@ class EraseSchema(StrictSchema):
                          validate=validate.OneOf(["keep_pathway", "delete_pathway"]),
                          metadata={"description": "Keep the pseudonymous pathway countable, "
                                                   "or delete it too"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000),
+                           metadata={"description": "Why (the request received, its date): "
+                                                    "at least 10 characters, no identity"})
+
+
+class ErasureDecisionSchema(StrictSchema):
+    reason = fields.String(load_default=None, validate=validate.Length(max=1000),
+                           metadata={"description": "Required to reject"})
+
+
+class ErasureRequestListArgs(PageArgs):
+    status = fields.String(load_default="pending",
+                           validate=validate.OneOf(["pending", "approved", "rejected", "all"]))
 
 
 class ErasureRequestSchema(EraseSchema):

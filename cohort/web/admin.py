@@ -39,12 +39,14 @@ from cohort.schemas.link_requests import (
     PairSchema,
     RejectSchema,
 )
-from cohort.schemas.participants import ErasureRequestSchema
+from cohort.schemas.participants import ErasureDecisionSchema, ErasureRequestSchema
 from cohort.schemas.structures import StructureCreateSchema, StructureUpdateSchema
 from cohort.services import (
+    access,
     accounts,
     administration,
     duplicate_report,
+    erasure_requests,
     lifecycle,
     link_requests,
     second_factor,
@@ -284,11 +286,13 @@ def admin_keys() -> Any:
 
 # --- erasures -------------------------------------------------------------------------------
 
-def _erasures_page(state: FormState, status: int = 200) -> Any:
+def _erasures_page(state: FormState, status: int = 200, **forms: Any) -> Any:
     args, _ = load(PageArgs(), {k: v for k, v in _query_args().items() if k == "page"})
     page = administration.page_of(session(), administration.erasure_list_query(),
                                   page=(args or {}).get("page", 1), per_page=PER_PAGE, rows=True)
-    return _render("erasures.html", status, state=state, page=page)
+    pending = session().execute(erasure_requests.request_list_query()).scalars().all()
+    return _render("erasures.html", status, state=state, page=page, pending=pending,
+                   me=g.actor.user_id, **forms)
 
 
 @bp.route("/admin/effacements", methods=["GET", "POST"])
@@ -304,7 +308,8 @@ def admin_erasures() -> Any:
         return _erasures_page(state, 422)
     try:
         participant = by_uuid(session(), Participant, data["participant_id"], "participant_id")
-    except CohortError as error:
+        access.readable_participant(session(), g.actor, participant, now=clock.now())
+    except CohortError as error:  # out of scope answers as unknown: no existence oracle
         return _erasures_page(state.refuse(error), 422)
     return _render("erasure_confirm.html", participant=participant, data=data,
                    state=FormState())
@@ -326,16 +331,52 @@ def admin_erasure_confirm() -> Any:
                        state=state)
     try:
         with transaction() as s:
-            participant = by_uuid(s, Participant, participant_id, "participant_id")
-            lifecycle.erase(s, g.actor, participant, mode=data["mode"], cause="request",
-                            now=clock.now(), ledger=ledger_path(), reason=data["reason"])
+            _, created = erasure_requests.request_erasure(
+                s, g.actor, participant_id, mode=data["mode"], reason=data["reason"],
+                now=clock.now())
     except CohortError as error:
         return _erasures_page(state.refuse(error), 422)
-    checkpoint()
-    flash("Identité effacée" + (" ; le parcours pseudonyme est conservé."
-                                if data["mode"] == lifecycle.KEEP_PATHWAY
-                                else " ; le parcours a été supprimé."), "succes")
+    flash("Demande d'effacement enregistrée : un·e autre administrateur·rice doit "
+          "l'approuver pour qu'elle soit exécutée." if created else
+          "Une demande d'effacement de cette personne attend déjà une décision.", "succes")
     return redirect(url_for("web.admin_erasures"))
+
+
+@bp.route("/admin/effacements/<uuid:request_id>/approuver", methods=["POST"])
+@allow(ADMIN)
+def admin_erasure_approve(request_id: Any) -> Any:
+    """The second administrator approves: the erasure is carried out."""
+    try:
+        with transaction() as s:
+            erasure = erasure_requests.approve(s, g.actor, request_id, now=clock.now(),
+                                               ledger=ledger_path())
+    except CohortError as error:
+        return _erasures_page(FormState(), error.status, decision_state=FormState().refuse(
+            error))
+    checkpoint()
+    if erasure is not None:
+        flash("Effacement approuvé et exécuté" + (
+            " ; le parcours pseudonyme est conservé." if erasure.mode == lifecycle.KEEP_PATHWAY
+            else " ; le parcours a été supprimé."), "succes")
+    return redirect(url_for("web.admin_erasures"))
+
+
+@bp.route("/admin/effacements/<uuid:request_id>/refuser", methods=["POST"])
+@allow(ADMIN)
+def admin_erasure_reject(request_id: Any) -> Any:
+    """The second administrator refuses, saying why."""
+    data, state = load(ErasureDecisionSchema(), submitted())
+    if data is not None:
+        try:
+            with transaction() as s:
+                erasure_requests.reject(s, g.actor, request_id, reason=data["reason"],
+                                        now=clock.now())
+        except CohortError as error:
+            state.refuse(error)
+        else:
+            flash("Demande d'effacement refusée.", "succes")
+            return redirect(url_for("web.admin_erasures"))
+    return _erasures_page(FormState(), 422, decision_state=state)
 
 
 # --- audit log ------------------------------------------------------------------------------

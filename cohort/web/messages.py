@@ -65,6 +65,13 @@ _PATTERNS: list[tuple[str, Any]] = [
     (r"must not contain (?:a NUL character|an unpaired surrogate \(not a character\))",
      "Caractère interdit."),
     # the services' refusals (the reason part of Rejected/Conflict/NotFound)
+    (r"approved", "Cette demande a déjà été approuvée."),
+    (r"rejected", "Cette demande a été refusée."),
+    (r"person gone", "La personne n'existe plus (déjà effacée avec son parcours)."),
+    (r"asked by you: another administrator decides",
+     "Vous avez fait cette demande : un·e autre administrateur·rice décide."),
+    (r"the administrator who asked for an erasure cannot decide it",
+     "Vous avez fait cette demande : un·e autre administrateur·rice décide."),
     (r"is not the current code of the application",
      "Ce code n'est pas celui affiché par l'application (ou a déjà servi)."),
     (r"already active", "La double authentification est déjà active."),

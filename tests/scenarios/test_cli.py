@@ -97,3 +97,32 @@ def test_users_tokens_and_audit_verify(fresh_database_url: str, keys_file: Path)
     assert tampered.returncode == 1
     assert "entry 2: content altered" in tampered.stderr
     assert secret not in tampered.stderr + tampered.stdout
+
+
+def test_the_operators_erasure_needs_a_reason(fresh_database_url: str, keys_file: Path,
+                                              tmp_path: Path) -> None:
+    """`cohort erase` on the server stays single-step, but says why (in the audit log)."""
+    import sqlalchemy as sa
+
+    from cohort.db import make_engine, make_sessionmaker, unit_of_work
+    from cohort.identity.keyring import load_keyring
+    from tests.builders import register
+
+    engine = make_engine(fresh_database_url)
+    with unit_of_work(make_sessionmaker(engine)) as s:
+        participant = str(register(s, load_keyring(str(keys_file), env={})).uuid)
+    env = {"COHORT_DATABASE_URL": fresh_database_url, "COHORT_KEYS_FILE": str(keys_file),
+           "COHORT_ERASURE_LEDGER_FILE": str(tmp_path / "ledger.jsonl")}
+    missing = cohort("erase", participant, env=env)
+    assert missing.returncode == 2
+    assert "--reason" in missing.stderr
+    short = cohort("erase", participant, "--reason", "oui", env=env)
+    assert short.returncode == 2
+    assert "reason: at least 10 characters" in short.stderr
+    done = cohort("erase", participant, "--reason", "Demande écrite reçue le 2 mai", env=env)
+    assert done.returncode == 0, done.stderr
+    with engine.connect() as conn:
+        purpose = conn.execute(sa.text(
+            "SELECT purpose FROM audit_entry WHERE action = 'participant.erase'")).scalar_one()
+    engine.dispose()
+    assert purpose == "Demande écrite reçue le 2 mai"

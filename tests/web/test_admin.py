@@ -15,9 +15,9 @@ import sqlalchemy as sa
 
 from cohort import clock
 from cohort.actors import SYSTEM
-from cohort.auth import token_digest
-from cohort.models import ApiToken, AuditEntry, Erasure, Participant, Structure, User
-from cohort.services import participants
+from cohort.auth import actor_for, token_digest
+from cohort.models import ApiToken, AuditEntry, ErasureRequest, Participant, Structure, User
+from cohort.services import accounts, participants
 from tests.builders import person, token_client
 from tests.web.conftest import csrf_token, post_form
 
@@ -246,64 +246,107 @@ def _registered(session: Any, keyring: Any) -> Participant:
     return record
 
 
-def test_erasure_needs_the_confirmation_then_the_identity_is_gone(web: Any, session: Any,
-                                                                  keyring: Any,
-                                                                  people: Any) -> None:
+def _opened(session: Any, people: Any, record: Participant) -> None:
+    """The requesting administrator's exceptional access to the person (from their page)."""
+    user = people["users"]["admin"][0]
+    participants.grant_exceptional_access(
+        session, actor_for(user, session.get(Structure, user.structure_id)), record,
+        reason="Demande d'effacement reçue par courrier", now=clock.now())
+    session.commit()
+
+
+def _second_admin(app: Any, session: Any, people: Any) -> Any:
+    from tests.web.conftest import sign_in
+
+    colleague = accounts.create_user(session, SYSTEM, {
+        "email": "admin2@example.org", "display_name": "admin2",
+        "structure_id": people["structures"]["cd62"].uuid, "role": "admin", "password": None},
+        now=clock.now())
+    session.commit()
+    return sign_in(app.test_client(), colleague)
+
+
+def test_an_erasure_is_asked_by_one_administrator_and_approved_by_another(
+        app: Any, web: Any, session: Any, keyring: Any, people: Any) -> None:
     client = web("admin")
     record = _registered(session, keyring)
-    linked = client.get(f"/admin/effacements?participant_id={record.uuid}")
-    assert f'value="{record.uuid}"' in linked.get_data(as_text=True)
-
     form = {"participant_id": str(record.uuid), "mode": "keep_pathway",
             "reason": "Demande écrite de la personne reçue le 2 mai"}
+    # Out of the administrator's scope (no exceptional access): as unknown as a wrong id.
+    hidden = post_form(client, "/admin/effacements", form)
+    unknown = post_form(client, "/admin/effacements", form | {"participant_id": str(uuid.uuid4())})
+    assert hidden.status_code == unknown.status_code == 422
+    assert field_error(hidden, "participant_id") == field_error(unknown, "participant_id")
+    _opened(session, people, record)
+    linked = client.get(f"/admin/effacements?participant_id={record.uuid}")
+    assert f'value="{record.uuid}"' in linked.get_data(as_text=True)
     short = post_form(client, "/admin/effacements", form | {"reason": "parce que"})
     assert short.status_code == 422
     assert field_error(short, "reason") == "Entre 10 et 500 caractères."
-    unknown = post_form(client, "/admin/effacements", form | {"participant_id": str(uuid.uuid4())})
-    assert unknown.status_code == 422
-    assert field_error(unknown, "participant_id") == "Introuvable."
 
     step_one = post_form(client, "/admin/effacements", form)
     assert step_one.status_code == 200
     assert h1(step_one) == "Confirmer l'effacement"
-    session.expire_all()
-    assert record.identity_sealed is not None
     unconfirmed = post_form(client, "/admin/effacements/confirmer", form)
     assert unconfirmed.status_code == 422
     assert field_error(unconfirmed, "confirm") == "Cochez la case pour confirmer l'effacement."
+    asked = post_form(client, "/admin/effacements/confirmer", form | {"confirm": "on"})
+    assert asked.status_code == 302
+    listing = text(client.get(asked.headers["Location"]))
+    assert "un·e autre administrateur·rice doit l'approuver" in listing
+    assert "Votre demande : un·e autre administrateur·rice décide." in listing
+    session.expire_all()
+    assert record.identity_sealed is not None  # nothing erased yet
+    request_id = session.execute(sa.select(ErasureRequest.uuid)).scalar_one()
+    own = post_form(client, f"/admin/effacements/{request_id}/approuver", {})
+    assert own.status_code == 403  # the one who asked cannot approve
     session.expire_all()
     assert record.identity_sealed is not None
 
-    done = post_form(client, "/admin/effacements/confirmer", form | {"confirm": "on"})
+    colleague = _second_admin(app, session, people)
+    done = post_form(colleague, f"/admin/effacements/{request_id}/approuver", {})
     assert done.status_code == 302
-    listing = client.get(done.headers["Location"])
-    assert "Identité effacée ; le parcours pseudonyme est conservé." in text(listing)
-    assert str(record.uuid) in text(listing)
+    assert "Effacement approuvé et exécuté ; le parcours pseudonyme est conservé." in text(
+        colleague.get(done.headers["Location"]))
     session.expire_all()
     assert (record.identity_sealed, record.pseudonym, record.erased_at is not None) == (
         None, None, True)
+    actions = session.execute(sa.select(AuditEntry.action, AuditEntry.actor_user_id).where(
+        AuditEntry.action.like("erasure.%") | (AuditEntry.action == "participant.erase"))
+        .order_by(AuditEntry.id)).all()
+    asker, approver = people["users"]["admin"][0].id, actions[-1][1]
+    assert [a for a, _ in actions] == ["erasure.request", "participant.erase",
+                                       "erasure.approve"]
+    assert actions[0][1] == asker
+    assert approver != asker
     entry = session.execute(sa.select(AuditEntry).where(
         AuditEntry.action == "participant.erase")).scalar_one()
     assert entry.purpose == form["reason"]
-    assert session.execute(sa.select(Erasure.mode).where(
-        Erasure.participant_uuid == record.uuid)).scalar_one() == "keep_pathway"
-
-    twice = post_form(client, "/admin/effacements/confirmer", form | {"confirm": "on"})
-    assert twice.status_code == 422
-    assert field_error(twice, "participant_id") == "L'identité de cette personne est déjà effacée."
 
 
-def test_erasure_can_delete_the_pathway(web: Any, session: Any, keyring: Any,
-                                        people: Any) -> None:
+def test_an_erasure_can_be_refused_or_delete_the_pathway(
+        app: Any, web: Any, session: Any, keyring: Any, people: Any) -> None:
     client = web("admin")
-    record_id = _registered(session, keyring).uuid
-    form = {"participant_id": str(record_id), "mode": "delete_pathway",
-            "reason": "Demande de suppression complète", "confirm": "on"}
-    done = post_form(client, "/admin/effacements/confirmer", form)
+    colleague = _second_admin(app, session, people)
+    kept, gone = _registered(session, keyring), _registered(session, keyring)
+    gone_uuid = gone.uuid
+    for record, mode in ((kept, "keep_pathway"), (gone, "delete_pathway")):
+        _opened(session, people, record)
+        assert post_form(client, "/admin/effacements/confirmer", {
+            "participant_id": str(record.uuid), "mode": mode, "confirm": "on",
+            "reason": "Demande de suppression complète reçue"}).status_code == 302
+    requests = dict(session.execute(sa.select(ErasureRequest.participant_uuid,
+                                              ErasureRequest.uuid)).all())
+    refused = post_form(colleague, f"/admin/effacements/{requests[kept.uuid]}/refuser",
+                        {"reason": "Conservation légale en cours (contentieux)"})
+    assert refused.status_code == 302
+    session.expire_all()
+    assert kept.identity_sealed is not None
+    done = post_form(colleague, f"/admin/effacements/{requests[gone_uuid]}/approuver", {})
     assert done.status_code == 302
     session.expire_all()
     assert session.execute(sa.select(Participant).where(
-        Participant.uuid == record_id)).first() is None
+        Participant.uuid == gone_uuid)).first() is None
     assert "Parcours supprimé" in text(client.get("/admin/effacements"))
 
 
