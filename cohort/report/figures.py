@@ -34,9 +34,34 @@ from cohort.models import (
     Operation,
     Participant,
     ParticipantLink,
+    Structure,
+    User,
 )
 
 QUIET_DAYS = 90
+
+
+def planned_hours_provenance(session: Session, action_ids: list[int]
+                             ) -> dict[int, dict[str, Any]]:
+    """Per action, when its operations' planned hours were last set, and by which
+    structure and role (issue 18: a change of planned hours left no trace in the report)."""
+    latest = (sa.select(Operation.action_id, sa.func.max(Operation.planned_hours_set_at)
+                        .label("at"))
+              .where(Operation.action_id.in_(action_ids),
+                     Operation.planned_hours_set_at.is_not(None))
+              .group_by(Operation.action_id).subquery())
+    rows = session.execute(
+        sa.select(latest.c.action_id, latest.c.at, User.role, Structure.name)
+        .join(Operation, sa.and_(Operation.action_id == latest.c.action_id,
+                                 Operation.planned_hours_set_at == latest.c.at))
+        .join(User, User.id == Operation.planned_hours_set_by_user_id)
+        .join(Structure, Structure.id == User.structure_id)
+        .order_by(latest.c.action_id, Structure.name)).all()
+    found: dict[int, dict[str, Any]] = {}
+    for action_id, at, role, structure in rows:
+        found.setdefault(action_id, {"set_at": at.date().isoformat(), "role": role,
+                                     "structure": structure})
+    return found
 
 
 def months_of(cut: Cut) -> list[tuple[str, dt.date, dt.date]]:

@@ -88,6 +88,7 @@ def build(session: Session, actor: Actor, params: dict[str, Any], settings: dict
         "cohorts": lambda s: cohort_table(s, ids, cut, grain="quarter", stable_housing=stable),
         "monthly": lambda s: figures.accompanied_by_month(s, ids, cut),
         "quality": lambda s: figures.data_quality(s, ids, cut),
+        "hours_set": lambda s: figures.planned_hours_provenance(s, ids),
         **{("indicators", a.id): partial(_indicators, programme_id, a.id, cut) for a in actions},
         "actuals": lambda s: {a: _actual(row) for a, row in actuals_for(s, ids, year).items()},
         "fingerprint": lambda s: figures.fingerprint(s, cut, parameters, source_sha256),
@@ -117,7 +118,8 @@ def build(session: Session, actor: Actor, params: dict[str, Any], settings: dict
     months = [label for label, _, _ in figures.months_of(cut)]
     return _plain({
         "header": header,
-        "actions": [_action_block(a, indicators, monthly, quality, months) for a in actions],
+        "actions": [_action_block(a, indicators, monthly, quality, months)
+                    | {"planned_hours_set": found["hours_set"].get(a.id)} for a in actions],
         "cohorts": {"grain": "quarter", "horizon_labels": HORIZON_LABELS,
                     "rows": cohort_rows},
         "quality_labels": QUALITY_LABELS,

@@ -63,6 +63,13 @@ def test_a_pilot_changes_their_departements_operations_with_a_trace(
         ("operation.update", Role.PILOT.value, ["planned_hours"]),  # the label did not change
     ]
     assert entries[1].details["planned_hours"] == "1500.00"
+    # The execution report says who set the planned hours it counts, and when.
+    report = clients["pilot62"].get("/api/v1/reports/erbm-2023/62/2023?format=json"
+                                    "&mode=internal").get_json()
+    a2 = next(a for a in report["actions"] if a["code"] == "62-A2")
+    assert a2["planned_hours_set"] == {
+        "set_at": after["planned_hours_set_at"][:10], "role": "pilot",
+        "structure": people["structures"]["cd62"].name}
     # A Nord action's operation is out of a Pas-de-Calais pilot's reach.
     nord = clients["admin"].post("/api/v1/operations", json={
         **SITE, "action_id": api.actions["59-A1"]}).get_json()
