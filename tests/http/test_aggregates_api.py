@@ -151,3 +151,23 @@ def test_cohorts_published_and_exact(world: None, clients: dict[str, Any]) -> No
     unknown = clients["evaluator"].get(f"{COHORTS}&actions=62-Z9")
     assert unknown.status_code == 422
     assert "actions" in unknown.get_json()["errors"]["json"]
+
+
+def test_an_evaluators_refusals_are_audited(world: None, clients: dict[str, Any],
+                                            people: dict[str, Any], session: Session,
+                                            app: Any) -> None:
+    """Issue 18, point 8: each refusal of an evaluator (exact figures, a recorded-before
+    cut) leaves an `access.refused` entry, through the API and the pages alike."""
+    from tests.web.conftest import sign_in
+
+    evaluator = people["users"]["evaluator"][0]
+    assert clients["evaluator"].get(f"{URL}&departement=62&mode=internal").status_code == 403
+    assert clients["evaluator"].get(
+        f"{URL}&departement=62&recorded_before=2024-01-31T00:00:00%2B00:00").status_code == 403
+    page = sign_in(app.test_client(), evaluator)
+    assert page.get("/indicateurs?programme=erbm-2023&mode=internal").status_code == 403
+    refused = session.execute(sa.select(AuditEntry.actor_user_id, AuditEntry.details).where(
+        AuditEntry.action == "access.refused").order_by(AuditEntry.id)).all()
+    assert [(who, details["path"]) for who, details in refused] == [
+        (evaluator.id, "/api/v1/indicators"), (evaluator.id, "/api/v1/indicators"),
+        (evaluator.id, "/indicateurs")]
