@@ -576,49 +576,44 @@ def admin_duplicate_pair() -> Any:
     return _pair_page(200, pair, opened=opened)
 
 
-@bp.route("/admin/doublons/ecarter", methods=["POST"])
-@allow(ADMIN)
-def admin_duplicate_dismiss() -> Any:
-    """Two people, not one: the pair leaves the report (stored, audited)."""
+def _pair_decision(decide: Any, done: str, form_name: str) -> Any:
+    """Dismiss or link the pair of the posted form; a refusal shows the pair's page again
+    with the error on the form that was sent."""
     form = submitted()
     data, state = load(DismissalSchema(), form)
     if data is not None:
         try:
             with transaction() as s:
-                duplicate_report.dismiss(s, g.actor, data["first_id"], data["second_id"],
-                                         reason=data["reason"], now=clock.now())
+                decide(s, data)
         except CohortError as error:
             state.refuse(error)
         else:
-            flash("Paire écartée : elle ne figure plus dans le rapport.", "succes")
+            flash(done, "succes")
             return redirect(url_for("web.admin_duplicates"))
     pair, _ = load(PairSchema(), {k: v for k, v in form.items()
                                   if k in ("first_id", "second_id")})
     if pair is None:
         return _render("duplicates.html", 422, found=duplicate_report.ReportPage([], None),
                        state=state, first_page=True, min_shared=1)
-    return _pair_page(422, pair, dismiss=state)
+    return _pair_page(422, pair, **{form_name: state})
+
+
+@bp.route("/admin/doublons/ecarter", methods=["POST"])
+@allow(ADMIN)
+def admin_duplicate_dismiss() -> Any:
+    """Two people, not one: the pair leaves the report (stored, audited)."""
+    return _pair_decision(
+        lambda s, data: duplicate_report.dismiss(s, g.actor, data["first_id"],
+                                                 data["second_id"], reason=data["reason"],
+                                                 now=clock.now()),
+        "Paire écartée : elle ne figure plus dans le rapport.", "dismiss")
 
 
 @bp.route("/admin/doublons/lier", methods=["POST"])
 @allow(ADMIN)
 def admin_duplicate_link() -> Any:
     """One person: the later record is linked into the earlier (the existing link)."""
-    form = submitted()
-    data, state = load(DismissalSchema(), form)
-    if data is not None:
-        try:
-            with transaction() as s:
-                lifecycle.link(s, g.actor, data["second_id"], data["first_id"],
-                               reason=data["reason"], now=clock.now())
-        except CohortError as error:
-            state.refuse(error)
-        else:
-            flash("Fiches rapprochées : la personne ne compte plus qu'une fois.", "succes")
-            return redirect(url_for("web.admin_duplicates"))
-    pair, _ = load(PairSchema(), {k: v for k, v in form.items()
-                                  if k in ("first_id", "second_id")})
-    if pair is None:
-        return _render("duplicates.html", 422, found=duplicate_report.ReportPage([], None),
-                       state=state, first_page=True, min_shared=1)
-    return _pair_page(422, pair, link=state)
+    return _pair_decision(
+        lambda s, data: lifecycle.link(s, g.actor, data["second_id"], data["first_id"],
+                                       reason=data["reason"], now=clock.now()),
+        "Fiches rapprochées : la personne ne compte plus qu'une fois.", "link")
