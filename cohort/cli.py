@@ -146,6 +146,19 @@ def db_upgrade() -> None:
     click.echo("database is at the latest revision")
 
 
+@db.command("analyze", with_appcontext=False)
+def db_analyze() -> None:
+    """Refresh the query planner's statistics (after large writes; daily from cron)."""
+    from cohort.db import make_engine, refresh_statistics
+
+    engine = make_engine(_checked_database_url())
+    try:
+        refresh_statistics(engine)
+    finally:
+        engine.dispose()
+    click.echo("statistics refreshed")
+
+
 @cli.group()
 def programme() -> None:
     """Programme definitions (config/programmes/*.toml)."""

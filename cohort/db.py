@@ -213,3 +213,19 @@ def checkpoint(engine: Engine) -> None:
         driver.execute("PRAGMA busy_timeout=10000")
     finally:
         raw.close()
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Let the query planner see the data as it is now (issue 23).
+
+    Neither database gathered statistics on its own soon enough: SQLite never does unless
+    asked, and PostgreSQL's autovacuum came 20 s after a large import, the first requests
+    paying for plans made on empty tables. Run after imports and by `cohort db analyze`
+    (cron); on SQLite `ANALYZE` then `PRAGMA optimize`, on PostgreSQL `ANALYZE`."""
+    with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("ANALYZE")
+            connection.exec_driver_sql("PRAGMA optimize")
+        else:
+            connection.exec_driver_sql("ANALYZE")
+        connection.commit()

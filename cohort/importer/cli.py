@@ -52,7 +52,7 @@ def _progress(label: str) -> Iterator[Progress | None]:
 
 
 def _run(label: str, importer: Callable[..., ImportResult], path: Path, **options: Any) -> None:
-    from cohort.db import unit_of_work
+    from cohort.db import refresh_statistics, unit_of_work
     from cohort.importer.report import ImportFailed
 
     factory = current_app.extensions["cohort.sessionmaker"]
@@ -73,6 +73,7 @@ def _run(label: str, importer: Callable[..., ImportResult], path: Path, **option
         sys.exit(2)
     except CohortError as exc:
         fail(exc)
+    refresh_statistics(current_app.extensions["cohort.engine"])  # plans fit the new rows
     click.echo(result.summary())
 
 

@@ -29,6 +29,9 @@ class Event(Model):
         sa.CheckConstraint("hours IS NULL OR hours >= 0", name="hours_positive"),
         sa.Index("ix_event_participant_date", "participant_id", "date"),
         sa.Index("ix_event_type_date", "type", "date", "participant_id"),
+        # One person's events of a type: the indicators' per-person EXISTS seek it (a walk
+        # of ix_event_type_date per person was quadratic at 1M events, issue 23).
+        sa.Index("ix_event_type_participant_date", "type", "participant_id", "date"),
         sa.Index("ix_event_enrolment", "enrolment_id"),
         sa.Index("ix_event_operation", "operation_id"),
         # "which event corrects this one?" (the pathway; migration 0008)

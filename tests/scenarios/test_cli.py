@@ -85,6 +85,8 @@ def test_users_tokens_and_audit_verify(fresh_database_url: str, keys_file: Path)
     assert "email: not found" in unknown.stderr
 
     assert cohort("audit", "verify", env=env).returncode == 0
+    analysed = cohort("db", "analyze", env=env)
+    assert (analysed.returncode, analysed.stdout.strip()) == (0, "statistics refreshed")
     engine = sa.create_engine(fresh_database_url)
     with engine.begin() as conn:
         if engine.dialect.name == "sqlite":
