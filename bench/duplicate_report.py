@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import sqlalchemy as sa  # noqa: E402
-from similarity import exact, population, variants  # noqa: E402
+from similarity import exact, import_identities, population, variants  # noqa: E402
 
 KINDS = ("respelling (last name)", "typo, last name", "day/month swapped")
 
@@ -44,13 +44,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=17)
     args = parser.parse_args()
 
-    from alembic import command
 
     from cohort.actors import Actor, Role
-    from cohort.cli import alembic_config
-    from cohort.db import make_engine, make_sessionmaker
-    from cohort.identity.keyring import generate_key_file, load_keyring
-    from cohort.importer.participants import import_participants
     from cohort.services import duplicate_report
     from cohort.services.participants import find_by_pseudonym, pseudonyms_of
 
@@ -69,19 +64,10 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-report-"))
     try:
         url = f"sqlite:///{tmp}/report.db"
-        command.upgrade(alembic_config(url), "head")
-        generate_key_file(tmp / "keys.toml", demo=False)
-        ring = load_keyring(str(tmp / "keys.toml"), env={})
-        source = tmp / "participants.csv"
-        with source.open("w", encoding="utf-8") as fh:
-            fh.write("last_name;first_names;birth_date\n")
-            fh.writelines(f"{a};{b};{c.isoformat()}\n" for a, b, c in everyone)
-        engine = make_engine(url)
-        factory = make_sessionmaker(engine)
+        imported = import_identities(tmp, url, everyone)
+        ring, engine, factory, created = (imported.ring, imported.engine, imported.factory,
+                                          imported.created)
         now = dt.datetime.now(dt.UTC)
-        with factory() as session, session.begin():
-            created = import_participants(session, ring, source, today=now.date(), now=now,
-                                          workers=0).created
         print(f"{created:,} participants imported ({args.people:,} people + "
               f"{len(planted):,} planted duplicates: {', '.join(KINDS)})")
 

@@ -42,7 +42,9 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -319,17 +321,51 @@ def run(args: argparse.Namespace) -> None:
         database_check(rng, people[:args.database], args.backend)
 
 
-def database_check(rng: random.Random, people: list[Identity], backend: str) -> None:
-    """Import the people into a fresh database, then time possible_duplicates on probes."""
-    import shutil
-    import tempfile
+@dataclass
+class Imported:
+    """A database of `people` registered through the project's importer."""
 
+    ring: Any
+    engine: Any
+    factory: Any
+    created: int
+    unchanged: int
+    seconds: float
+
+
+def import_identities(tmp: Path, url: str, people: Sequence[Identity]) -> Imported:
+    """Migrate `url`, write a key file in `tmp` and import `people` in one process
+    (similarity keys included), as this bench and bench/duplicate_report.py need."""
     from alembic import command
 
     from cohort.cli import alembic_config
     from cohort.db import make_engine, make_sessionmaker
     from cohort.identity.keyring import generate_key_file, load_keyring
     from cohort.importer.participants import import_participants
+
+    command.upgrade(alembic_config(url), "head")
+    generate_key_file(tmp / "keys.toml", demo=False)
+    ring = load_keyring(str(tmp / "keys.toml"), env={})
+    source = tmp / "participants.csv"
+    with source.open("w", encoding="utf-8") as fh:
+        fh.write("last_name;first_names;birth_date\n")
+        fh.writelines(f"{a};{b};{c.isoformat()}\n" for a, b, c in people)
+    engine = make_engine(url)
+    factory = make_sessionmaker(engine)
+    now = dt.datetime.now(dt.UTC)
+    started = time.perf_counter()
+    with factory() as session, session.begin():
+        result = import_participants(session, ring, source, today=now.date(), now=now,
+                                     workers=0)
+    return Imported(ring, engine, factory, result.created, result.unchanged,
+                    time.perf_counter() - started)
+
+
+def database_check(rng: random.Random, people: list[Identity], backend: str) -> None:
+    """Import the people into a fresh database, then time possible_duplicates on probes."""
+    import shutil
+    import tempfile
+
     from cohort.services.duplicates import possible_duplicates
     from cohort.services.participants import find_by_pseudonym, pseudonyms_of
 
@@ -344,21 +380,9 @@ def database_check(rng: random.Random, people: list[Identity], backend: str) -> 
             url, _ = _pg_database(cluster.start(), "similarity_bench", drop=True)
         else:
             url = f"sqlite:///{tmp}/similarity.db"
-        command.upgrade(alembic_config(url), "head")
-        generate_key_file(tmp / "keys.toml", demo=False)
-        ring = load_keyring(str(tmp / "keys.toml"), env={})
-        source = tmp / "participants.csv"
-        with source.open("w", encoding="utf-8") as fh:
-            fh.write("last_name;first_names;birth_date\n")
-            fh.writelines(f"{a};{b};{c.isoformat()}\n" for a, b, c in people)
-        engine = make_engine(url)
-        factory = make_sessionmaker(engine)
-        now = dt.datetime.now(dt.UTC)
-        started = time.perf_counter()
-        with factory() as session, session.begin():
-            result = import_participants(session, ring, source, today=now.date(), now=now,
-                                         workers=0)
-        took = time.perf_counter() - started
+        imported = import_identities(tmp, url, people)
+        ring, engine, factory = imported.ring, imported.engine, imported.factory
+        result, took = imported, imported.seconds
         print(f"\n{backend}: imported {result.created:,} participants ({result.unchanged:,} "
               f"already known) in {took:.1f} s, {result.created / took:,.0f}/s, one process, "
               "similarity keys included")
