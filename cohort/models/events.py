@@ -94,8 +94,12 @@ class EventInterval(Model):
         sa.CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates_ordered"),
         sa.Index("ix_event_interval_current", "family", "valid_to", "participant_id"),
         sa.Index("ix_event_interval_participant", "participant_id", "valid_to"),
-        # "which interval does this end close?" (housing exits; migration 0005)
-        sa.Index("ix_event_interval_end_event", "end_event_id"),
+        # "which interval does this end close?" (housing exits; migration 0005). Partial
+        # (migration 0020): while most intervals are still open, statistics on a full index
+        # made every NULL one value, and SQLite scanned the table once per exit instead.
+        sa.Index("ix_event_interval_end_event", "end_event_id",
+                 sqlite_where=sa.text("end_event_id IS NOT NULL"),
+                 postgresql_where=sa.text("end_event_id IS NOT NULL")),
     )
 
     id: Mapped[intpk]
