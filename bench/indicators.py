@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from synthetic import (  # noqa: E402 - the bench folder is put on the path first
     PROGRAMME_CODE,
+    SHAPES,
     TODAY,
     Window,
     create_operations,
@@ -170,7 +171,7 @@ def record_check_results(url: str, keys: Path, rng: random.Random, *, share: flo
 
 
 def build(url: str, folder: Path, participants: int, events: int, seed: int,
-          workers: int | None) -> dict[str, Any]:
+          workers: int | None, shape: str = "spread") -> dict[str, Any]:
     """Generate the files and load them into an empty database at ``url``."""
     from cohort.models import Enrolment, Participant
 
@@ -180,9 +181,12 @@ def build(url: str, folder: Path, participants: int, events: int, seed: int,
     structures = prepare_database(url, keys)
     operations = create_operations(url, structures["62-A6"])
     started = time.perf_counter()
+    who = SHAPES[shape]
     people = write_participants(folder / "participants.csv", participants, rng,
-                                born_from=dt.date(1996, 1, 1), born_days=11 * 365)
-    enrolled = write_spread_enrolments(folder / "enrolments.csv", people, structures, rng)
+                                born_from=who.born_from, born_days=who.born_days,
+                                ase_share=who.ase_share)
+    enrolled = write_spread_enrolments(folder / "enrolments.csv", people, structures, rng,
+                                       who.actions)
     print(f"    generated {participants} participants, {len(enrolled)} enrolments in "
           f"{time.perf_counter() - started:.1f}s", flush=True)
     figures = {}
@@ -199,7 +203,8 @@ def build(url: str, folder: Path, participants: int, events: int, seed: int,
     count = write_events(folder / "events.csv", participant_ids,
                          [firsts[i][0] for i in range(participants)],
                          [firsts[i][1] for i in range(participants)], events, rng,
-                         extras=spread_extras(people, enrolled, enrolment_ids, operations))
+                         extras=spread_extras(people, enrolled, enrolment_ids, operations,
+                                              who.link_share))
     print(f"    generated {count} events in {time.perf_counter() - started:.1f}s", flush=True)
     figures["events"] = import_file("events", folder / "events.csv", url, keys, workers)
     print(f"    imported events: {figures['events']['rows']} rows in "
@@ -209,7 +214,7 @@ def build(url: str, folder: Path, participants: int, events: int, seed: int,
     print(f"    recorded {recorded} check results in {time.perf_counter() - started:.1f}s",
           flush=True)
     return {"participants": participants, "events": count, "enrolments": len(enrolled),
-            "check_results": recorded, "seed": seed,
+            "check_results": recorded, "seed": seed, "shape": shape,
             "import_seconds": {k: v["seconds"] for k, v in figures.items()}}
 
 
@@ -288,6 +293,36 @@ def run_measure(url: str, year: int, runs: int) -> dict[str, Any]:
     return figures
 
 
+# --- the schema and statistics measured -----------------------------------------------------
+
+def set_variant(url: str, variant: str) -> None:
+    """``head``: the schema of today, statistics fresh (what `cohort import` leaves).
+    ``before``: as before issue 23 — no ``(type, participant_id, date)`` index, the full
+    end-event index of migration 0005, and on SQLite no statistics (nothing analysed)."""
+    import sqlalchemy as sa
+
+    from cohort.db import refresh_statistics
+
+    engine = sa.create_engine(url)
+    sqlite = engine.dialect.name == "sqlite"
+    closed = "" if variant == "before" else " WHERE end_event_id IS NOT NULL"
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX IF EXISTS ix_event_type_participant_date")
+        conn.exec_driver_sql("DROP INDEX IF EXISTS ix_event_interval_end_event")
+        conn.exec_driver_sql("CREATE INDEX ix_event_interval_end_event ON event_interval "
+                             f"(end_event_id){closed}")
+        if variant == "head":
+            conn.exec_driver_sql("CREATE INDEX ix_event_type_participant_date ON event "
+                                 "(type, participant_id, date)")
+    if variant == "head" or not sqlite:
+        refresh_statistics(engine)
+    else:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS sqlite_stat1")
+            conn.exec_driver_sql("DROP TABLE IF EXISTS sqlite_stat4")
+    engine.dispose()
+
+
 # --- the whole run ----------------------------------------------------------------------
 
 def _scales(text: str) -> list[tuple[int, int]]:
@@ -301,8 +336,9 @@ def _scales(text: str) -> list[tuple[int, int]]:
 def _dataset(backend: str, people: int, events: int, args: argparse.Namespace,
              server: str | None) -> tuple[str, dict[str, Any]]:
     """The database of one scale on one backend, built unless ``--reuse`` finds it."""
-    name = f"bench_{people}_{events}"
-    folder = args.dir / f"{backend}-{people}-{events}"
+    suffix = "" if args.shape == "spread" else f"-{args.shape}"
+    name = f"bench_{people}_{events}{suffix.replace('-', '_')}"
+    folder = args.dir / f"{backend}-{people}-{events}{suffix}"
     marker = folder / "loaded.json"
     if backend == "sqlite":
         path = folder / "bench.db"
@@ -329,7 +365,7 @@ def _dataset(backend: str, people: int, events: int, args: argparse.Namespace,
             return url, loaded
         sys.exit(f"{marker}: built with another seed; run without --reuse")
     print(f"  building {url}", flush=True)
-    loaded = build(url, folder, people, events, args.seed, args.workers)
+    loaded = build(url, folder, people, events, args.seed, args.workers, args.shape)
     marker.write_text(json.dumps(loaded, indent=2))
     return url, loaded
 
@@ -385,6 +421,11 @@ def main() -> None:
     parser.add_argument("--build-only", action="store_true",
                         help="build (or migrate) the databases, measure nothing")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    parser.add_argument("--shape", default="spread", choices=sorted(SHAPES),
+                        help="who the people are (bench/synthetic.py SHAPES)")
+    parser.add_argument("--variant", default="head", choices=("head", "before"),
+                        help="measure today's indexes with fresh statistics, or the indexes "
+                             "and (on SQLite) missing statistics of before issue 23")
     parser.add_argument("--measure", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -406,12 +447,14 @@ def main() -> None:
                 url, loaded = _dataset(backend, people, events, args, server)
                 if args.build_only:
                     continue
+                set_variant(url, args.variant)
                 figures = run_measure(url, args.year, args.runs)
                 print(f"  indicators {figures['indicators']['median_s']} s, cohorts "
                       f"{figures['cohorts']['median_s']} s (medians of {args.runs}), "
                       f"peak RSS {figures['peak_rss_mb']} MB, load {os.getloadavg()[0]:.1f}",
                       flush=True)
                 results.append({"backend": backend, "participants": people,
+                                "shape": args.shape, "variant": args.variant,
                                 "events": loaded["events"],
                                 "enrolments": loaded["enrolments"], "year": args.year,
                                 "runs": args.runs, **figures})

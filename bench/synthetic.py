@@ -84,7 +84,7 @@ def _name(rng: random.Random, i: int) -> str:
 
 def write_participants(path: Path, n: int, rng: random.Random, *,
                        born_from: dt.date = dt.date(1999, 1, 1),
-                       born_days: int = 6 * 365) -> list[Person]:
+                       born_days: int = 6 * 365, ase_share: float = 0.5) -> list[Person]:
     people = []
     with path.open("w", encoding="utf-8", newline="") as fh:
         out = csv.writer(fh, delimiter=";")
@@ -94,7 +94,8 @@ def write_participants(path: Path, n: int, rng: random.Random, *,
             last, first = _name(rng, i), _name(rng, i + 7)
             birth = born_from + dt.timedelta(days=rng.randrange(born_days))
             sex, phone = rng.choice("FMU"), f"06{rng.randrange(10**8):08d}"
-            ase = rng.choice(["oui", "non"])
+            ase = rng.choice(["oui", "non"]) if ase_share == 0.5 else (
+                "oui" if rng.random() < ase_share else "non")
             people.append(Person(last, first, birth.isoformat(), ase == "oui"))
             out.writerow([last, first, birth.isoformat(), sex, phone, f"p{i}@example.org",
                           "62", "200033318", ase])
@@ -139,6 +140,27 @@ class Enrolled(NamedTuple):
 
 # 62-A1…62-A6 and their weights among first enrolments.
 SPREAD_ACTIONS = {"62-A1": 30, "62-A2": 25, "62-A3": 10, "62-A4": 10, "62-A5": 10, "62-A6": 15}
+
+
+class Shape(NamedTuple):
+    """Who the bench's people are: birth years, share with an ASE past, the actions they
+    enter, and the share of 62-A6 youths who choose a link person."""
+
+    born_from: dt.date
+    born_days: int
+    ase_share: float
+    actions: Mapping[str, int]
+    link_share: float
+
+
+SHAPES = {
+    # Adults and young people across the six actions (the figures in docs/performance.md).
+    "spread": Shape(dt.date(1996, 1, 1), 11 * 365, 0.5, SPREAD_ACTIONS, 0.7),
+    # Care leavers around 18, most of them in 62-A6 with a link person (issue 23's shape:
+    # a per-person look-up of link persons that walks an index costs people × links).
+    "ase-youth": Shape(dt.date(2003, 1, 1), 5 * 365, 0.9,
+                       {"62-A1": 10, "62-A4": 15, "62-A5": 20, "62-A6": 55}, 0.9),
+}
 _EXIT_REASONS = ["end_of_support", "employment", "training", "housing_obtained", "lost_contact",
                  "moved_away"]
 
@@ -159,12 +181,12 @@ def _eligible(action: str, age: int, ase: bool, rsa: bool) -> bool:
 
 
 def write_spread_enrolments(path: Path, people: Sequence[Person],
-                            structures: Mapping[str, str], rng: random.Random
-                            ) -> list[Enrolled]:
+                            structures: Mapping[str, str], rng: random.Random,
+                            actions: Mapping[str, int] = SPREAD_ACTIONS) -> list[Enrolled]:
     """Enrolments in the six 62 actions over 2022–2024, in file order (a person's rows
     together, first enrolment first), each by the structure `structures` names for it."""
-    codes = list(SPREAD_ACTIONS)
-    weights = list(SPREAD_ACTIONS.values())
+    codes = list(actions)
+    weights = list(actions.values())
     first_day, days = dt.date(2022, 1, 1), 3 * 365
     enrolled: list[Enrolled] = []
     with path.open("w", encoding="utf-8", newline="") as fh:
@@ -238,12 +260,13 @@ def write_events(path: Path, participants: list[str], enrolments: list[str],
     ``enrolments[i]`` is the enrolment that person i's support breaks name; ``extras``,
     if given, adds events of its own to each person's pathway (which is that much shorter).
     """
-    per_person = max(1, total // len(participants))
+    per_person, remainder = divmod(total, len(participants))
     rows = []
     for i, (_pid, enrolment, window) in enumerate(zip(participants, enrolments, windows,
                                                       strict=True)):
         more = extras(i, rng) if extras else []
-        for day, rank, type_, attrs in pathway(rng, window, max(1, per_person - len(more))):
+        mine = per_person + (1 if i < remainder else 0)  # 340,000 for 100,000: 3 or 4 each
+        for day, rank, type_, attrs in pathway(rng, window, max(1, mine - len(more))):
             link = enrolment if type_ in ("support_break", "support_resumed") else ""
             rows.append((day.toordinal(), rank, i, type_, json.dumps(attrs), link, ""))
         rows += [(e.day.toordinal(), e.rank, i, e.type, json.dumps(e.attributes), e.enrolment,
@@ -267,8 +290,8 @@ def write_events(path: Path, participants: list[str], enrolments: list[str],
 
 
 def spread_extras(people: Sequence[Person], enrolled: Sequence[Enrolled],
-                  enrolment_ids: Sequence[str], operations: dict[str, list[str]]
-                  ) -> Callable[[int, random.Random], list[Extra]]:
+                  enrolment_ids: Sequence[str], operations: dict[str, list[str]],
+                  link_share: float = 0.7) -> Callable[[int, random.Random], list[Extra]]:
     """What the 62 actions count besides pathways, for ``write_events``: childcare on 62-A3
     enrolments, clause hours on 62-A2 operations, link person chosen by 62-A6 youths."""
     mine: dict[int, list[tuple[Enrolled, str]]] = {}
@@ -295,7 +318,7 @@ def spread_extras(people: Sequence[Person], enrolled: Sequence[Enrolled],
                         found.append(Extra(day, 1, "clause_hours",
                                            {"hours": str(rng.choice([7, 14, 35, 70]))},
                                            operation=rng.choice(operations["62-A2"])))
-            elif row.action == "62-A6" and rng.random() < 0.7:
+            elif row.action == "62-A6" and rng.random() < link_share:
                 birth = dt.date.fromisoformat(people[i].birth)
                 eighteen = birth.replace(year=birth.year + 18, day=1)
                 day = eighteen + dt.timedelta(days=rng.randrange(-30, 150))
