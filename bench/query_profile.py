@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
@@ -56,9 +57,10 @@ def profile(url: str, year: int, top: int, plans: int, only: str | None) -> None
     def timed(kind: str) -> Any:
         def run(ctx: Any) -> Any:
             current["name"] = f"{kind} {ctx.params.get('status', '')}".strip()
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             values = original[kind](ctx)
-            timings.append((time.perf_counter() - started, current["name"], ""))
+            timings.append((time.perf_counter() - started, current["name"],
+                            f"CPU {time.process_time() - cpu:.3f} s"))
             return values
         return run
 
@@ -68,19 +70,20 @@ def profile(url: str, year: int, top: int, plans: int, only: str | None) -> None
     try:
         with Session(db) as session:
             programme = programme_by_code(session, PROGRAMME_CODE)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             for action in actions_of(session, programme):
                 if action.code.startswith("62-"):
                     current["action"] = action.code
                     before_count = len(timings)
                     indicator_engine.compute_action(session, programme, action, cut)
-                    timings[before_count:] = [(s, f"{action.code} {n}", "")
-                                              for s, n, _ in timings[before_count:]]
+                    timings[before_count:] = [(s, f"{action.code} {n}", c)
+                                              for s, n, c in timings[before_count:]]
             total = time.perf_counter() - started
-            print(f"62 set: {total:.2f} s, {len(timings)} indicators, "
+            print(f"62 set: {total:.2f} s (CPU of this process {time.process_time() - cpu:.2f} s,"
+                  f" load {os.getloadavg()[0]:.1f}), {len(timings)} indicators, "
                   f"{len(statements)} statements")
-            for seconds, name, _ in sorted(timings, reverse=True)[:top]:
-                print(f"  {seconds:7.3f} s  {name}")
+            for seconds, name, cpu_text in sorted(timings, reverse=True)[:top]:
+                print(f"  {seconds:7.3f} s  ({cpu_text})  {name}")
             conn = session.connection()
             sqlite = conn.dialect.name == "sqlite"
             chosen = [s for s in statements if only is None or only in s[1]]

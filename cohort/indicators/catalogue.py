@@ -47,6 +47,9 @@ class Context:
     # Shared by the indicators of one compute_action call: results that several of them
     # read (the follow-up counts are one GROUP BY for all eight follow-up indicators).
     memo: dict[Any, Any] = field(default_factory=dict, compare=False)
+    # The statuses every ``status_on_date`` indicator of the same call asks for: counted
+    # together, in one pass over the population (issue 23: three passes at 1M events).
+    statuses: tuple[str, ...] = ()
 
 
 def _count_people(ctx: Context, population: sa.Subquery, condition: Any = None,
@@ -309,14 +312,21 @@ def link_person_by_deadline(ctx: Context) -> Values:
 
 def status_on_date(ctx: Context) -> Values:
     """Of those accompanied in P, those in the status on min(P.to, A, end of their
-    latest-starting enrolment in the action overlapping P)."""
-    population = accompanied(ctx.action_ids, ctx.cut)
-    last = ctx.cut.last_day
-    day = sa.case((population.c.end_date < last, population.c.end_date), else_=last)
-    stable = ctx.settings.get("stable_housing", DEFAULT_STABLE_HOUSING)
-    condition = status.at_date(ctx.params["status"], population.c.participant_id, day,
-                               ctx.cut, stable)
-    return _count_people(ctx, population, condition)
+    latest-starting enrolment in the action overlapping P). The statuses the call's other
+    indicators ask for are counted in the same statement, the population ranked once."""
+    stable = tuple(ctx.settings.get("stable_housing", DEFAULT_STABLE_HOUSING))
+    wanted = tuple(dict.fromkeys((*ctx.statuses, ctx.params["status"])))
+    key = ("status_on_date", tuple(ctx.action_ids), ctx.cut, stable, wanted)
+    if key not in ctx.memo:
+        population = accompanied(ctx.action_ids, ctx.cut)
+        last = ctx.cut.last_day
+        day = sa.case((population.c.end_date < last, population.c.end_date), else_=last)
+        counts = [sa.func.coalesce(sa.func.sum(sa.case(
+            (status.at_date(name, population.c.participant_id, day, ctx.cut, stable), 1),
+            else_=0)), 0).label(name) for name in wanted]
+        row = ctx.session.execute(sa.select(*counts).select_from(population)).one()
+        ctx.memo[key] = {name: int(row._mapping[name]) for name in wanted}
+    return {"value": ctx.memo[key][ctx.params["status"]]}
 
 
 def followup_checks(ctx: Context) -> Values:

@@ -50,12 +50,16 @@ def compute_action(session: Session, programme: Programme, action: Action,
     results = []
     common = programme.settings.get("common_indicators", [])
     memo: dict[Any, Any] = {}
-    for declared in [*action.indicators, *common]:
+    declarations = [*action.indicators, *common]
+    statuses = tuple(d.get("params", {}).get("status") for d in declarations
+                     if d["kind"] == "status_on_date" and d.get("params", {}).get("status"))
+    for declared in declarations:
         kind = declared["kind"]
         params = dict(declared.get("params", {}))
         params.setdefault("breakdowns", declared.get("breakdowns", []))
         context = Context(session=session, action_ids=[action.id], cut=cut, params=params,
-                          settings=settings_for(programme, action), memo=memo)
+                          settings=settings_for(programme, action), memo=memo,
+                          statuses=statuses)
         values = KINDS[kind](context)
         parts = [p for p in declared.get("breakdowns", []) if p in values]
         extras = [k for k in values if k not in ("value", *parts)
