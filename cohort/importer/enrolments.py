@@ -43,7 +43,8 @@ from cohort.services.enrolments import enrolment_columns
 ENROL = EnrolSchema()
 END = EndSchema()
 # The API names the action by id; a file names it by code within one programme.
-_NOT_IN_FILE = ("participant_id", "action_id", "force", "force_justification")
+_NOT_IN_FILE = ("participant_id", "participant", "action_id", "force", "force_justification",
+                "end_date", "exit_reason")
 ENROL_FIELDS = tuple(name for name in ENROL.fields if name not in _NOT_IN_FILE)
 # A file ends enrolments only; closing open periods is the API's and the page's.
 END_FIELDS = tuple(name for name in END.fields

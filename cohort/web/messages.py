@@ -185,7 +185,16 @@ _PATTERNS: list[tuple[str, Any]] = [
      lambda m: f"Au plus tard le {m[3]}/{m[2]}/{m[1]}"
                + (" (fin du dernier mois complet)." if m[4] else ".")),
     (r"unknown action\(s\).*", "Action inconnue."),
+    (r"not found among the people your structure follows: register the person first.*",
+     "Introuvable parmi les personnes que suit votre structure : enregistrez d'abord la "
+     "personne."),
     (r"not found", "Introuvable."),
+    (r"is empty", "Ce champ est vide."),
+    (r"required with end_date", "Obligatoire avec une date de fin."),
+    (r"required with exit_reason", "Obligatoire avec un motif de sortie."),
+    (r"give participant_id or participant, not both",
+     "Désignez la personne d'une seule façon."),
+    (r"give the NIR or the identity, not both", "Donnez le NIR ou l'identité, pas les deux."),
     (r"already (changed|recorded) by someone else",
      "Quelqu'un d'autre l'a modifié entre-temps : rechargez la page."),
     (r"identical to an event already recorded",
