@@ -165,7 +165,6 @@ class _Apply:
                 self.log.extend(error_to_rows(p.row, exc, column_of))
         if new:
             self.conn.execute(sa.insert(Enrolment), new)
-            self.result.created += len(new)
         if ends:
             table = Enrolment.__table__
             self.conn.execute(
@@ -240,9 +239,11 @@ class _Apply:
         if p.end is not None:
             values |= {"end_date": p.end["end_date"], "exit_reason": p.end["exit_reason"],
                        "end_recorded_at": self.now}
+            self.result.created_ended += 1
         else:
             open_in.add((person.id, action.id))
         new.append(values)
+        self.result.created_one(p.row, values["uuid"])
         stored[key] = values
 
     def _again(self, p: Ready, person: references.Person, existing: dict[str, Any],
@@ -301,11 +302,11 @@ def actions_of(session: Session, programme: str | None) -> tuple[str, dict[str, 
 
 def import_enrolments(session: Session, keyring: Keyring, path: str | Path, *,
                       today: dt.date, now: dt.datetime, programme: str | None = None,
-                      workers: int | None = 0, progress: Progress | None = None
-                      ) -> ImportResult:
+                      workers: int | None = 0, progress: Progress | None = None,
+                      **options: bool) -> ImportResult:
     """Enrol (and end) every row of an enrolments file, or none (raises ImportFailed)."""
     code, actions = actions_of(session, programme)
     kind = Kind("enrolments", COLUMNS, REQUIRED, prepare, references.check_columns)
     return run(session, path, kind, lambda columns: Context(columns, keyring, code, actions),
                lambda ctx, result, log: _Apply(session, ctx, result, log, today=today, now=now),
-               workers=workers, progress=progress)
+               workers=workers, progress=progress, **options)

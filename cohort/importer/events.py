@@ -277,7 +277,6 @@ class _Apply:
         self.events.insert(rows)
         self.breaks += [v[0] for v in rows if v[5] == EventType.SUPPORT_BREAK.value]
         self.pending.clear()
-        self.result.created += len(rows)
 
     def _stored(self, uuids: set[str]) -> dict[str, _Recorded]:
         """Events already recorded under these ids (canonical text: compared as stored)."""
@@ -430,6 +429,7 @@ class _Apply:
                                        named=closes_id is not None)
             self._add(pid, state, fact)
         recorded[event_uuid] = _Recorded(event_id, pid, type_, digest)
+        self.result.created_one(row, event_uuid)
         if start_key is not None:
             self.starts[start_key] = event_uuid
         return (event_id, event_uuid, pid, enrolment_id, operation_id, type_, iso, closes_id,
@@ -505,7 +505,7 @@ KIND = Kind("events", COLUMNS, REQUIRED, prepare, references.check_columns)
 def import_events(session: Session, keyring: Keyring, path: str | Path, *, today: dt.date,
                   now: dt.datetime, workers: int | None = 0,
                   progress: Progress | None = None,
-                  remembered: int = REMEMBERED) -> ImportResult:
+                  remembered: int = REMEMBERED, **options: bool) -> ImportResult:
     """Record every row of an events file, or none (raises ImportFailed).
 
     ``remembered``: how many participants' state to keep between chunks (memory)."""
@@ -513,4 +513,4 @@ def import_events(session: Session, keyring: Keyring, path: str | Path, *, today
     return run(session, path, KIND, lambda columns: Context(columns, keyring, postgres),
                lambda _, result, log: _Apply(session, keyring, result, log,
                                              today=today, now=now, remembered=remembered),
-               workers=workers, progress=progress)
+               workers=workers, progress=progress, **options)

@@ -143,6 +143,7 @@ class _Apply:
                 self.log.extend(error_to_rows(row, exc))
                 continue
             new.append((*values, self.created_at))
+            self.result.created_one(row, values[_UUID])
             if similarity:
                 similar[values[_UUID]] = tuple((*key, values[_BIRTH_MONTH])
                                                for key in similarity)
@@ -151,7 +152,6 @@ class _Apply:
                 held.add(values[_NIR_HASH])
         self.table.insert(new)
         self._insert_similarity(similar)
-        self.result.created += len(new)
 
     def _insert_similarity(self, similar: dict[str, tuple[tuple[Any, ...], ...]]) -> None:
         """The new participants' similarity rows, their ids read back by uuid."""
@@ -172,8 +172,8 @@ KIND = Kind("participants", COLUMNS, REQUIRED, prepare)
 
 def import_participants(session: Session, keyring: Keyring, path: str | Path, *,
                         today: dt.date, now: dt.datetime, workers: int | None = 0,
-                        progress: Progress | None = None) -> ImportResult:
+                        progress: Progress | None = None, **options: bool) -> ImportResult:
     """Register every row of a participants file, or none (raises ImportFailed)."""
     return run(session, path, KIND, lambda columns: Context(columns, keyring, today),
                lambda _, result, log: _Apply(session, result, log, now),
-               workers=workers, progress=progress)
+               workers=workers, progress=progress, **options)
