@@ -68,8 +68,15 @@ _SUMMARY = click.option(
          "FILE as JSON.")
 
 
+_STRUCTURE = click.option(
+    "--structure", metavar="NAME|UUID", default=None,
+    help="The structure the file comes from: it registers the new participants, its own "
+         "file numbers (file_number) and event ids name things, and it is the structure "
+         "of enrolment rows without structure_id.")
+
+
 def _report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return _ERRORS(_DRY_RUN(_SUMMARY(fn)))
+    return _STRUCTURE(_ERRORS(_DRY_RUN(_SUMMARY(fn))))
 
 
 def _show_by_rule(errors: list[Any]) -> None:
@@ -162,13 +169,16 @@ def import_enrolments_command(path: Path, programme: str | None, workers: int | 
 @import_group.command("events")
 @_FILE
 @_WORKERS
+@click.option("--programme", "programme", metavar="CODE", default=None,
+              help="Programme whose action codes action_code uses (default: the latest).")
 @click.option("--remember", type=click.IntRange(min=1), default=REMEMBERED, show_default=True,
               help="Participants whose state is kept between chunks: fewer use less memory "
                    "(about 1 KB each) and read more back from the database.")
 @_report_options
-def import_events_command(path: Path, workers: int | None, remember: int,
-                          **report: Any) -> None:
+def import_events_command(path: Path, workers: int | None, programme: str | None,
+                          remember: int, **report: Any) -> None:
     """Record the pathway events of a CSV file (all or none; re-importing changes nothing)."""
     from cohort.importer.events import import_events
 
-    _run("events", import_events, path, workers=workers, remembered=remember, **report)
+    _run("events", import_events, path, workers=workers, remembered=remember,
+         programme=programme, **report)

@@ -74,6 +74,7 @@ class Context:
     keyring: Keyring
     programme: str
     actions: dict[str, ActionInfo]
+    structure: str | None = None  # --structure: the rows' default structure_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,9 @@ def prepare(ctx: Context, rows: RawRows) -> list[Ready | list[RowError]]:
         if errors:
             out.append(errors)
             continue
-        ref, errors = references.parse(row, values, ctx.keyring)
+        ref, errors = references.parse(row, values, ctx.keyring, ctx.structure)
+        if ctx.structure is not None and "structure_id" not in values:
+            values["structure_id"] = ctx.structure
         code = values.get("action_code")
         action = ctx.actions.get(code) if code else None
         if code is None:
@@ -303,10 +306,16 @@ def actions_of(session: Session, programme: str | None) -> tuple[str, dict[str, 
 def import_enrolments(session: Session, keyring: Keyring, path: str | Path, *,
                       today: dt.date, now: dt.datetime, programme: str | None = None,
                       workers: int | None = 0, progress: Progress | None = None,
-                      **options: bool) -> ImportResult:
-    """Enrol (and end) every row of an enrolments file, or none (raises ImportFailed)."""
+                      structure: str | None = None, **options: bool) -> ImportResult:
+    """Enrol (and end) every row of an enrolments file, or none (raises ImportFailed).
+
+    ``structure`` (uuid or name): the structure of rows without ``structure_id``, and the
+    one whose file numbers the file uses."""
     code, actions = actions_of(session, programme)
-    kind = Kind("enrolments", COLUMNS, REQUIRED, prepare, references.check_columns)
-    return run(session, path, kind, lambda columns: Context(columns, keyring, code, actions),
+    where = None if structure is None else references.structure_uuid(session, structure)
+    required = REQUIRED if where is None else tuple(n for n in REQUIRED if n != "structure_id")
+    kind = Kind("enrolments", COLUMNS, required, prepare, references.check_columns)
+    return run(session, path, kind,
+               lambda columns: Context(columns, keyring, code, actions, where),
                lambda ctx, result, log: _Apply(session, ctx, result, log, today=today, now=now),
                workers=workers, progress=progress, **options)

@@ -6,11 +6,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from cohort.actors import SYSTEM
 from cohort.db import unit_of_work
+from cohort.models import Event
 from cohort.services.structures import create_structure
 from tests.builders import person
 from tests.db.test_import import write
@@ -80,3 +84,79 @@ def test_bad_rows_give_the_full_error_file_and_a_dry_run_that_matches(
     created = json.loads((tmp_path / "done.json").read_text())["created"]
     assert sorted(map(int, created)) == list(range(602, 1202))
     assert counts(app)["Participant"] == 1200
+
+
+def _operation(app: Any, code: str) -> None:  # noqa: F811
+    from cohort.models import Action
+    from cohort.services.structures import create_operation
+
+    with unit_of_work(app.extensions["cohort.sessionmaker"]) as s:
+        action = s.execute(sa.select(Action).where(Action.code == "62-A6")).scalar_one()
+        create_operation(s, SYSTEM, {"code": code, "action_id": action.uuid,
+                                     "kind": "clause_site", "label": "Chantier de Liévin",
+                                     "start_date": dt.date(2023, 1, 1)},
+                         now=dt.datetime.now(dt.UTC))
+
+
+def test_a_partner_export_with_natural_keys_only_loads_completely(
+        app: Any, tmp_path: Path) -> None:  # noqa: F811
+    _structure(app)
+    _operation(app, "CH-LIEVIN-2023")
+    people = [person(birth_date=dt.date(2005, 3, 10), ase_past=True) for _ in range(4)]
+    files = {
+        "participants": write(
+            tmp_path / "participants.csv",
+            ["last_name", "first_names", "birth_date", "ase_past", "file_number"],
+            [[p["last_name"], p["first_names"], p["birth_date"], "oui", f"ML-{i:04d}"]
+             for i, p in enumerate(people)]),
+        "enrolments": write(
+            tmp_path / "enrolments.csv",
+            ["file_number", "action_code", "start_date", "rsa_at_entry", "end_date",
+             "exit_reason"],
+            [[f"ML-{i:04d}", "62-A6", "2023-02-01", "non",
+              "2023-09-30" if i == 3 else None, "employment" if i == 3 else None]
+             for i in range(4)]),
+        "events": write(
+            tmp_path / "events.csv",
+            ["id", "file_number", "type", "date", "action_code", "operation_code",
+             "housing_type", "reason", "hours"],
+            [row for i in range(4) for row in (
+                [f"EV-{i}-1", f"ML-{i:04d}", "housing_entry", "2023-03-01", None, None,
+                 "youth_residence", None, None],
+                [f"EV-{i}-2", f"ML-{i:04d}", "support_break", "2023-04-01", "62-A6", None,
+                 None, "absent", None],
+                [f"EV-{i}-3", f"ML-{i:04d}", "clause_hours", "2023-05-01", None,
+                 "CH-LIEVIN-2023", None, None, "35"],
+            )]),
+    }
+    for text in files.values():
+        body = text.read_text()
+        assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", body)  # no uuid anywhere
+
+    expected = {
+        "participants": "participants: 4 rows, created 4, unchanged 0, refused 0\n",
+        "enrolments": "enrolments: 4 rows, created open 3, created ended 1, ended 0, "
+                      "unchanged 0, refused 0\n",
+        "events": "events: 12 rows, created 12, unchanged 0, refused 0\n",
+    }
+    for kind, path in files.items():
+        done = invoke(app, kind, "--structure", "Mission Locale de Lens", str(path))
+        assert done.exit_code == 0, done.output
+        assert done.stdout == expected[kind]
+    assert counts(app) == {"Participant": 4, "Enrolment": 4, "Event": 12, "EventInterval": 8}
+    with app.extensions["cohort.engine"].connect() as conn:
+        linked = conn.execute(sa.select(sa.func.count()).select_from(Event).where(
+            Event.enrolment_id.is_not(None) | Event.operation_id.is_not(None))).scalar_one()
+    assert linked == 8
+
+    # The same files again change nothing.
+    for kind, path in files.items():
+        again = invoke(app, kind, "--structure", "Mission Locale de Lens", str(path))
+        assert again.exit_code == 0, again.output
+        assert re.search(r"unchanged (4|12), refused 0", again.stdout), again.stdout
+    assert counts(app) == {"Participant": 4, "Enrolment": 4, "Event": 12, "EventInterval": 8}
+
+    # A file number is the structure's own: without the structure it names nothing.
+    alone = invoke(app, "events", str(files["events"]))
+    assert alone.exit_code == 2
+    assert "file_number: a file number needs the structure" in alone.stderr
