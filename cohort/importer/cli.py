@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from cohort import clock
 from cohort.cli_errors import fail
@@ -182,3 +182,29 @@ def import_events_command(path: Path, workers: int | None, programme: str | None
 
     _run("events", import_events, path, workers=workers, remembered=remember,
          programme=programme, **report)
+
+
+@click.command("export")
+@with_appcontext
+@click.argument("kind", type=click.Choice(["participants", "enrolments", "events"]))
+@click.option("--structure", required=True, metavar="NAME|UUID",
+              help="The structure whose own data is exported.")
+@click.option("--with-identity", is_flag=True, default=False,
+              help="Name people by last_name/first_names/birth_date (decrypted, audited) "
+                   "instead of participant_id.")
+@click.option("--output", "-o", metavar="FILE", default="-", type=click.File("w"),
+              help="Where to write the CSV (default: stdout).")
+def export_command(kind: str, structure: str, with_identity: bool, output: Any) -> None:
+    """Write a structure's participants, enrolments or events in the import formats."""
+    from cohort.actors import SYSTEM
+    from cohort.db import unit_of_work
+    from cohort.importer.export import export
+
+    factory = current_app.extensions["cohort.sessionmaker"]
+    try:
+        with unit_of_work(factory) as session:
+            rows = export(session, current_app.extensions["cohort.keyring"], SYSTEM, kind,
+                          structure, output, with_identity=with_identity, now=clock.now())
+    except CohortError as exc:
+        fail(exc)
+    click.echo(f"{kind}: {rows} rows exported", err=True)
