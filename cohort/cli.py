@@ -39,6 +39,7 @@ FEATURE_COMMANDS = {
     "budget": "cohort.report.cli:budget_group",
     "cohorts": "cohort.indicators.cli:cohorts_command",
     "demo": "cohort.demo_cli:demo_group",
+    "export": "cohort.importer.cli:export_command",
     "followups": "cohort.followups_cli:followups_group",
     "import": "cohort.importer.cli:import_group",
     "indicators": "cohort.indicators.cli:indicators_command",

@@ -46,6 +46,8 @@ class StructurePage(StrictSchema):
 
 class OperationSchema(StrictSchema):
     id = fields.UUID(attribute="uuid", dump_only=True)
+    code = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "The code partners' files name it by (unique when given)"})
     action_id = fields.UUID(attribute="action_uuid", dump_only=True)
     kind = fields.String(dump_only=True)
     label = fields.String(dump_only=True)

@@ -43,7 +43,8 @@ from cohort.services.enrolments import enrolment_columns
 ENROL = EnrolSchema()
 END = EndSchema()
 # The API names the action by id; a file names it by code within one programme.
-_NOT_IN_FILE = ("participant_id", "action_id", "force", "force_justification")
+_NOT_IN_FILE = ("participant_id", "participant", "action_id", "force", "force_justification",
+                "end_date", "exit_reason")
 ENROL_FIELDS = tuple(name for name in ENROL.fields if name not in _NOT_IN_FILE)
 # A file ends enrolments only; closing open periods is the API's and the page's.
 END_FIELDS = tuple(name for name in END.fields
@@ -73,6 +74,7 @@ class Context:
     keyring: Keyring
     programme: str
     actions: dict[str, ActionInfo]
+    structure: str | None = None  # --structure: the rows' default structure_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,9 @@ def prepare(ctx: Context, rows: RawRows) -> list[Ready | list[RowError]]:
         if errors:
             out.append(errors)
             continue
-        ref, errors = references.parse(row, values, ctx.keyring)
+        ref, errors = references.parse(row, values, ctx.keyring, ctx.structure)
+        if ctx.structure is not None and "structure_id" not in values:
+            values["structure_id"] = ctx.structure
         code = values.get("action_code")
         action = ctx.actions.get(code) if code else None
         if code is None:
@@ -164,7 +168,6 @@ class _Apply:
                 self.log.extend(error_to_rows(p.row, exc, column_of))
         if new:
             self.conn.execute(sa.insert(Enrolment), new)
-            self.result.created += len(new)
         if ends:
             table = Enrolment.__table__
             self.conn.execute(
@@ -239,9 +242,11 @@ class _Apply:
         if p.end is not None:
             values |= {"end_date": p.end["end_date"], "exit_reason": p.end["exit_reason"],
                        "end_recorded_at": self.now}
+            self.result.created_ended += 1
         else:
             open_in.add((person.id, action.id))
         new.append(values)
+        self.result.created_one(p.row, values["uuid"])
         stored[key] = values
 
     def _again(self, p: Ready, person: references.Person, existing: dict[str, Any],
@@ -300,11 +305,17 @@ def actions_of(session: Session, programme: str | None) -> tuple[str, dict[str, 
 
 def import_enrolments(session: Session, keyring: Keyring, path: str | Path, *,
                       today: dt.date, now: dt.datetime, programme: str | None = None,
-                      workers: int | None = 0, progress: Progress | None = None
-                      ) -> ImportResult:
-    """Enrol (and end) every row of an enrolments file, or none (raises ImportFailed)."""
+                      workers: int | None = 0, progress: Progress | None = None,
+                      structure: str | None = None, **options: bool) -> ImportResult:
+    """Enrol (and end) every row of an enrolments file, or none (raises ImportFailed).
+
+    ``structure`` (uuid or name): the structure of rows without ``structure_id``, and the
+    one whose file numbers the file uses."""
     code, actions = actions_of(session, programme)
-    kind = Kind("enrolments", COLUMNS, REQUIRED, prepare, references.check_columns)
-    return run(session, path, kind, lambda columns: Context(columns, keyring, code, actions),
+    where = None if structure is None else references.structure_uuid(session, structure)
+    required = REQUIRED if where is None else tuple(n for n in REQUIRED if n != "structure_id")
+    kind = Kind("enrolments", COLUMNS, required, prepare, references.check_columns)
+    return run(session, path, kind,
+               lambda columns: Context(columns, keyring, code, actions, where),
                lambda ctx, result, log: _Apply(session, ctx, result, log, today=today, now=now),
-               workers=workers, progress=progress)
+               workers=workers, progress=progress, **options)

@@ -51,7 +51,7 @@ from cohort.importer.report import (
     error_to_rows,
     messages_to_errors,
 )
-from cohort.models import Enrolment, Event, EventInterval, EventVoid, Operation
+from cohort.models import Enrolment, Event, EventInterval, EventVoid, Operation, Programme
 from cohort.schemas.event_attributes import ATTRIBUTE_SCHEMAS
 from cohort.schemas.events import EventCreateSchema
 from cohort.services import alerts
@@ -72,7 +72,10 @@ _ATTRIBUTE_FIELDS: dict[str, ma.fields.Field] = {
 }
 ATTRIBUTES = tuple(sorted(_ATTRIBUTE_FIELDS))
 LINKS = ("enrolment_id", "operation_id", "closes")
-COLUMNS = ("id", *references.COLUMNS, "type", "date", *LINKS, *ATTRIBUTES)
+# Natural keys for the links (issue 22): the enrolment by its action (and start date, else
+# the one whose period holds the event's date), the operation by its code.
+KEYED_LINKS = ("action_code", "enrolment_start", "operation_code")
+COLUMNS = ("id", *references.COLUMNS, "type", "date", *LINKS, *KEYED_LINKS, *ATTRIBUTES)
 REQUIRED = ("id", "type", "date")
 BOOLEANS = frozenset(n for n, f in _ATTRIBUTE_FIELDS.items() if isinstance(f, fields.Boolean))
 _PID_JSON = f'"participant_id":"{references.PLACEHOLDER}"'
@@ -83,6 +86,7 @@ class Context(NamedTuple):
     columns: list[str]
     keyring: Keyring
     postgres: bool
+    structure: str | None = None  # uuid: scopes client ids and file numbers
 
 
 # A valid row travels back from a worker as a plain tuple (pickling named objects costs
@@ -90,7 +94,7 @@ class Context(NamedTuple):
 # closes uuid, promoted values in wire form, digest). The digest is the body digest when
 # the participant's uuid is in the row; otherwise the canonical body split around it, for
 # the importing process to fill the resolved uuid in and hash.
-Ready = tuple[int, tuple[Any, ...], str, str, str, str | None, str | None, str | None,
+Ready = tuple[int, tuple[Any, ...], str, str, str, Any, Any, str | None,
               tuple[Any, ...], "str | tuple[str, str]"]
 
 
@@ -117,7 +121,8 @@ def prepare(ctx: Context, rows: RawRows) -> list[Ready | list[RowError]]:
         if errors:
             out.append(errors)
             continue
-        ref, errors = references.parse(row, values, ctx.keyring)
+        ref, errors = references.parse(row, values, ctx.keyring, ctx.structure)
+        keyed = _keyed_links(row, values, ctx.structure, errors)
         raw: dict[str, Any] = pick(values, ("id", "type", "date", *LINKS))
         raw["participant_id"] = references.raw_id(values)
         raw["attributes"] = pick(values, ATTRIBUTES)
@@ -137,10 +142,48 @@ def prepare(ctx: Context, rows: RawRows) -> list[Ready | list[RowError]]:
             digest = (before + '"participant_id":"', '"' + after)
         event_type = EventType(data["type"])
         out.append((row, tuple(ref), str(data["id"]), event_type.value, data["date"].isoformat(),
-                    _text(data["enrolment_id"]), _text(data["operation_id"]),
+                    keyed[0] or _text(data["enrolment_id"]),
+                    keyed[1] or _text(data["operation_id"]),
                     _text(data["closes"]), _wire(event_type, data["attributes"], ctx.postgres),
                     digest))
     return out
+
+
+def _keyed_links(row: int, values: dict[str, str], structure: str | None,
+                 errors: list[RowError]) -> tuple[Any, Any]:
+    """Turn the row's natural keys into what the rest of the import handles: client ids
+    into uuids (``id``, ``closes``), and the keyed enrolment and operation into tuples
+    resolved by the importing process. Changes ``values`` in place."""
+    for name in ("id", "closes"):
+        if name in values:
+            mapped = references.client_uuid(values[name], structure)
+            if mapped is None:
+                errors.append(RowError(row, name, "not a uuid (give --structure to use your "
+                                                  "own ids)"))
+            else:
+                values[name] = mapped
+    enrolment = operation = None
+    code, start = values.pop("action_code", None), values.pop("enrolment_start", None)
+    if start is not None and code is None:
+        errors.append(RowError(row, "action_code", "required with enrolment_start"))
+    if code is not None:
+        if "enrolment_id" in values:
+            errors.append(RowError(row, "action_code", "give enrolment_id or action_code, "
+                                                       "not both"))
+        if start is not None:
+            try:
+                start = dt.date.fromisoformat(start).isoformat()
+            except ValueError:
+                errors.append(RowError(row, "enrolment_start",
+                                       "Not a valid date (expected YYYY-MM-DD)."))
+        enrolment = ("action", code, start)
+    op_code = values.pop("operation_code", None)
+    if op_code is not None:
+        if "operation_id" in values:
+            errors.append(RowError(row, "operation_code", "give operation_id or "
+                                                          "operation_code, not both"))
+        operation = ("code", op_code)
+    return enrolment, operation
 
 
 class _Person:
@@ -214,8 +257,10 @@ _COLUMNS = ("id", "uuid", "participant_id", "enrolment_id", "operation_id", "typ
 
 class _Apply:
     def __init__(self, session: Session, keyring: Keyring, result: ImportResult,
-                 log: ErrorLog, *, today: dt.date, now: dt.datetime, remembered: int):
+                 log: ErrorLog, *, today: dt.date, now: dt.datetime, remembered: int,
+                 actions: dict[str, int] | None = None):
         self.session = session
+        self.actions = actions or {}  # action code → id, for rows naming enrolments so
         self.conn = session.connection()
         self.result = result
         self.log = log
@@ -259,8 +304,10 @@ class _Apply:
                 ready.append(p)
         self.directory.load(p[1] for p in ready)
         stored = self._stored({p[2] for p in ready} | {p[7] for p in ready if p[7]})
-        enrolments = self._enrolments({p[5] for p in ready if p[5]})
-        operations = self._by_uuid(Operation, {p[6] for p in ready if p[6]})
+        enrolments = self._enrolments({p[5] for p in ready if isinstance(p[5], str)})
+        enrolments |= self._keyed_enrolments(ready)
+        operations = self._by_uuid(Operation, {p[6] for p in ready if isinstance(p[6], str)})
+        operations |= self._by_code({p[6][1] for p in ready if isinstance(p[6], tuple)})
         self._load_people(ready, stored)
         self.starts = self._stored_starts(ready)
         recorded: dict[str, _Recorded] = {}
@@ -277,7 +324,6 @@ class _Apply:
         self.events.insert(rows)
         self.breaks += [v[0] for v in rows if v[5] == EventType.SUPPORT_BREAK.value]
         self.pending.clear()
-        self.result.created += len(rows)
 
     def _stored(self, uuids: set[str]) -> dict[str, _Recorded]:
         """Events already recorded under these ids (canonical text: compared as stored)."""
@@ -299,6 +345,51 @@ class _Apply:
             for r in self.conn.execute(
                     sa.select(text, model.id, owner).where(text.in_(padded(part)))):
                 found[r[0]] = (r[1], r[2])
+        return found
+
+    def _by_code(self, codes: set[str]) -> dict[Any, tuple[int, int | None]]:
+        """Operations named by their code, keyed as the rows name them."""
+        found: dict[Any, tuple[int, int | None]] = {}
+        for part in batches(sorted(codes)):
+            for code, oid in self.conn.execute(
+                    sa.select(Operation.code, Operation.id).where(Operation.code.in_(part))):
+                found[("code", code)] = (oid, None)
+        return found
+
+    def _keyed_enrolments(self, ready: list[Ready]) -> dict[Any, _Enrolment]:
+        """Enrolments named by (participant, action code[, start date]): the one starting
+        that day, else the one whose period holds the event's date (an open one first);
+        cancelled enrolments are never named. Keyed (key tuple, participant id, date)."""
+        wanted: dict[int, list[Ready]] = {}
+        for p in ready:
+            if isinstance(p[5], tuple) and (person := self.directory.find(p[1])) is not None:
+                wanted.setdefault(person.id, []).append(p)
+        found: dict[Any, _Enrolment] = {}
+        if not wanted:
+            return found
+        mine: dict[tuple[int, int], list[_Enrolment]] = {}
+        for part in batches(sorted(wanted)):
+            for r in self.conn.execute(
+                    sa.select(Enrolment.participant_id, Enrolment.action_id, Enrolment.id,
+                              Enrolment.start_date, Enrolment.end_date)
+                    .where(Enrolment.participant_id.in_(padded(part)),
+                           Enrolment.cancelled_at.is_(None))):
+                mine.setdefault((r[0], r[1]), []).append(
+                    _Enrolment(r[2], r[0], r[3], r[4], False))
+        for pid, rows in wanted.items():
+            for p in rows:
+                _, code, start = p[5]
+                action = self.actions.get(code)
+                candidates = mine.get((pid, action), []) if action is not None else []
+                date = dt.date.fromisoformat(p[4])
+                if start is not None:
+                    hit = [e for e in candidates if e.start.isoformat() == start]
+                else:
+                    hit = sorted((e for e in candidates if e.start <= date
+                                  and (e.end is None or date <= e.end)),
+                                 key=lambda e: (e.end is not None, e.start))
+                if hit:
+                    found[(p[5], pid, p[4])] = hit[0]
         return found
 
     def _stored_starts(self, ready: list[Ready]) -> dict[tuple[int, str, str, str], str]:
@@ -395,9 +486,11 @@ class _Apply:
                                first_start=state.first)
         enrolment_id = None
         if enrolment is not None:
-            if enrolment not in enrolments:
-                raise _refused("enrolment_id", "not found")
-            named = enrolments[enrolment]
+            key = enrolment if isinstance(enrolment, str) else (enrolment, pid, iso)
+            if key not in enrolments:
+                raise _refused("enrolment_id" if isinstance(enrolment, str) else "action_code",
+                               "not found")
+            named = enrolments[key]
             enrolment_id, owner = named.id, named.participant_id
             rules.check_enrolment_link(event_type, pid, owner)
             rules.check_enrolment_not_cancelled(named.cancelled)
@@ -407,7 +500,8 @@ class _Apply:
         operation_id = None
         if operation is not None:
             if operation not in operations:
-                raise _refused("operation_id", "not found")
+                raise _refused("operation_id" if isinstance(operation, str)
+                               else "operation_code", "not found")
             operation_id = operations[operation][0]
         rules.check_operation_link(event_type, named=operation_id is not None)
         closes_id = None
@@ -430,6 +524,7 @@ class _Apply:
                                        named=closes_id is not None)
             self._add(pid, state, fact)
         recorded[event_uuid] = _Recorded(event_id, pid, type_, digest)
+        self.result.created_one(row, event_uuid)
         if start_key is not None:
             self.starts[start_key] = event_uuid
         return (event_id, event_uuid, pid, enrolment_id, operation_id, type_, iso, closes_id,
@@ -505,12 +600,22 @@ KIND = Kind("events", COLUMNS, REQUIRED, prepare, references.check_columns)
 def import_events(session: Session, keyring: Keyring, path: str | Path, *, today: dt.date,
                   now: dt.datetime, workers: int | None = 0,
                   progress: Progress | None = None,
-                  remembered: int = REMEMBERED) -> ImportResult:
+                  remembered: int = REMEMBERED, structure: str | None = None,
+                  programme: str | None = None, **options: bool) -> ImportResult:
     """Record every row of an events file, or none (raises ImportFailed).
 
-    ``remembered``: how many participants' state to keep between chunks (memory)."""
+    ``remembered``: how many participants' state to keep between chunks (memory).
+    ``structure`` (uuid or name): scopes the file's own event ids and file numbers.
+    ``programme``: whose action codes ``action_code`` uses (default: the latest)."""
+    from cohort.importer.enrolments import actions_of
+
     postgres = session.get_bind().dialect.name == "postgresql"
-    return run(session, path, KIND, lambda columns: Context(columns, keyring, postgres),
+    where = None if structure is None else references.structure_uuid(session, structure)
+    codes: dict[str, int] = {}
+    if session.execute(sa.select(Programme.id).limit(1)).first() is not None:
+        codes = {code: a.id for code, a in actions_of(session, programme)[1].items()}
+    return run(session, path, KIND, lambda columns: Context(columns, keyring, postgres, where),
                lambda _, result, log: _Apply(session, keyring, result, log,
-                                             today=today, now=now, remembered=remembered),
-               workers=workers, progress=progress)
+                                             today=today, now=now, remembered=remembered,
+                                             actions=codes),
+               workers=workers, progress=progress, **options)

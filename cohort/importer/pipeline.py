@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from cohort.importer.csvfile import CsvFile, check_header
-from cohort.importer.report import ErrorLog, ImportFailed, ImportResult
+from cohort.importer.report import MAX_ERRORS, ErrorLog, ImportFailed, ImportResult
 
 CHUNK_ROWS = 5000
 IN_BATCH = 5000  # values per "IN (...)" look-up: under every backend's parameter limit
@@ -139,32 +139,56 @@ def _large_sqlite_cache(session: Session) -> Iterator[None]:
 
 def run(session: Session, path: str | Path, kind: Kind, context_for: Callable[[list[str]], Any],
         applier_for: Callable[[Any, ImportResult, ErrorLog], Applier], *, workers: int | None,
-        progress: Progress | None) -> ImportResult:
-    """Import one file all-or-nothing: a savepoint around everything, rolled back on errors."""
-    result = ImportResult(kind.name)
-    log = ErrorLog()
-    with session.begin_nested(), _large_sqlite_cache(session), \
-            CsvFile(path, kind.columns) as source:
-        log.extend(check_header(source.columns, kind.columns, kind.required))
-        if kind.check_columns is not None:
-            log.extend(kind.check_columns(source.columns))
-        log.raise_if_any()
-        session.flush()
-        context = context_for(source.columns)
-        applier = applier_for(context, result, log)
-        count = workers if workers is not None else default_workers(source.size)
-        try:
-            chunks = chunked(source.rows(), CHUNK_ROWS)
-            for prepared in prepared_chunks(kind.prepare, context, chunks, workers=count):
-                result.rows += len(prepared)
-                applier.apply(prepared)
-                if progress is not None:
-                    progress(source.position(), source.size)
-                if log.stopped:
-                    break
-        except ImportFailed as exc:  # malformed CSV: reading cannot go on
-            log.extend(exc.row_errors)
-        if not log.errors:
-            applier.finish()
-        log.raise_if_any()
+        progress: Progress | None, dry_run: bool = False,
+        every_error: bool = False, keep_ids: bool = False) -> ImportResult:
+    """Import one file all-or-nothing: a savepoint around everything, rolled back on errors.
+
+    ``dry_run``: the whole file is checked and applied exactly as for real, then the
+    savepoint is rolled back, so the counts are the real run's and nothing is written;
+    the row errors are in ``result`` (``ImportFailed`` is not raised). ``every_error``
+    (implied by a dry run): read the whole file whatever the number of errors, so every
+    refused row is reported and the counts cover the whole file.
+    """
+    result = ImportResult(kind.name, keep_ids=keep_ids)
+    log = ErrorLog(None if every_error or dry_run else MAX_ERRORS)
+    savepoint = session.begin_nested()
+    try:
+        with _large_sqlite_cache(session), CsvFile(path, kind.columns) as source:
+            log.extend(check_header(source.columns, kind.columns, kind.required))
+            if kind.check_columns is not None:
+                log.extend(kind.check_columns(source.columns))
+            log.raise_if_any()
+            session.flush()
+            context = context_for(source.columns)
+            applier = applier_for(context, result, log)
+            count = workers if workers is not None else default_workers(source.size)
+            try:
+                chunks = chunked(source.rows(), CHUNK_ROWS)
+                for prepared in prepared_chunks(kind.prepare, context, chunks, workers=count):
+                    result.rows += len(prepared)
+                    applier.apply(prepared)
+                    if progress is not None:
+                        progress(source.position(), source.size)
+                    if log.stopped:
+                        break
+            except ImportFailed as exc:  # malformed CSV: reading cannot go on
+                log.extend(exc.row_errors)
+            if not log.errors and not dry_run:
+                applier.finish()
+            log.raise_if_any(result)
+    except ImportFailed as exc:
+        savepoint.rollback()
+        if not dry_run:
+            raise
+        result.errors = exc.row_errors
+        result.refused = len({e.row for e in exc.row_errors})
+        return result
+    except BaseException:
+        savepoint.rollback()
+        raise
+    if dry_run:
+        savepoint.rollback()
+        session.expire_all()
+    else:
+        savepoint.commit()
     return result

@@ -1,19 +1,24 @@
-"""Participant references in enrolment and event files: a uuid, or the identity triple.
+"""Participant references in enrolment and event files: a uuid, the identity triple, the
+NIR, or the structure's own file number (issue 22).
 
 A triple (last name, first names, birth date) is validated by the registration schema and
 resolved through the blind index (its pseudonym), never by decrypting rows. The birth date
 it carries is the participant's (the pseudonym includes it), so it needs no decryption.
+A NIR is resolved through its blind index, a file number through the structure's keyed
+look-up (``participant_file_number``): both as keyed hashes, like the pseudonym.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 import marshmallow as ma
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 
 from cohort.db import padded
 from cohort.errors import CohortError
@@ -22,14 +27,16 @@ from cohort.importer.csvfile import pick
 from cohort.importer.memory import REMEMBERED, forget_oldest, refresh
 from cohort.importer.pipeline import batches
 from cohort.importer.report import RowError, error_to_rows, messages_to_errors
-from cohort.models import Participant
+from cohort.models import Participant, ParticipantFileNumber
 from cohort.schemas.participants import RegisterSchema
 from cohort.services.participants import birth_date_of, pseudonyms_of
 
 BY_ID = "participant_id"
 TRIPLE = ("last_name", "first_names", "birth_date")
 TRIPLE_LABEL = "last_name/first_names/birth_date"
-COLUMNS = (BY_ID, *TRIPLE)
+BY_NIR = "nir"
+BY_FILE = "file_number"
+COLUMNS = (BY_ID, *TRIPLE, BY_NIR, BY_FILE)
 # Stands in for a participant_id the file does not give, so the API's schema can validate
 # the rest of the row; it is replaced by the resolved participant before anything is kept.
 PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
@@ -45,35 +52,59 @@ class Ref(NamedTuple):
     """
 
     uuid: str | None = None
-    pseudonyms: tuple[str, ...] = ()
+    pseudonyms: tuple[str, ...] = ()  # or the NIR's or the file number's keyed hashes
     birth: dt.date | None = None
+    by: str = ""  # "": the triple; BY_NIR; BY_FILE
 
 
 def column_of(ref: Ref | tuple[Any, ...]) -> str:
     """The column(s) to name in an error about this reference."""
-    return BY_ID if ref[0] is not None else TRIPLE_LABEL
+    if ref[0] is not None:
+        return BY_ID
+    return ref[3] if len(ref) > 3 and ref[3] else TRIPLE_LABEL
 
 
 def check_columns(columns: list[str]) -> list[RowError]:
-    """The header names participants by participant_id or by the whole triple."""
-    if BY_ID in columns:
+    """The header names participants by participant_id, the whole triple, nir or
+    file_number."""
+    if BY_ID in columns or BY_NIR in columns or BY_FILE in columns:
         return []
     return [RowError(1, name, "missing column (or give participant_id)")
             for name in TRIPLE if name not in columns]
 
 
-def parse(row: int, values: Mapping[str, str], keyring: Keyring
+def parse(row: int, values: Mapping[str, str], keyring: Keyring, structure: str | None = None
           ) -> tuple[Ref | None, list[RowError]]:
-    """The row's reference; a uuid is only checked by the caller's schema (its own field)."""
+    """The row's reference; a uuid is only checked by the caller's schema (its own field).
+
+    ``structure``: the uuid of the structure whose file numbers the file uses."""
     given = [name for name in TRIPLE if name in values]
+    ways = [name for name in (BY_ID, BY_NIR, BY_FILE) if name in values] + (
+        ["triple"] if given else [])
+    if len(ways) > 1:
+        return None, [RowError(row, BY_ID, "name the participant one way only: "
+                                           "participant_id, last_name/first_names/"
+                                           "birth_date, nir or file_number")]
     if BY_ID in values:
-        if given:
-            return None, [RowError(row, BY_ID, "give participant_id or last_name, first_names"
-                                               " and birth_date, not both")]
         return Ref(uuid=values[BY_ID]), []
+    if BY_NIR in values or BY_FILE in values:
+        from cohort.services.natural_keys import file_number_hashes, nir_lookup_hashes
+
+        try:
+            if BY_NIR in values:
+                hashes = nir_lookup_hashes(keyring, values[BY_NIR])
+            elif structure is None:
+                return None, [RowError(row, BY_FILE, "a file number needs the structure "
+                                                     "(--structure)")]
+            else:
+                hashes = file_number_hashes(keyring, structure, values[BY_FILE])
+        except CohortError as exc:
+            return None, error_to_rows(row, exc)
+        return Ref(pseudonyms=tuple(hashes.values()),
+                   by=BY_NIR if BY_NIR in values else BY_FILE), []
     if not given:
-        return None, [RowError(row, BY_ID, "missing: give participant_id, or last_name,"
-                                           " first_names and birth_date")]
+        return None, [RowError(row, BY_ID, "missing: give participant_id, last_name,"
+                                           " first_names and birth_date, nir or file_number")]
     try:
         identity = _IDENTITY.load(pick(values, TRIPLE))
         hashes = pseudonyms_of(keyring, identity)
@@ -110,6 +141,16 @@ _UUID_TEXT = sa.type_coerce(Participant.uuid, sa.String)
 _PERSON = (Participant.id, _UUID_TEXT, Participant.ase_past, Participant.erased_at.is_not(None))
 
 
+def _by_hash(by: str, hashes: list[str]) -> sa.Select[Any]:
+    if by == BY_NIR:
+        return sa.select(Participant.nir_hash, *_PERSON).where(Participant.nir_hash.in_(hashes))
+    if by == BY_FILE:
+        return (sa.select(ParticipantFileNumber.digest, *_PERSON)
+                .join(Participant, Participant.id == ParticipantFileNumber.participant_id)
+                .where(ParticipantFileNumber.digest.in_(hashes)))
+    return sa.select(Participant.pseudonym, *_PERSON).where(Participant.pseudonym.in_(hashes))
+
+
 class Directory:
     """Participants named by uuid or pseudonym, looked up a chunk at a time (two indexed IN
     queries) and remembered while they are among the ``limit`` most recently named: a file
@@ -142,16 +183,19 @@ class Directory:
         forget_oldest(self._births, len(self._births) - self.limit, ())
         uuids = sorted(u for u in named_uuids if u not in self.by_uuid)
         # A triple gives a pseudonym per key version: known under any of them is known.
-        pseudonyms = sorted({p for ref in refs_list if ref[0] is None
-                             and not any(q in self.by_pseudonym for q in ref[1])
-                             for p in ref[1]})
+        # NIRs and file numbers are keyed hashes too, kept in the same map (no two kinds
+        # of key can hash alike: different keys or texts).
+        wanted: dict[str, set[str]] = {}
+        for ref in refs_list:
+            if ref[0] is None and not any(q in self.by_pseudonym for q in ref[1]):
+                wanted.setdefault(ref[3] if len(ref) > 3 else "", set()).update(ref[1])
         for part in batches(uuids):
             for row in self.conn.execute(sa.select(*_PERSON).where(_UUID_TEXT.in_(padded(part)))):
                 self.by_uuid[row[1]] = Person(*row)
-        for part in batches(pseudonyms):
-            for row in self.conn.execute(sa.select(Participant.pseudonym, *_PERSON).where(
-                    Participant.pseudonym.in_(padded(part)))):
-                self.by_pseudonym[row[0]] = Person(*row[1:])
+        for by, hashes in wanted.items():
+            for part in batches(sorted(hashes)):
+                for row in self.conn.execute(_by_hash(by, padded(part))):
+                    self.by_pseudonym[row[0]] = Person(*row[1:])
 
     def find(self, ref: Ref | tuple[Any, ...]) -> Person | None:
         if ref[0] is not None:
@@ -175,3 +219,36 @@ class Directory:
         if person.id not in self._births:
             self._births.update(self.births({person.id: ref}))
         return self._births[person.id]
+
+
+# Client ids that are not uuids (a partner's own event numbers) become uuids derived from
+# the structure and the id: the same row names the same event on every import, and two
+# structures' "1" are two events.
+CLIENT_IDS = uuid.UUID("5c1f3a0e-22a1-4c0b-9f7e-7d1f2a6b0e22")
+
+
+def client_uuid(value: str, structure: str | None) -> str | None:
+    """The event uuid a cell names: a uuid as is, else the structure's client id (None:
+    not a uuid and no structure to scope it)."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        if structure is None:
+            return None
+        return str(uuid.uuid5(CLIENT_IDS, f"{structure}/{value.strip()}"))
+
+
+def structure_uuid(db: Session | Connection, value: str) -> str:
+    """A structure named by its uuid or its exact name (CohortError if none or several)."""
+    from cohort.models import Structure
+
+    try:
+        wanted = uuid.UUID(value)
+        rows = db.execute(sa.select(Structure.uuid).where(Structure.uuid == wanted)).all()
+    except ValueError:
+        rows = db.execute(sa.select(Structure.uuid).where(Structure.name == value)).all()
+    if len(rows) != 1:
+        raise CohortError("no such structure" if not rows else
+                          "several structures have this name: give its uuid",
+                          errors={"structure": ["not found" if not rows else "ambiguous"]})
+    return str(rows[0][0])

@@ -20,6 +20,7 @@ from cohort.models.people import (
     Enrolment,
     Erasure,
     Participant,
+    ParticipantFileNumber,
     ParticipantLink,
     ParticipantSimilarityKey,
 )
@@ -29,7 +30,8 @@ __all__ = [
     "Action", "ApiToken", "AuditEntry", "AuditHead", "DuplicateDismissal", "Enrolment",
     "Erasure", "Event", "EventInterval", "EventVoid", "ExceptionalAccess", "InstanceMeta",
     "LinkRequest", "Operation",
-    "Participant", "ParticipantLink", "ParticipantSimilarityKey", "Programme",
+    "Participant", "ParticipantFileNumber",
+    "ParticipantLink", "ParticipantSimilarityKey", "Programme",
     "RecoveryCode", "RegistrationGrant", "Structure", "User", "WebSession",
     "Alert", "ErasureRequest", "BudgetActual", "FollowUpCheck", "Notification",
 ]

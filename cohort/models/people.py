@@ -165,6 +165,25 @@ class Enrolment(Model):
     __mapper_args__ = {"version_id_col": version}
 
 
+class ParticipantFileNumber(Model):
+    """A structure's own file number for a participant, as a keyed hash (never in clear):
+    the imports name people by it (issue 22). One number names one person per structure."""
+
+    __tablename__ = "participant_file_number"
+    __table_args__ = (
+        sa.UniqueConstraint("structure_id", "digest"),
+        sa.Index("ix_participant_file_number_participant", "participant_id"),
+    )
+
+    id: Mapped[intpk]
+    structure_id: Mapped[int] = mapped_column(sa.ForeignKey("structure.id", ondelete="RESTRICT"))
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participant.id", ondelete="CASCADE"))
+    digest: Mapped[str] = mapped_column(sa.String(64))
+    key_version: Mapped[int]
+    created_at: Mapped[created_at]
+
+
 class ParticipantLink(Model):
     """An administrator's decision that two participants are one person, and its undoing.
 

@@ -94,6 +94,8 @@ class Operation(Model):
 
     id: Mapped[intpk]
     uuid: Mapped[public_uuid]
+    # The code partners name it by in their files (issue 22); unique when given.
+    code: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
     action_id: Mapped[int] = mapped_column(sa.ForeignKey("action.id", ondelete="RESTRICT"))
     structure_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("structure.id", ondelete="RESTRICT")

@@ -7,7 +7,7 @@ import datetime as dt
 
 from marshmallow import fields, validate
 
-from cohort.schemas.common import DEPARTEMENTS, StrictSchema
+from cohort.schemas.common import DEPARTEMENTS, QueryList, StrictSchema
 
 # Dates a programme of this century can mean; beyond them the arithmetic on periods
 # overflowed (9999-12-31 + 1 day) and wide spans held a worker for half a minute.
@@ -31,8 +31,10 @@ class IndicatorArgs(CutArgs):
 
 
 class CohortArgs(CutArgs):
-    actions = fields.List(fields.String(validate=validate.Length(min=1, max=20)),
-                          load_default=list)
+    actions = QueryList(fields.String(validate=validate.Length(min=1, max=20)),
+                        load_default=list,
+                        metadata={"description": "Repeat the parameter or separate codes "
+                                                 "with commas (62-A6,62-A5)"})
     grain = fields.String(load_default="quarter",
                           validate=validate.OneOf(["month", "quarter", "year"]))
 

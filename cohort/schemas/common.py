@@ -74,6 +74,18 @@ def one_of(enum: type[Enum]) -> EnumOneOf:
     return EnumOneOf(enum)
 
 
+class QueryList(fields.List):
+    """A list in a query string, given either way a client writes it: the parameter
+    repeated (``actions=62-A6&actions=62-A5``) or once with commas (``actions=62-A6,62-A5``),
+    or both; empty items are dropped. Only for values that never hold a comma."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[Any]:
+        items = value if isinstance(value, list | tuple) else [value]
+        split = [part.strip() for item in items
+                 for part in (item.split(",") if isinstance(item, str) else [item])]
+        return super()._deserialize([p for p in split if p != ""], attr, data, **kwargs)
+
+
 class PageArgs(StrictSchema):
     """Which page of a list (the size is bounded by settings)."""
 

@@ -3,14 +3,41 @@ import."""
 
 from __future__ import annotations
 
+import marshmallow as ma
 from marshmallow import fields, validate
 
 from cohort.domain.enums import ExitReason, Intensity
 from cohort.schemas.common import StrictSchema, one_of
 
 
+class ParticipantKeySchema(StrictSchema):
+    """A participant named as partners name them (issue 22): by the identity triple, or by
+    the NIR. Resolved through the blind indexes; only ever in a body, never in a URL."""
+
+    last_name = fields.String(validate=validate.Length(min=1, max=200))
+    first_names = fields.String(validate=validate.Length(min=1, max=200))
+    birth_date = fields.Date()
+    nir = fields.String(validate=validate.Length(min=13, max=21))
+
+    @ma.validates_schema
+    def _triple_or_nir(self, data: dict[str, object], **_: object) -> None:
+        triple = [name for name in ("last_name", "first_names", "birth_date") if name in data]
+        if "nir" in data:
+            if triple:
+                raise ma.ValidationError("give the NIR or the identity, not both", "nir")
+            return
+        missing = [n for n in ("last_name", "first_names", "birth_date") if n not in triple]
+        if missing:
+            raise ma.ValidationError({name: ["Missing data for required field."]
+                                      for name in missing})
+
+
 class EnrolSchema(StrictSchema):
-    participant_id = fields.UUID(required=True)
+    participant_id = fields.UUID(load_default=None, metadata={
+        "description": "The participant's uuid, or leave it out and give participant"})
+    participant = fields.Nested(ParticipantKeySchema, load_default=None, metadata={
+        "description": "The participant by identity (last_name, first_names, birth_date) "
+                       "or by nir, instead of participant_id"})
     action_id = fields.UUID(required=True)
     structure_id = fields.UUID(required=True)
     start_date = fields.Date(required=True)
@@ -19,6 +46,26 @@ class EnrolSchema(StrictSchema):
     intensity = fields.String(load_default=None, validate=one_of(Intensity))
     force = fields.Boolean(load_default=False)
     force_justification = fields.String(load_default=None, validate=validate.Length(max=2000))
+    end_date = fields.Date(load_default=None, metadata={
+        "description": "Enrol an enrolment already ended: its last day of support (with "
+                       "exit_reason)"})
+    exit_reason = fields.String(load_default=None, validate=one_of(ExitReason), metadata={
+        "description": "With end_date"})
+
+    @ma.validates_schema
+    def _one_participant(self, data: dict[str, object], **_: object) -> None:
+        if data.get("participant_id") is None and data.get("participant") is None:
+            raise ma.ValidationError("Missing data for required field.", "participant_id")
+        if data.get("participant_id") is not None and data.get("participant") is not None:
+            raise ma.ValidationError("give participant_id or participant, not both",
+                                     "participant")
+
+    @ma.validates_schema
+    def _end_with_reason(self, data: dict[str, object], **_: object) -> None:
+        if data.get("end_date") is not None and data.get("exit_reason") is None:
+            raise ma.ValidationError("required with end_date", "exit_reason")
+        if data.get("exit_reason") is not None and data.get("end_date") is None:
+            raise ma.ValidationError("required with exit_reason", "end_date")
 
 
 class CorrectEndSchema(StrictSchema):

@@ -11,7 +11,7 @@ from marshmallow import fields, validate
 
 from cohort.domain.enums import HousingType, Resource, Scheme
 from cohort.domain.followup import AlertCause, AlertStatus, CheckState, Outcome
-from cohort.schemas.common import PageArgs, StrictSchema, one_of
+from cohort.schemas.common import PageArgs, QueryList, StrictSchema, one_of
 from cohort.schemas.event_attributes import EmploymentStart, TrainingStart
 from cohort.services.followups import SORTS
 
@@ -84,15 +84,16 @@ class CloseSchema(StrictSchema):
 
 
 class WorklistArgs(PageArgs):
-    state = fields.List(fields.String(validate=one_of(CheckState)), load_default=None,
-                        metadata={"description": "Repeat to ask for several states "
-                                                 "(default: all but cancelled)"})
+    state = QueryList(fields.String(validate=one_of(CheckState)), load_default=None,
+                      metadata={"description": "Repeat, or separate with commas, to ask for "
+                                               "several states (default: all but cancelled)"})
     action_id = fields.UUID(load_default=None)
     sort = fields.String(load_default="due_date", validate=validate.OneOf(list(SORTS)))
 
 
 class AlertListArgs(PageArgs):
-    status = fields.List(fields.String(validate=one_of(AlertStatus)), load_default=None)
+    status = QueryList(fields.String(validate=one_of(AlertStatus)), load_default=None,
+                       metadata={"description": "Repeat, or separate with commas"})
     cause = fields.String(load_default=None, validate=one_of(AlertCause))
 
 

@@ -25,7 +25,13 @@ class StructureListArgs(PageArgs):
     kind = fields.String(load_default=None, validate=one_of(StructureKind))
 
 
+OPERATION_CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$",
+                                 error="1-40 letters, digits, '.', '_', '/' or '-'")
+
+
 class OperationCreateSchema(StrictSchema):
+    code = fields.String(load_default=None, validate=OPERATION_CODE, metadata={
+        "description": "The code partners' files name it by (unique)"})
     action_id = fields.UUID(required=True)
     structure_id = fields.UUID(load_default=None)
     kind = fields.String(required=True, validate=one_of(OperationKind))

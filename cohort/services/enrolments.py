@@ -17,12 +17,17 @@ from cohort import audit
 from cohort.actors import Actor
 from cohort.db import padded
 from cohort.domain import operators, rules
-from cohort.errors import Conflict, Rejected
+from cohort.errors import Conflict, NotFound, Rejected
 from cohort.identity.keyring import Keyring
 from cohort.models import Action, Enrolment, Participant, Structure
 from cohort.services import access, alerts, notify
 from cohort.services.lookup import by_uuid
 from cohort.services.participants import birth_date_of
+
+# The one answer to enrolling someone the actor cannot enrol (issue 22): what to do next,
+# and nothing about whether the person exists or who follows them.
+REGISTER_FIRST = ("not found among the people your structure follows: register the person "
+                  "first (POST /api/v1/participants)")
 
 
 def enrolment_columns(participant_id: int, action_id: int, structure_id: int,
@@ -49,12 +54,32 @@ def enrolment_columns(participant_id: int, action_id: int, structure_id: int,
 def enrol(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any],
           *, today: dt.date, now: dt.datetime) -> Enrolment:
     """Enrol a participant; refuse an ineligible one, or an action the structure does not
-    run (domain.md §2 "Operators"), unless forced with a justification."""
-    participant = by_uuid(session, Participant, data["participant_id"], "participant_id")
+    run (domain.md §2 "Operators"), unless forced with a justification. With ``end_date``
+    and ``exit_reason`` the enrolment is recorded already ended (its follow-up check
+    scheduled as ending it would).
+
+    A participant the actor may not enrol (unknown, or not followed by the structure and
+    not found at registration) is one answer: NotFound saying to register the person
+    first, which tells nothing about whether someone else follows them."""
+    field = "participant_id" if data.get("participant_id") is not None else "participant"
     action = by_uuid(session, Action, data["action_id"], "action_id")
     structure = by_uuid(session, Structure, data["structure_id"], "structure_id")
-    access.may_enrol(session, actor, participant, now=now)
+    try:
+        if field == "participant_id":
+            participant = by_uuid(session, Participant, data["participant_id"], field)
+        else:
+            from cohort.services.natural_keys import participant_by_key
+
+            participant = participant_by_key(session, keyring, data["participant"], field=field)
+        access.may_enrol(session, actor, participant, now=now)
+    except NotFound as exc:
+        exc.message = f"{field}: {REGISTER_FIRST}"
+        exc.errors = {field: [REGISTER_FIRST]}
+        raise
     access.own_structure(actor, structure.id)
+    end_date: dt.date | None = data.get("end_date")
+    if end_date is not None:
+        rules.check_enrolment_end(data["start_date"], end_date, today=today)
     entry = rules.enrolment_entry(
         action.eligibility, action.settings, data, birth=birth_date_of(keyring, participant),
         ase_past=participant.ase_past, is_admin=actor.is_admin, today=today,
@@ -66,6 +91,10 @@ def enrol(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any]
     enrolment = Enrolment(**enrolment_columns(
         participant.id, action.id, structure.id, data, entry, ase_past=participant.ase_past,
         now=now))
+    if end_date is not None:
+        enrolment.end_date = end_date
+        enrolment.exit_reason = data["exit_reason"]
+        enrolment.end_recorded_at = now
     try:
         with session.begin_nested():
             session.add(enrolment)
@@ -76,6 +105,8 @@ def enrol(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any]
         ) from None
     if structure.id not in already and already:
         _joined(session, actor, participant, structure, action, enrolment, already, now=now)
+    if end_date is not None:
+        _sync_followup(session, enrolment, now=now)
     return enrolment
 
 

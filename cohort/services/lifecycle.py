@@ -33,6 +33,7 @@ from cohort.models import (
     EventVoid,
     ExceptionalAccess,
     Participant,
+    ParticipantFileNumber,
     ParticipantLink,
     ParticipantSimilarityKey,
     RegistrationGrant,
@@ -165,6 +166,9 @@ def _destroy(session: Session, participant: Participant, *, mode: str,
     participant.erased_at = participant.erased_at or now
     session.execute(sa.delete(ParticipantSimilarityKey).where(
         ParticipantSimilarityKey.participant_id == participant.id))
+    # A structure's file number names the person as surely as the identity does.
+    session.execute(sa.delete(ParticipantFileNumber).where(
+        ParticipantFileNumber.participant_id == participant.id))
     session.flush()
     if mode == DELETE_PATHWAY:
         pid = participant.id

@@ -109,8 +109,12 @@ def create_operation(session: Session, actor: Actor, data: dict[str, Any], *,
     _check_operation_scope(session, actor, action, structure_id)
     _check_dates(data["start_date"], data.get("end_date"))
     hours = data.get("planned_hours")
+    code = data.get("code")
+    if code is not None and session.execute(
+            sa.select(Operation.id).where(Operation.code == code)).first() is not None:
+        raise Conflict("an operation with this code exists", errors={"code": ["already used"]})
     operation = Operation(
-        action_id=action.id, structure_id=structure_id, kind=data["kind"],
+        code=code, action_id=action.id, structure_id=structure_id, kind=data["kind"],
         label=data["label"].strip(), start_date=data["start_date"],
         end_date=data.get("end_date"), planned_hours=hours,
         planned_hours_set_by_user_id=actor.user_id if hours is not None else None,

@@ -154,6 +154,7 @@ AUDIT_ACTION_LABELS: dict[str, str] = {
     "second_factor.reset": "Double authentification réinitialisée",
     "participant.read": "Consultation d'un parcours",
     "participant.identity_read": "Consultation d'une identité",
+    "export.identities": "Export de fichiers avec les identités",
     "participant.already_known": "Personne déjà connue",
     "participant.exceptional_access": "Accès exceptionnel",
     "participant.erase": "Effacement d'identité",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,14 +90,14 @@ def test_three_files_then_the_same_files_again(app: Any, tmp_path: Path) -> None
         options = ["--remember", "1"] if kind == "events" else []
         result = invoke(app, kind, *options, str(files[kind]))
         assert result.exit_code == 0, result.output
-        assert f"created {created}" in result.stdout
+        assert re.search(rf"created( open)? {created},", result.stdout), result.stdout
     assert counts(app) == {"Participant": 3, "Enrolment": 3, "Event": 6, "EventInterval": 3}
 
     for kind, rows in (("participants", 3), ("enrolments", 3), ("events", 6)):
         again = invoke(app, kind, str(files[kind]))
         assert again.exit_code == 0, again.output
-        assert "created 0" in again.stdout
-        assert f"unchanged {rows}" in again.stdout
+        assert re.search(r"created( open)? 0,", again.stdout), again.stdout
+        assert f"unchanged {rows}, refused 0" in again.stdout
     assert counts(app) == {"Participant": 3, "Enrolment": 3, "Event": 6, "EventInterval": 3}
 
     # The API recognises an imported event posted again with the same id and body.
@@ -149,4 +150,4 @@ def test_worker_processes_and_the_programme_option(app: Any, tmp_path: Path) -> 
     done = invoke(app, "enrolments", "--programme", "erbm-2023", "--workers", "2",
                   str(enrolments))
     assert done.exit_code == 0, done.output
-    assert "created 4" in done.stdout
+    assert "created open 4," in done.stdout
