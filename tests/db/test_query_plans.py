@@ -166,10 +166,11 @@ def _index_columns(connection: sa.Connection) -> dict[str, list[str]]:
 
 
 def _seek_prefix(index_columns: list[str], condition: str) -> set[str]:
-    """The leading columns of the index the condition binds by equality."""
+    """The leading columns of the index the condition binds to one value (``=``, or
+    ``IS NULL``, which a B-tree seeks like a value)."""
     bound = set()
     for column in index_columns:
-        if re.search(rf"\b{column}\b\)?(::\w+)? = ", condition):
+        if re.search(rf"\b{column}\b\)?(::\w+)? (= |IS NULL)", condition):
             bound.add(column)
         else:
             break
@@ -253,6 +254,10 @@ def test_the_walk_detectors_see_a_walk() -> None:
     assert postgres_walks(loop("ix_event_type_date", "((type)::text = 'link_person_chosen'"
                                 "::text) AND (date <= '2024-01-31'::date) AND "
                                 "(participant_id = participant.id))"), indexes) != []
+    indexes["ix_event_interval_current"] = ["family", "valid_to", "participant_id"]
+    assert postgres_walks(loop("ix_event_interval_current",
+                               "(((family)::text = 'resource'::text) AND (valid_to IS NULL) "
+                               "AND (participant_id = anon_5.participant_id))"), indexes) == []
     assert postgres_walks(loop("ix_event_type_participant_date",
                                "((type = 'link_person_chosen'::text) AND "
                                "(participant_id = p.id))"), indexes) == []
