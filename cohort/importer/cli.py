@@ -1,4 +1,5 @@
-"""``cohort import participants|enrolments|events FILE``: the CSV import commands.
+"""``cohort import participants|enrolments|events|operations|enrolment-ends|cancellations|
+voids|corrections FILE``: the CSV import commands.
 
 Each command runs one file in one transaction. On refusal it prints the first row errors
 ("row N, column C: reason", never a value from the file) and exits with status 2, the
@@ -182,6 +183,38 @@ def import_events_command(path: Path, workers: int | None, programme: str | None
 
     _run("events", import_events, path, workers=workers, remembered=remember,
          programme=programme, **report)
+
+
+_PROGRAMME = click.option("--programme", "programme", metavar="CODE", default=None,
+                          help="Programme whose action codes the file uses (default: the "
+                               "latest).")
+
+
+def _changes(kind: str, doc: str) -> None:
+    """``cohort import KIND``: one of the kinds of cohort.importer.changes."""
+
+    def command(path: Path, programme: str | None, workers: int | None, **report: Any) -> None:
+        from functools import partial
+
+        from cohort.importer.changes import import_changes
+
+        _run(kind, partial(import_changes, kind), path, programme=programme,
+             workers=workers, **report)
+
+    command.__doc__ = doc
+    import_group.command(kind)(_FILE(_PROGRAMME(_WORKERS(_report_options(command)))))
+
+
+_changes("operations", "Create operations named by code, or change them (all or none; "
+                       "re-importing changes nothing).")
+_changes("enrolment-ends", "End enrolments named by participant and action (all or none; "
+                           "re-importing changes nothing).")
+_changes("cancellations", "Cancel enrolments entered by mistake, with a reason (all or none; "
+                          "re-importing changes nothing).")
+_changes("voids", "Void events named by id, with a reason (all or none; re-importing "
+                  "changes nothing).")
+_changes("corrections", "Correct events: void each and record its replacement (all or none; "
+                        "re-importing changes nothing).")
 
 
 @click.command("export")

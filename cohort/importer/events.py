@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import uuid
 from collections.abc import Hashable
 from itertools import islice
 from pathlib import Path
@@ -78,7 +79,14 @@ KEYED_LINKS = ("action_code", "enrolment_start", "operation_code")
 COLUMNS = ("id", *references.COLUMNS, "type", "date", *LINKS, *KEYED_LINKS, *ATTRIBUTES)
 REQUIRED = ("id", "type", "date")
 BOOLEANS = frozenset(n for n, f in _ATTRIBUTE_FIELDS.items() if isinstance(f, fields.Boolean))
+# Stand-ins for the links a row names by natural key, in the body the digest hashes: the
+# importing process puts the resolved uuids in their place, so an event's digest is the
+# API's body digest whichever way its file named things (issue 22: exports round-trip).
 _PID_JSON = f'"participant_id":"{references.PLACEHOLDER}"'
+_ENROLMENT_KEY = uuid.UUID("00000000-0000-0000-0000-00000000e001")
+_OPERATION_KEY = uuid.UUID("00000000-0000-0000-0000-00000000e002")
+_ENROLMENT_JSON = f'"enrolment_id":"{_ENROLMENT_KEY}"'
+_OPERATION_JSON = f'"operation_id":"{_OPERATION_KEY}"'
 _TYPES = {t.value: t for t in EventType}
 
 
@@ -92,10 +100,10 @@ class Context(NamedTuple):
 # A valid row travels back from a worker as a plain tuple (pickling named objects costs
 # several times more): (row, ref, id, type, ISO date, enrolment uuid, operation uuid,
 # closes uuid, promoted values in wire form, digest). The digest is the body digest when
-# the participant's uuid is in the row; otherwise the canonical body split around it, for
-# the importing process to fill the resolved uuid in and hash.
+# the row names everything by uuid; otherwise (the canonical body,) with stand-ins for the
+# importing process to replace by the resolved uuids, then hash.
 Ready = tuple[int, tuple[Any, ...], str, str, str, Any, Any, str | None,
-              tuple[Any, ...], "str | tuple[str, str]"]
+              tuple[Any, ...], "str | tuple[str]"]
 
 
 def _text(value: Any) -> str | None:
@@ -135,11 +143,7 @@ def prepare(ctx: Context, rows: RawRows) -> list[Ready | list[RowError]]:
             out.append(errors)
             continue
         ref = references.canonical(ref, data)
-        if ref.uuid is not None:
-            digest: str | tuple[str, str] = body_digest(data)
-        else:
-            before, after = canonical_body(data).split(_PID_JSON)
-            digest = (before + '"participant_id":"', '"' + after)
+        digest: str | tuple[str] = _digest(data, ref.uuid is None, keyed)
         event_type = EventType(data["type"])
         out.append((row, tuple(ref), str(data["id"]), event_type.value, data["date"].isoformat(),
                     keyed[0] or _text(data["enrolment_id"]),
@@ -147,6 +151,17 @@ def prepare(ctx: Context, rows: RawRows) -> list[Ready | list[RowError]]:
                     _text(data["closes"]), _wire(event_type, data["attributes"], ctx.postgres),
                     digest))
     return out
+
+
+def _digest(data: dict[str, Any], by_key: bool, keyed: tuple[Any, Any]) -> str | tuple[str]:
+    """The body digest, or the body with stand-ins for what the row names by key."""
+    if not by_key and keyed == (None, None):
+        return body_digest(data)
+    if keyed[0] is not None:
+        data["enrolment_id"] = _ENROLMENT_KEY
+    if keyed[1] is not None:
+        data["operation_id"] = _OPERATION_KEY
+    return (canonical_body(data),)
 
 
 def _keyed_links(row: int, values: dict[str, str], structure: str | None,
@@ -222,6 +237,7 @@ class _Enrolment(NamedTuple):
     start: dt.date
     end: dt.date | None
     cancelled: bool
+    uuid: str
 
 
 class _Ids:
@@ -281,6 +297,7 @@ class _Apply:
         self._dates: dict[str, dt.date] = {}
         self._days: dict[dt.date, dt.date] = {}
         self.starts: dict[tuple[int, str, str, str], str] = {}  # see _stored_starts
+        self.operation_uuids: dict[int, str] = {}  # of the operations named by code
         self.had_events = self.conn.execute(sa.select(Event.id).limit(1)).first() is not None
 
     def _date(self, iso: str) -> dt.date:
@@ -348,12 +365,15 @@ class _Apply:
         return found
 
     def _by_code(self, codes: set[str]) -> dict[Any, tuple[int, int | None]]:
-        """Operations named by their code, keyed as the rows name them."""
+        """Operations named by their code, keyed as the rows name them; their uuids go to
+        ``operation_uuids`` (the digest's)."""
         found: dict[Any, tuple[int, int | None]] = {}
         for part in batches(sorted(codes)):
-            for code, oid in self.conn.execute(
-                    sa.select(Operation.code, Operation.id).where(Operation.code.in_(part))):
+            for code, oid, public in self.conn.execute(
+                    sa.select(Operation.code, Operation.id, Operation.uuid)
+                    .where(Operation.code.in_(part))):
                 found[("code", code)] = (oid, None)
+                self.operation_uuids[oid] = str(public)
         return found
 
     def _keyed_enrolments(self, ready: list[Ready]) -> dict[Any, _Enrolment]:
@@ -371,11 +391,11 @@ class _Apply:
         for part in batches(sorted(wanted)):
             for r in self.conn.execute(
                     sa.select(Enrolment.participant_id, Enrolment.action_id, Enrolment.id,
-                              Enrolment.start_date, Enrolment.end_date)
+                              Enrolment.start_date, Enrolment.end_date, Enrolment.uuid)
                     .where(Enrolment.participant_id.in_(padded(part)),
                            Enrolment.cancelled_at.is_(None))):
                 mine.setdefault((r[0], r[1]), []).append(
-                    _Enrolment(r[2], r[0], r[3], r[4], False))
+                    _Enrolment(r[2], r[0], r[3], r[4], False, str(r[5])))
         for pid, rows in wanted.items():
             for p in rows:
                 _, code, start = p[5]
@@ -428,7 +448,7 @@ class _Apply:
                     sa.select(text, Enrolment.id, Enrolment.participant_id, Enrolment.start_date,
                               Enrolment.end_date, Enrolment.cancelled_at.is_not(None))
                     .where(text.in_(padded(part)))):
-                found[r[0]] = _Enrolment(*r[1:])
+                found[r[0]] = _Enrolment(*r[1:], r[0])
         return found
 
     def _load_people(self, ready: list[Ready], stored: dict[str, _Recorded]) -> None:
@@ -471,7 +491,8 @@ class _Apply:
         if person is None:
             raise _refused(references.column_of(ref), "not found")
         if not isinstance(digest, str):
-            digest = hashlib.sha256((digest[0] + person.uuid + digest[1]).encode()).hexdigest()
+            digest = self._filled(digest[0], person, enrolment, operation, iso,
+                                  enrolments, operations)
         same_id = recorded.get(event_uuid) or stored.get(event_uuid)
         if same_id is not None:
             if same_id.digest != digest:
@@ -529,6 +550,21 @@ class _Apply:
             self.starts[start_key] = event_uuid
         return (event_id, event_uuid, pid, enrolment_id, operation_id, type_, iso, closes_id,
                 *wire, digest, self.recorded_at)
+
+    def _filled(self, body: str, person: references.Person, enrolment: Any, operation: Any,
+                iso: str, enrolments: dict[Any, _Enrolment],
+                operations: dict[Any, tuple[int, int | None]]) -> str:
+        """The API's body digest of a row naming things by key: the resolved uuids in the
+        stand-ins' places (a link not found keeps its stand-in; the row is refused below,
+        unless its id was already used, which a different digest refuses)."""
+        body = body.replace(_PID_JSON, f'"participant_id":"{person.uuid}"')
+        if isinstance(enrolment, tuple) and (named := enrolments.get(
+                (enrolment, person.id, iso))) is not None:
+            body = body.replace(_ENROLMENT_JSON, f'"enrolment_id":"{named.uuid}"')
+        if isinstance(operation, tuple) and operation in operations:
+            public = self.operation_uuids[operations[operation][0]]
+            body = body.replace(_OPERATION_JSON, f'"operation_id":"{public}"')
+        return hashlib.sha256(body.encode()).hexdigest()
 
     def _closes(self, pid: int, state: _Person, fact: EventFact) -> Hashable | None:
         """The start this end would close if recorded now (None: nothing)."""

@@ -47,8 +47,18 @@ from cohort.services.participants import (
 
 SCHEMA = RegisterSchema()
 FILE_NUMBER = "file_number"  # the structure's own number for the person (--structure)
-COLUMNS = (*SCHEMA.fields, FILE_NUMBER)
+# A person already registered may be named by uuid instead of identity (an export without
+# --with-identity): the row is then "unchanged" (and may give their file number).
+BY_ID = "participant_id"
+COLUMNS = (BY_ID, *SCHEMA.fields, FILE_NUMBER)
 REQUIRED = tuple(name for name, f in SCHEMA.fields.items() if f.required)
+
+
+def check_columns(columns: list[str]) -> list[RowError]:
+    """The identity's required columns, unless the file names people by participant_id."""
+    if BY_ID in columns:
+        return []
+    return [RowError(1, name, "missing column") for name in REQUIRED if name not in columns]
 BOOLEANS = frozenset(name for name, f in SCHEMA.fields.items() if isinstance(f, fields.Boolean))
 
 
@@ -95,6 +105,9 @@ def prepare(ctx: Context, rows: RawRows) -> list[Ready | list[RowError]]:
         if errors:
             out.append(errors)
             continue
+        if BY_ID in values:
+            out.append(_by_id(row, values, files))
+            continue
         try:
             data = SCHEMA.load(values)
         except ma.ValidationError as exc:
@@ -117,6 +130,21 @@ def prepare(ctx: Context, rows: RawRows) -> list[Ready | list[RowError]]:
     return out
 
 
+# A row naming a registered person by uuid: ("id", row, uuid, file number hashes).
+Known = tuple[str, int, str, tuple[str, ...]]
+
+
+def _by_id(row: int, values: dict[str, str], files: tuple[str, ...]
+           ) -> Known | list[RowError]:
+    if any(name in values for name in ("last_name", "first_names", "birth_date", "nir")):
+        return [RowError(row, BY_ID, "name the participant one way only: participant_id "
+                                     "or the identity")]
+    try:
+        return ("id", row, str(uuid.UUID(values[BY_ID])), files)
+    except ValueError:
+        return [RowError(row, BY_ID, "Not a valid UUID.")]
+
+
 class _Apply:
     def __init__(self, session: Session, result: ImportResult, log: ErrorLog,
                  now: dt.datetime, *, structure: str | None, key_version: int):
@@ -132,13 +160,18 @@ class _Apply:
                                      _SIMILARITY_COLUMNS)
         self.created_at = self.table.render("created_at", now)
 
-    def apply(self, prepared: list[Ready | list[RowError]]) -> None:
+    def apply(self, prepared: list[Ready | Known | list[RowError]]) -> None:
         ready: list[Ready] = []
+        named: list[Known] = []
         for p in prepared:
             if isinstance(p, list):
                 self.log.extend(p)
+            elif p[0] == "id":
+                named.append(p)  # type: ignore[arg-type]
             else:
-                ready.append(p)
+                ready.append(p)  # type: ignore[arg-type]
+        if named:
+            self._named(named)
         # Who is already registered, and which NIRs are already held, for the whole chunk.
         known: dict[str, str | None] = {}
         ids: dict[str, Any] = {}  # pseudonym → id (stored) or uuid (new in this file)
@@ -194,6 +227,33 @@ class _Apply:
         self._insert_similarity(similar)
         self._insert_file_numbers(numbered)
 
+    def _named(self, named: list[Known]) -> None:
+        """Rows naming a registered person by uuid: unchanged, or refused if nobody."""
+        ids: dict[str, int] = {}
+        text = sa.type_coerce(Participant.uuid, sa.String)
+        for part in batches(sorted({p[2] for p in named})):
+            ids.update(self.conn.execute(
+                sa.select(text, Participant.id).where(text.in_(padded(part)),
+                                                      Participant.erased_at.is_(None))).all())
+        owners = self._file_numbers(named)  # type: ignore[arg-type]
+        numbered: list[tuple[int, Any, str]] = []
+        for _, row, public, files in named:
+            who = ids.get(public)
+            if who is None:
+                self.log.add(RowError(row, BY_ID, "not found"))
+                continue
+            try:
+                if files:
+                    self._check_file_number(files, who, owners)
+            except CohortError as exc:
+                self.log.extend(error_to_rows(row, exc))
+                continue
+            if files and owners.get(files[-1]) is None:
+                numbered.append((row, who, files[-1]))
+                owners[files[-1]] = who
+            self.result.unchanged += 1
+        self._insert_file_numbers(numbered)
+
     def _insert_similarity(self, similar: dict[str, tuple[tuple[Any, ...], ...]]) -> None:
         """The new participants' similarity rows, their ids read back by uuid."""
         rows: list[tuple[Any, ...]] = []
@@ -207,7 +267,7 @@ class _Apply:
     def _file_numbers(self, ready: list[Ready]) -> dict[str, Any]:
         """Who the chunk's file numbers already name (digest → participant id)."""
         owners: dict[str, Any] = {}
-        for part in batches(sorted({h for p in ready for h in p[5]})):
+        for part in batches(sorted({h for p in ready for h in p[-1]})):
             owners.update(self.conn.execute(
                 sa.select(ParticipantFileNumber.digest, ParticipantFileNumber.participant_id)
                 .where(ParticipantFileNumber.digest.in_(padded(part)))).all())
@@ -241,7 +301,7 @@ class _Apply:
         """Nothing is derived from participants at the end of the file."""
 
 
-KIND = Kind("participants", COLUMNS, REQUIRED, prepare)
+KIND = Kind("participants", COLUMNS, (), prepare, check_columns)
 
 
 def import_participants(session: Session, keyring: Keyring, path: str | Path, *,

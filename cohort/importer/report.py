@@ -97,9 +97,11 @@ def write_errors(out: IO[str], errors: Iterable[RowError]) -> None:
 COUNTS = {
     "participants": ("created", "unchanged", "refused"),
     "enrolments": ("created_open", "created_ended", "ended", "unchanged", "refused"),
-    "enrolment-changes": ("ended", "cancelled", "unchanged", "refused"),
+    "enrolment-ends": ("ended", "unchanged", "refused"),
+    "cancellations": ("cancelled", "unchanged", "refused"),
     "events": ("created", "unchanged", "refused"),
-    "event-changes": ("voided", "corrected", "unchanged", "refused"),
+    "voids": ("voided", "unchanged", "refused"),
+    "corrections": ("corrected", "unchanged", "refused"),
     "operations": ("created", "changed", "unchanged", "refused"),
 }
 

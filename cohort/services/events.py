@@ -118,6 +118,17 @@ _INSERT = {
 }
 
 
+def named_by_key(session: Session, keyring: Keyring, data: dict[str, Any]) -> None:
+    """A body naming its participant by identity or NIR (``participant``) gets their uuid
+    as ``participant_id`` instead, in place, before anything is fingerprinted: the event's
+    digest is the same whichever way it was named (issue 22)."""
+    key = data.pop("participant", None)
+    if key is not None:
+        from cohort.services.natural_keys import participant_by_key
+
+        data["participant_id"] = participant_by_key(session, keyring, key).uuid
+
+
 def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any],
            *, today: dt.date, now: dt.datetime, corrects_id: int | None = None,
            observed_at_check: bool = False) -> Recorded:
@@ -133,6 +144,7 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
     person's situation on the check's day and so may end a period another structure
     recorded (domain.md §6); any other end closes only the structure's own periods.
     """
+    named_by_key(session, keyring, data)
     digest = body_digest(data)
     event_uuid: uuid.UUID = data["id"]
     db = core(session)
@@ -296,6 +308,7 @@ def correct(session: Session, keyring: Keyring, actor: Actor, event_id: uuid.UUI
     voided. Idempotent on the replacement's client uuid: a retry answers the replacement
     already recorded.
     """
+    named_by_key(session, keyring, data)
     old = get_event(session, event_id)
     replayed = core(session).execute(_CORRECTION_OF, {"event_uuid": data["id"]}).one_or_none()
     if replayed is not None:

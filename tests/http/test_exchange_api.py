@@ -74,3 +74,31 @@ def test_list_parameters_take_commas_and_repeats(clients: dict[str, Any]) -> Non
     assert comma.status_code == 200, comma.get_json()
     assert comma.get_json() == repeated.get_json()
     assert sorted(comma.get_json()["actions"]) == ["62-A5", "62-A6"]
+
+
+def test_an_event_names_its_participant_by_identity_or_nir(
+        clients: dict[str, Any], people: dict[str, Any],
+        actions: dict[str, str]) -> None:  # noqa: F811
+    client = clients["coord_ml"]
+    youth = jsonable(person(ase_past=True))
+    registered = client.post("/api/v1/participants", json=youth)
+    assert registered.status_code == 201
+    key = {k: youth[k] for k in ("last_name", "first_names", "birth_date")}
+    assert client.post("/api/v1/enrolments", json=_body(
+        people, actions, participant=key)).status_code == 201
+    body = {"id": "2f0c5d8e-6b1a-4c3e-9f7d-0a1b2c3d4e01", "type": "contact",
+            "date": "2024-01-10", "attributes": {"mode": "phone"}}
+    done = client.post("/api/v1/events", json={**body, "participant": key})
+    assert done.status_code == 201, done.get_json()
+    assert done.get_json()["participant_id"] == registered.get_json()["id"]
+    # The same event by uuid is a retry of the same body (one digest either way).
+    same = client.post("/api/v1/events", json={
+        **body, "participant_id": registered.get_json()["id"]})
+    assert same.status_code == 200, same.get_json()
+    stranger = {**key, "last_name": "Inconnu-Ailleurs"}
+    unknown = client.post("/api/v1/events", json={
+        **body, "id": "2f0c5d8e-6b1a-4c3e-9f7d-0a1b2c3d4e02", "participant": stranger})
+    assert_refused(unknown, 404, "participant")
+    assert "Inconnu-Ailleurs" not in unknown.get_data(as_text=True)
+    assert_refused(client.post("/api/v1/events", json={
+        **body, "participant": {"nir": "123"}}), 422, "participant")

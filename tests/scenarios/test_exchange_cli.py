@@ -185,10 +185,107 @@ def test_a_partner_export_with_natural_keys_only_loads_completely(
     again = invoke(app, "enrolments", str(with_identity))
     assert "ended 0, unchanged 4, refused 0" in again.stdout, again.output
     assert people[0]["last_name"] in with_identity.read_text()
-    participants = export("participants").read_text().splitlines()
-    assert len(participants) == 5
-    assert people[0]["last_name"] not in "\n".join(participants)
-    # Events exported name their links by uuid: only those imported so round-trip as
-    # unchanged (rows imported with action_code/operation_code do not yet: issue 22).
+    # Participants: the export without identity names them by uuid, and imports unchanged.
+    participants = export("participants")
+    assert len(participants.read_text().splitlines()) == 5
+    assert people[0]["last_name"] not in participants.read_text()
+    again = invoke(app, "participants", str(participants))
+    assert again.stdout == "participants: 4 rows, created 0, unchanged 4, refused 0\n", \
+        again.output
+    # With identity: one row edited into someone new creates that one only.
+    named = export("participants", "--with-identity").read_text().splitlines()
+    newcomer = person(birth_date=dt.date(2005, 3, 10), ase_past=True)
+    cells = named[2].split(";")
+    cells[:3] = [newcomer["last_name"], newcomer["first_names"],
+                 newcomer["birth_date"].isoformat()]
+    (tmp_path / "people.csv").write_text("\n".join([*named[:2], ";".join(cells),
+                                                    *named[3:]]) + "\n")
+    done = invoke(app, "participants", str(tmp_path / "people.csv"))
+    assert done.stdout == "participants: 4 rows, created 1, unchanged 3, refused 0\n", \
+        done.output
+    assert counts(app)["Participant"] == 5
+
+    # Events: those imported by action_code/operation_code (digest over the resolved
+    # uuids, as the API's) come back from the export unchanged; one row edited into a new
+    # event creates that one only; content edited under a kept id is refused by id.
     exported_events = export("events").read_text().splitlines()
     assert len(exported_events) == 13
+    again = invoke(app, "events", str(tmp_path / "export-events.csv"))
+    assert again.stdout == "events: 12 rows, created 0, unchanged 12, refused 0\n", again.output
+    header = exported_events[0].split(";")
+    hours_row = next(i for i, line in enumerate(exported_events) if ";clause_hours;" in line)
+    cells = exported_events[hours_row].split(";")
+    cells[header.index("id")] = "6f1c7a56-0d7e-4c55-9d55-1f2a9e4f0a01"
+    cells[header.index("date")] = "2023-05-02"
+    edited_events = [*exported_events[:hours_row], ";".join(cells),
+                     *exported_events[hours_row + 1:]]
+    (tmp_path / "edited-events.csv").write_text("\n".join(edited_events) + "\n")
+    done = invoke(app, "events", str(tmp_path / "edited-events.csv"))
+    assert done.stdout == "events: 12 rows, created 1, unchanged 11, refused 0\n", done.output
+    assert invoke(app, "events", str(tmp_path / "edited-events.csv")).stdout == \
+        "events: 12 rows, created 0, unchanged 12, refused 0\n"
+    cells[header.index("hours")] = "40"
+    (tmp_path / "edited-events.csv").write_text("\n".join(
+        [*exported_events[:hours_row], ";".join(cells)]) + "\n")
+    refused = invoke(app, "events", str(tmp_path / "edited-events.csv"))
+    assert refused.exit_code == 2
+    assert "id: already used for a different event" in refused.stderr
+    # And the natural-key file itself, once more, is still unchanged.
+    again = invoke(app, "events", "--structure", "Mission Locale de Lens", str(files["events"]))
+    assert "created 0, unchanged 12, refused 0" in again.stdout, again.output
+
+
+def test_an_event_posted_through_the_api_exports_and_imports_unchanged(
+        app: Any, tmp_path: Path) -> None:  # noqa: F811
+    from cohort.importer.cli import export_command
+    from tests.scenarios.test_import_cli import coordinator_of
+
+    ml = _structure(app)
+    _operation(app, "CH-LENS-2023")
+    someone = person(birth_date=dt.date(2005, 3, 10), ase_past=True)
+    write(tmp_path / "p.csv", ["last_name", "first_names", "birth_date", "ase_past"],
+          [[someone["last_name"], someone["first_names"], someone["birth_date"], "oui"]])
+    assert invoke(app, "participants", "--structure", ml, str(tmp_path / "p.csv")).exit_code == 0
+    write(tmp_path / "e.csv", ["last_name", "first_names", "birth_date", "action_code",
+                               "start_date", "rsa_at_entry"],
+          [[someone["last_name"], someone["first_names"], someone["birth_date"], "62-A6",
+            "2023-02-01", "non"]])
+    assert invoke(app, "enrolments", "--structure", ml, str(tmp_path / "e.csv")).exit_code == 0
+    client = coordinator_of(app, ml)
+    identity = {k: str(someone[k]) for k in ("last_name", "first_names", "birth_date")}
+    with unit_of_work(app.extensions["cohort.sessionmaker"]) as s:
+        from cohort.models import Enrolment, Operation
+
+        enrolment = str(s.execute(sa.select(Enrolment.uuid)).scalar_one())
+        operation = str(s.execute(sa.select(Operation.uuid)).scalar_one())
+    bodies = [
+        {"id": "0b9f5c3e-7a51-4d0e-9a3c-5d0c6a1e2f01", "participant": identity,
+         "type": "support_break", "date": "2023-04-01", "enrolment_id": enrolment,
+         "attributes": {"reason": "absent"}},
+        {"id": "0b9f5c3e-7a51-4d0e-9a3c-5d0c6a1e2f02", "participant": identity,
+         "type": "clause_hours", "date": "2023-05-01", "operation_id": operation,
+         "attributes": {"hours": "35"}},
+    ]
+    for body in bodies:
+        answer = client.post("/api/v1/events", json=body)
+        assert answer.status_code == 201, answer.get_json()
+        assert client.post("/api/v1/events", json=body).status_code == 200  # a retry
+    path = tmp_path / "events.csv"
+    done = app.test_cli_runner().invoke(export_command, [
+        "events", "--structure", ml, "-o", str(path)], catch_exceptions=False)
+    assert done.exit_code == 0
+    again = invoke(app, "events", str(path))
+    assert again.stdout == "events: 2 rows, created 0, unchanged 2, refused 0\n", again.output
+    # The same events by natural keys only: unchanged too.
+    write(tmp_path / "keyed.csv", ["id", "last_name", "first_names", "birth_date", "type",
+                                   "date", "action_code", "operation_code", "reason", "hours"],
+          [[b["id"], someone["last_name"], someone["first_names"], someone["birth_date"],
+            b["type"], b["date"], "62-A6" if "enrolment_id" in b else None,
+            "CH-LENS-2023" if "operation_id" in b else None,
+            b["attributes"].get("reason"), b["attributes"].get("hours")] for b in bodies])
+    again = invoke(app, "events", str(tmp_path / "keyed.csv"))
+    assert again.stdout == "events: 2 rows, created 0, unchanged 2, refused 0\n", again.output
+    # A participant named in the body never by identity and uuid at once.
+    both = client.post("/api/v1/events", json={**bodies[0], "participant_id": enrolment})
+    assert both.status_code == 422
+    assert "participant" in both.get_json()["errors"]["json"]
