@@ -61,7 +61,9 @@ def test_the_evaluator_sees_values_and_marked_cells_never_the_hidden_value(
     taken = row_of(main, "Jeunes pris en charge dans le cadre du référentiel")
     assert '<td class="nombre">25</td>' in taken  # 23, rounded to base 5
     turned = row_of(main, "Jeunes devenus majeurs sur la période")
-    assert turned.count('<span class="masque">secret statistique</span>') == 2  # value, rate
+    # the value, the rate and the rate's numerator; its denominator (25) is shown
+    assert turned.count('<span class="masque">secret statistique</span>') == 3
+    assert "sur 25</p>" in turned
     assert "Jeunes accompagnés dans la période dont le mois des 18 ans" in turned  # definition
     assert "rapporté à : Jeunes pris en charge" in turned
     assert not re.search(r"\b22\b", main)  # the hidden count is nowhere in the page
@@ -154,7 +156,12 @@ def test_cohort_table_and_chart(world: None, web: Any) -> None:
     entry = row_of(main, "2023, entrée")
     assert '<td class="nombre">25</td>' in entry
     assert '<svg xmlns="http://www.w3.org/2000/svg" role="img"' in main
-    assert "<title id=\"t-cohorte-0\">Cohorte 2023 : part des personnes" in main
+    # a line chart per horizon across cohorts, and one per cohort across horizons
+    assert '<title id="t-horizon-0">Horizon entrée : parts par cohorte d&#39;entrée</title>' in main
+    assert '<title id="t-cohorte-0">Cohorte 2023 : parts par horizon</title>' in main
+    assert main.count('<svg xmlns="http://www.w3.org/2000/svg" role="img"') == 7 + 1
+    assert "interruption : valeur masquée (secret statistique)" in main  # the legend
+    assert "<summary>Valeurs du graphique : Cohorte 2023 : parts par horizon</summary>" in main
     assert "style=" not in main
     assert 'id="champ-actions-62-A6" name="actions" value="62-A6" checked' in main
     bad = web("evaluator").get("/cohortes?programme=erbm-2023&actions=62-Z9&grain=semaine")
