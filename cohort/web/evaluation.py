@@ -324,7 +324,7 @@ def codebook() -> Any:
     programmes = all_programmes(session())
     data.setdefault("programme", programmes[0].code if programmes else "")
     book, state, status = _run(CodebookArgs(), data, lambda s, args: queries.codebook(
-        s, args["programme"], current_app.config, mode=args["mode"]), reads_only=True)
+        s, args["programme"], current_app.config, mode=args["mode"]))
     actions: dict[str, list[dict[str, Any]]] = {}
     for item in (book or {}).get("indicators", []):
         actions.setdefault(item["action"], []).append(item)

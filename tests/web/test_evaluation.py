@@ -245,3 +245,181 @@ def test_a_pilot_gets_exact_figures_of_their_departement_only(
     unknown = web("pilot62").get("/indicateurs?programme=erbm-2099")
     assert unknown.status_code == 422
     assert "Introuvable." in main_of(unknown)
+
+
+EXPORT_NAME = "indicateurs_erbm-2023_62-A6_2023-01-01_2023-12-31_au-2024-01-31_publie"
+
+
+def _export_links(main: str) -> dict[str, str]:
+    links = re.findall(r'<a class="bouton secondaire" href="([^"]+)" download>', main)
+    return {re.search(r"format=([\w-]+)", link)[1]: link.replace("&amp;", "&")  # type: ignore[index]
+            for link in links}
+
+
+def test_every_indicator_export_opens_with_its_format(
+        world: None, web: Any, app: Any, people: dict[str, Any], session: Session) -> None:
+    """Issue 19: the page offers four files; each opens as its reader expects, with the
+    page's figures and the same hidden cells, and is audited like the query."""
+    import csv
+    import io
+    import json
+
+    from openpyxl import load_workbook
+
+    evaluator = web("evaluator")
+    links = _export_links(main_of(evaluator.get(A6)))
+    assert sorted(links) == ["csv", "csv-fr", "json", "xlsx"]
+    files = {fmt: evaluator.get(link) for fmt, link in links.items()}
+    for fmt, suffix in (("csv-fr", "tableur.csv"), ("csv", "long.csv"), ("xlsx", "xlsx"),
+                        ("json", "json")):
+        assert files[fmt].status_code == 200, fmt
+        assert files[fmt].headers["Content-Disposition"] == (
+            f'attachment; filename="{EXPORT_NAME}.{suffix}"')
+
+    french = files["csv-fr"].data
+    assert french.startswith(b"\xef\xbb\xbf")  # BOM: a French spreadsheet reads UTF-8
+    text = french.decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert ["Période", "du 01/01/2023 au 31/12/2023"] in lines
+    assert ["Données arrêtées au", "31/01/2024"] in lines
+    header = next(line for line in lines if line[:2] == ["Action", "Code"])
+    assert header[3:4] + header[9:12] == ["Valeur", "Numérateur", "Dénominateur", "Taux (%)"]
+    rows = {line[1]: dict(zip(header, line, strict=True))
+            for line in lines[lines.index(header) + 1:]}
+    assert rows["accompanied"]["Valeur"] == "25"
+    assert rows["accompanied"]["Cible"] == "pas de cible dans la fiche action"
+    assert (rows["turned_18"]["Valeur"], rows["turned_18"]["Taux (%)"],
+            rows["turned_18"]["Dénominateur"]) == ("secret", "secret", "25")
+    assert not re.search(r"\b22\b", text)  # the hidden count is nowhere in the file
+
+    machine = files["csv"].data.decode("utf-8")
+    assert not machine.startswith("\ufeff")
+    tidy = list(csv.DictReader(io.StringIO(machine)))
+    assert list(tidy[0]) == ["programme", "scope", "period_from", "period_to", "as_of",
+                             "mode", "table", "action", "indicator", "cut", "value", "unit",
+                             "status"]
+    cells = {(r["indicator"], r["cut"]): r for r in tidy}
+    assert (cells[("accompanied", "value")]["value"],
+            cells[("accompanied", "value")]["status"]) == ("25", "rounded")
+    assert (cells[("turned_18", "value")]["value"],
+            cells[("turned_18", "value")]["status"]) == ("", "suppressed")
+    assert {r["period_from"] for r in tidy} == {"2023-01-01"}
+    assert not re.search(r"\b22\b", machine)
+
+    book = load_workbook(io.BytesIO(files["xlsx"].data))
+    assert book.sheetnames == ["Indicateurs", "Notes", "Dictionnaire"]
+    sheet = book["Indicateurs"]
+    assert sheet.freeze_panes == "A5"
+    assert sheet.column_dimensions["C"].width == 48
+    values = {row[1]: row for row in sheet.iter_rows(min_row=5, values_only=True)}
+    assert values["accompanied"][3] == 25
+    assert isinstance(values["accompanied"][3], int)
+    assert values["turned_18"][3] == "secret"
+    notes = {row[0]: row[1] for row in book["Notes"].iter_rows(values_only=True) if row[0]}
+    assert notes["Données arrêtées au"].date() == dt.date(2024, 1, 31)  # a real date
+    assert book["Dictionnaire"]["C1"].value == "Libellé"
+    assert any(row[1] == "turned_18" for row in book["Dictionnaire"].iter_rows(
+        values_only=True))
+    assert not any(22 in row for row in sheet.iter_rows(values_only=True))
+
+    api = token_client(app, people["users"]["evaluator"][1])
+    from_api = api.get("/api/v1/indicators?programme=erbm-2023&action=62-A6").get_json()
+    assert json.loads(files["json"].data)["actions"] == from_api["actions"]
+
+    formats = session.execute(sa.select(AuditEntry.details).where(
+        AuditEntry.action == "indicators.query").order_by(AuditEntry.id)).scalars().all()
+    assert sorted(str(d["format"]) for d in formats) == sorted(
+        ["None", "csv", "csv-fr", "json", "xlsx", "None"])
+
+
+def test_numbers_beside_rates_capacity_as_the_sheet_says_and_absent_targets(
+        world: None, web: Any) -> None:
+    main = main_of(web("pilot62").get(f"{URL}&departement=62&mode=internal"))
+    # 3 simple measures = 1.5 reinforced-measure equivalents, against 20
+    assert "1,5 mesures renforcées équivalentes sur 20" in main
+    assert "soit 7,5\u00a0% de la cible (1,5 sur 20)" in main
+    turned = row_of(main, "Jeunes devenus majeurs sur la période")
+    assert "22 sur 23</p>" in turned  # numerator and denominator beside the rate
+    assert "pas de cible dans la fiche action" in turned
+
+
+def test_cohort_grains_preview_and_xlsx(world: None, web: Any) -> None:
+    evaluator = web("evaluator")
+    main = main_of(evaluator.get("/cohortes?programme=erbm-2023&actions=62-A6&grain=quarter"))
+    preview = main[main.index('<caption>Cases masquées par regroupement des entrées'):]
+    preview = preview[:preview.index("</table>")]
+    for label in ("Par mois", "Par trimestre", "Par semestre", "Par année",
+                  "Toutes les entrées de la période réunies"):
+        assert label in preview
+    counts = [(int(h.replace("\u202f", "")), int(c.replace("\u202f", ""))) for h, c in re.findall(
+        r'<td class="nombre">([\d\u202f]+)</td><td class="nombre">([\d\u202f]+)</td>', preview)]
+    assert len(counts) == 5
+    hidden = [h for h, _ in counts]
+    assert hidden[0] >= hidden[1] >= hidden[3]  # coarser grains hide no more here
+    assert [c for _, c in counts] == [12 * 7 * 13, 4 * 7 * 13, 2 * 7 * 13, 7 * 13, 7 * 13]
+    pooled = evaluator.get("/cohortes?programme=erbm-2023&actions=62-A6&grain=all")
+    assert pooled.status_code == 200
+    assert "2023-01 à 2023-12, entrée" in main_of(pooled)
+    semester = main_of(evaluator.get("/cohortes?programme=erbm-2023&actions=62-A6"
+                                     "&grain=semester"))
+    assert "2023-S2, entrée" in semester
+    links = _export_links(main)
+    xlsx = evaluator.get(links["xlsx"])
+    assert xlsx.headers["Content-Disposition"] == (
+        'attachment; filename="cohortes_erbm-2023_62-A6_2023-01-01_2023-12-31'
+        '_au-2024-01-31_publie.xlsx"')
+    import io
+
+    from openpyxl import load_workbook
+    sheet = load_workbook(io.BytesIO(xlsx.data))["Cohortes"]
+    header = [c.value for c in sheet[4]]
+    assert header[:4] == ["Cohorte", "Horizon", "Membres", "Censurés"]
+    shares = [row[10] for row in sheet.iter_rows(min_row=5, values_only=True)]
+    assert all(v == "secret" or v is None or 0 <= v <= 1 for v in shares)
+
+
+def test_codebook_api_and_page(world: None, web: Any, app: Any,
+                               people: dict[str, Any]) -> None:
+    api = token_client(app, people["users"]["evaluator"][1])
+    response = api.get("/api/v1/codebook?programme=erbm-2023")
+    assert response.status_code == 200
+    book = response.get_json()
+    measures = next(i for i in book["indicators"]
+                    if (i["action"], i["code"]) == ("62-A4", "measures_in_use"))
+    assert measures["unit_fr"] == "mesures renforcées équivalentes"
+    assert measures["target"]["value"] == 20
+    assert measures["disclosure"] == "capacity"
+    turned = next(i for i in book["indicators"]
+                  if (i["action"], i["code"]) == ("62-A6", "turned_18"))
+    assert turned["target_fr"] == "pas de cible dans la fiche action"
+    assert turned["denominator"] == "Jeunes pris en charge"
+    assert "de 1 à 4" in turned["disclosure_fr"]
+    assert {c["code"] for c in book["cohort_cells"]} >= {"members", "share_unknown"}
+    assert api.get("/api/v1/codebook?programme=erbm-2099").status_code == 404
+    page = web("evaluator").get("/dictionnaire")
+    assert page.status_code == 200
+    main = main_of(page)
+    assert "<h1>Dictionnaire des indicateurs</h1>" in main
+    assert "Jeunes devenus majeurs sur la période" in main
+    assert "pas de cible dans la fiche action" in main
+    assert web("coord_ml").get("/dictionnaire").status_code == 403
+
+
+def test_the_report_reads_in_the_page(world: None, web: Any, session: Session) -> None:
+    page = web("pilot62").get(f"/rapports/lire?{REPORT}")
+    assert page.status_code == 200
+    main = main_of(page)
+    assert main.count("<h1>") == 1
+    assert "<h1>Rapport d'exécution 2023 — Pas-de-Calais</h1>" in main
+    for code in ("62-A1", "62-A6"):
+        assert f'<a href="#action-{code}">' in main
+        assert f'<section class="action" id="action-{code}"' in main
+    downloads = re.findall(r'href="(/rapports/telecharger\?[^"]+)" download', main)
+    assert len(downloads) == 4
+    assert "<style" not in main
+    assert "<main" not in main[5:]
+    offered = main_of(web("pilot62").get(f"/rapports?{REPORT}"))
+    assert "Lire le rapport dans le navigateur" in offered
+    formats = session.execute(sa.select(AuditEntry.details).where(
+        AuditEntry.action == "report.generate")).scalars().all()
+    assert [d["format"] for d in formats] == ["page"]
