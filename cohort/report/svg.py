@@ -117,15 +117,21 @@ def charts(model: dict[str, Any]) -> dict[str, Any]:
     labels = model["cohorts"]["horizon_labels"]
     statuses = [("in_pathway", "en parcours"), ("durable_employment", "emploi durable"),
                 ("stably_housed", "logement stable"), ("has_resources", "ressources")]
-    by_cohort: dict[str, list[tuple[str, list[tuple[str, float | None]]]]] = {}
+    by_cohort: dict[str, list[dict[str, Any]]] = {}
     for row in model["cohorts"]["rows"]:
-        by_cohort.setdefault(row["cohort"], []).append((
-            labels.get(row["horizon"], row["horizon"]),
-            [(name, row["shares"][key]) for key, name in statuses]))
-    cohort_charts = [(cohort, share_bars(groups, ident=f"c{i}",
-                                         title=f"Cohorte {cohort} : situation des personnes "
-                                               "connues, par horizon"))
-                     for i, (cohort, groups) in enumerate(sorted(by_cohort.items()))]
+        by_cohort.setdefault(row["cohort"], []).append(row)
+
+    def share(row: dict[str, Any], key: str) -> float | None:
+        hidden = f"{key}|share" in row["suppressed"] or key in row["suppressed"]
+        return None if hidden else row["shares"][key]
+
+    # A line per status across the horizons; a hidden or undefined share is a gap.
+    cohort_charts = [(cohort, share_lines(
+        [labels.get(r["horizon"], r["horizon"]) for r in rows],
+        [(name, [share(r, key) for r in rows]) for key, name in statuses],
+        ident=f"c{i}", title=f"Cohorte {cohort} : situation des personnes connues, par horizon",
+        description="Les valeurs sont dans le tableau des cohortes."))
+        for i, (cohort, rows) in enumerate(sorted(by_cohort.items()))]
     return {"monthly": monthly, "cohorts": cohort_charts}
 
 
