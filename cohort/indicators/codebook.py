@@ -186,37 +186,41 @@ assert {c for c, *_ in COHORT_CELLS} >= set(STATUS_COLUMNS)
 
 
 def build(programme: Any, *, mode: str, k: int, rounding_base: int) -> dict[str, Any]:
-    """The codebook of a programme: every declared indicator of every action (the
-    common follow-up indicators under each action that reports them), the cohort cells
-    and horizons, and the disclosure rules of the mode (engine.compute_action reports
-    the common indicators for every action, so the codebook lists them under each)."""
+    """The codebook of a programme: the indicators of each action's sheet, the common
+    follow-up indicators once (``common_indicators``, with the actions that report them:
+    engine.compute_action reports them for every action, sheet indicators or not), the
+    cohort cells and horizons, and the disclosure rules of the mode."""
     common = programme.settings.get("common_indicators", [])
 
     def rule(name: str) -> str:
         return rule_fr(name, mode=mode, k=k, rounding_base=rounding_base)
 
-    indicators = []
-    for action in programme.actions:
-        settings = {**programme.settings, **action.settings}
-        for declared in [*action.indicators, *common]:
-            kind = declared["kind"]
-            target = _target(action, declared.get("target"))
-            disclosure = disclosure_of(kind)
-            indicators.append({
-                "action": action.code, "code": declared["code"], "kind": kind,
-                "label_fr": declared["label_fr"],
-                "definition": declared.get("definition", ""),
-                "numerator": declared.get("numerator", ""),
-                "denominator": declared.get("denominator"),
-                "rate_of": declared.get("rate_of"),
-                "target": target, "target_fr": target_fr(target),
-                "unit": unit_of(kind, settings),
-                "unit_fr": UNIT_LABELS_FR[unit_of(kind, settings)],
-                "parts": [{"part": p, "label_fr": PART_LABELS_FR.get(p, p)}
-                          for p in parts_of(declared)],
-                "disclosure": disclosure, "disclosure_fr": rule(disclosure),
-                "rate_disclosure_fr": rule("rate") if declared.get("rate_of") else None,
-            })
+    def entry(declared: dict[str, Any], action: Any, settings: dict[str, Any]) -> dict[str, Any]:
+        kind = declared["kind"]
+        target = _target(action, declared.get("target")) if action is not None else None
+        disclosure = disclosure_of(kind)
+        return {
+            "code": declared["code"], "kind": kind,
+            "label_fr": declared["label_fr"],
+            "definition": declared.get("definition", ""),
+            "numerator": declared.get("numerator", ""),
+            "denominator": declared.get("denominator"),
+            "rate_of": declared.get("rate_of"),
+            "target": target, "target_fr": target_fr(target),
+            "unit": unit_of(kind, settings),
+            "unit_fr": UNIT_LABELS_FR[unit_of(kind, settings)],
+            "parts": [{"part": p, "label_fr": PART_LABELS_FR.get(p, p)}
+                      for p in parts_of(declared)],
+            "disclosure": disclosure, "disclosure_fr": rule(disclosure),
+            "rate_disclosure_fr": rule("rate") if declared.get("rate_of") else None,
+        }
+
+    indicators = [{"action": action.code, **entry(declared, action,
+                                                  {**programme.settings, **action.settings})}
+                  for action in programme.actions for declared in action.indicators]
+    reporting = [action.code for action in programme.actions]
+    commons = [{**entry(declared, None, programme.settings), "reported_by": reporting}
+               for declared in common]
     cells = [{"code": code, "label_fr": label, "definition": definition, "unit": unit,
               "unit_fr": UNIT_LABELS_FR[unit], "disclosure": disclosure,
               "disclosure_fr": rule(disclosure)}
@@ -225,16 +229,21 @@ def build(programme: Any, *, mode: str, k: int, rounding_base: int) -> dict[str,
         "programme": programme.code, "title": programme.title, "mode": mode,
         "k": k if mode == "published" else None,
         "rounding_base": rounding_base if mode == "published" else None,
-        "indicators": indicators, "cohort_cells": cells,
+        "indicators": indicators, "common_indicators": commons, "cohort_cells": cells,
         "horizons": [{"code": code, "label_fr": label, "definition": definition}
                      for code, (label, definition) in HORIZONS_FR.items()],
     }
 
 
+# The Action column of a common indicator in the flat French codebook.
+COMMON_FR = "toutes (indicateur commun)"
+
+
 def rows_fr(book: dict[str, Any]) -> list[list[Any]]:
     """The codebook as one flat French table (the XLSX sheet and the page's order)."""
     rows: list[list[Any]] = []
-    for item in book["indicators"]:
+    common = [{**item, "action": COMMON_FR} for item in book.get("common_indicators", [])]
+    for item in [*common, *book["indicators"]]:
         rows.append([item["action"], item["code"], item["label_fr"], item["definition"],
                      item["numerator"], item["denominator"] or "", item["target_fr"],
                      item["unit_fr"],

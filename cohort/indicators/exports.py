@@ -133,7 +133,8 @@ def indicator_export(report: dict[str, Any], args: dict[str, Any],
                      book: dict[str, Any]) -> Export:
     """The indicators table (one row per indicator of each action) and its tidy cells."""
     rows, tidy = [], []
-    counted = {item["code"]: item["disclosure"] for item in book["indicators"]}
+    counted = {item["code"]: item["disclosure"]
+               for item in [*book["indicators"], *book.get("common_indicators", [])]}
     for action in report["actions"]:
         for item in action["indicators"]:
             hidden = item["suppressed"]

@@ -149,6 +149,16 @@ class CodebookIndicatorSchema(StrictSchema):
     rate_disclosure_fr = fields.String(allow_none=True)
 
 
+class CodebookCommonIndicatorSchema(CodebookIndicatorSchema):
+    """A common indicator: declared once for the programme, reported by every action."""
+
+    class Meta(StrictSchema.Meta):
+        exclude = ("action",)
+
+    reported_by = fields.List(fields.String(), metadata={
+        "description": "the actions that report it (every action of the programme)"})
+
+
 class CodebookCellSchema(StrictSchema):
     code = fields.String()
     label_fr = fields.String()
@@ -171,6 +181,9 @@ class CodebookSchema(StrictSchema):
     mode = fields.String()
     k = fields.Integer(allow_none=True)
     rounding_base = fields.Integer(allow_none=True)
-    indicators = fields.List(fields.Nested(CodebookIndicatorSchema))
+    indicators = fields.List(fields.Nested(CodebookIndicatorSchema), metadata={
+        "description": "the indicators of each action's sheet"})
+    common_indicators = fields.List(fields.Nested(CodebookCommonIndicatorSchema), metadata={
+        "description": "the follow-up indicators every action reports, listed once"})
     cohort_cells = fields.List(fields.Nested(CodebookCellSchema))
     horizons = fields.List(fields.Nested(CodebookHorizonSchema))

@@ -328,7 +328,9 @@ def codebook() -> Any:
     actions: dict[str, list[dict[str, Any]]] = {}
     for item in (book or {}).get("indicators", []):
         actions.setdefault(item["action"], []).append(item)
-    return _page("evaluation/codebook.html", state, status, book=book, by_action=actions)
+    reporting = (book or {}).get("common_indicators") or [{"reported_by": list(actions)}]
+    return _page("evaluation/codebook.html", state, status, book=book, by_action=actions,
+                 book_actions=reporting[0]["reported_by"])
 
 
 @bp.route("/rapports/telecharger")

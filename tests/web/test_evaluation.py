@@ -320,6 +320,9 @@ def test_every_indicator_export_opens_with_its_format(
     assert book["Dictionnaire"]["C1"].value == "Libellé"
     assert any(row[1] == "turned_18" for row in book["Dictionnaire"].iter_rows(
         values_only=True))
+    due = [row[0] for row in book["Dictionnaire"].iter_rows(values_only=True)
+           if row[1] == "checks_due"]
+    assert due == ["toutes (indicateur commun)"]  # once, marked common
     assert not any(22 in row for row in sheet.iter_rows(values_only=True))
 
     api = token_client(app, people["users"]["evaluator"][1])
@@ -395,6 +398,13 @@ def test_codebook_api_and_page(world: None, web: Any, app: Any,
     assert turned["denominator"] == "Jeunes pris en charge"
     assert "de 1 à 4" in turned["disclosure_fr"]
     assert {c["code"] for c in book["cohort_cells"]} >= {"members", "share_unknown"}
+    # The follow-up indicators are common: listed once, with the actions reporting them,
+    # never under an action as if its sheet declared them (59-A1's sheet declares none).
+    common = {i["code"]: i for i in book["common_indicators"]}
+    assert set(common) >= {"checks_due", "checks_reached", "six_months_in_pathway"}
+    assert {"59-A1", "62-A6", "J-CLAUSES"} <= set(common["checks_due"]["reported_by"])
+    assert not any(i["code"] in common for i in book["indicators"])
+    assert not any(i["action"] == "59-A1" for i in book["indicators"])
     assert api.get("/api/v1/codebook?programme=erbm-2099").status_code == 404
     page = web("evaluator").get("/dictionnaire")
     assert page.status_code == 200
@@ -402,6 +412,11 @@ def test_codebook_api_and_page(world: None, web: Any, app: Any,
     assert "<h1>Dictionnaire des indicateurs</h1>" in main
     assert "Jeunes devenus majeurs sur la période" in main
     assert "pas de cible dans la fiche action" in main
+    assert '<h2 id="dico-communs">Indicateurs communs à toutes les actions</h2>' in main
+    assert main.count("Suivis à six mois échus sur la période") == 1
+    nord = main[main.index('<h2 id="dico-59-A1">'):main.index('<h2 id="dico-59-A2">')]
+    assert "Aucun indicateur propre" in nord
+    assert "indicateurs communs" in nord
     assert web("coord_ml").get("/dictionnaire").status_code == 403
 
 
