@@ -162,6 +162,63 @@ def suppression_preview(session: Session, actor: Actor, args: dict[str, Any],
 CELLS_PER_ROW = 13
 
 
+def pooling_preview(session: Session, actor: Actor, args: dict[str, Any],
+                    settings: dict[str, Any], *, today: dt.date) -> list[dict[str, Any]]:
+    """The "both départements" choices for the chosen actions: for each pooling of the
+    programme file (twin actions of 59 and 62 and their joint follow-up) that the chosen
+    actions touch without holding all of it, the pooled actions (the chosen ones and the
+    pooling's), the mode and as-of that choice runs with, and how many of its cells
+    disclosure control would hide at the same grain — before the user picks it.
+
+    The mode is the asked one when the actor may have it on the pooled actions; otherwise
+    (a pilot: exact figures are for their own département's actions only, ``rules_for``)
+    published, with the default as-of of published mode when the asked one does not suit
+    it. A cut published mode refuses (days rather than whole months) makes the choice
+    unavailable, with the reason. Like ``suppression_preview``: counts, never values; not
+    audited apart from the query it goes with."""
+    codes = args.get("actions") or []
+    if not codes:
+        return []
+    programme = programme_by_code(session, args["programme"])
+    by_code = {a.code: a for a in actions_of(session, programme)}
+    grain = args.get("grain") or "quarter"
+    stable = programme.settings.get("stable_housing", DEFAULT_STABLE_HOUSING)
+    choices = []
+    for pooling in programme.settings.get("poolings", []):
+        group = pooling["actions"]
+        if not set(codes) & set(group) or set(group) <= set(codes):
+            continue
+        pooled = sorted(set(codes) | set(group))
+        actions = [by_code[c] for c in pooled if c in by_code]
+        mode = args.get("mode") or "published"
+        try:
+            rules = rules_for(actor, actions, mode, settings)
+        except Forbidden:
+            mode = "published"
+            rules = rules_for(actor, actions, mode, settings)
+        as_of = args.get("as_of")
+        if (mode != (args.get("mode") or "published") and as_of is not None
+                and not actor.is_admin):
+            as_of = None  # the asked as-of was for exact figures; published takes its own
+        choice = {"code": pooling["code"], "label_fr": pooling["label_fr"],
+                  "actions": pooled, "mode": mode,
+                  "as_of": as_of, "available": True, "cells": 0, "hidden": 0,
+                  "refused": None}
+        try:
+            cut = cut_for(programme, {**args, "as_of": as_of}, actor, today=today, mode=mode)
+            check_span(cut, grain)
+        except Rejected as error:
+            choice.update(available=False, refused=error.field)
+            choices.append(choice)
+            continue
+        rows = publish_cohorts(cohort_table(session, [a.id for a in actions], cut,
+                                            grain=grain, stable_housing=stable), rules)
+        choice.update(cells=len(rows) * CELLS_PER_ROW,
+                      hidden=sum(len(row["suppressed"]) for row in rows))
+        choices.append(choice)
+    return choices
+
+
 def codebook(session: Session, code: str, settings: dict[str, Any], *,
              mode: str = "published") -> dict[str, Any]:
     """The codebook of a programme: every figure's label, definition, rules and unit."""

@@ -207,24 +207,47 @@ def cohorts() -> Any:
 
     def call(s: Any, args: dict[str, Any]) -> Any:
         report, export = exported(s, args)
-        preview = None
+        preview, poolings = None, []
         if export is None and report["mode"] == "published":
             preview = queries.suppression_preview(s, g.actor, args, current_app.config,
                                                   today=clock.today())
-        return report, export, preview
+        if export is None:
+            poolings = queries.pooling_preview(s, g.actor, args, current_app.config,
+                                               today=clock.today())
+        return report, export, preview, poolings
 
     done, state, status = _run(CohortArgs(), data, call)
-    report, export, preview = done or (None, None, None)
+    report, export, preview, poolings = done or (None, None, None, [])
     if export is not None:
         return _download(export, data["format"])
     return _page("evaluation/cohorts.html", state, status, report=report, grains=GRAINS,
                  horizons=HORIZON_LABELS, statuses=STATUS_LABELS, preview=preview,
-                 grain_labels=dict(GRAINS),
+                 poolings=[{**p, "href": _pooling_link(state, p)} for p in poolings],
+                 pooling_refusals=POOLING_REFUSALS, grain_labels=dict(GRAINS),
                  preview_links={g_: url_for("web.cohorts", **{
                      **{k: v for k, v in state.values.items() if v not in ("", None)},
                      "grain": g_}) for g_, _ in GRAINS},
                  exports=_export_links("web.cohorts", state) if report else [],
                  charts=_charts(report["rows"]) if report else {})
+
+
+# Why a pooled choice is unavailable, by the refused field of its cut.
+POOLING_REFUSALS = {
+    "period_from": "en mode publié, la période commence le premier jour d'un mois",
+    "period_to": "en mode publié, la période finit le dernier jour d'un mois (et ne dépasse "
+                 "pas la durée maximale du regroupement choisi)",
+    "as_of": "en mode publié, la date d'arrêté est la fin d'un mois complet",
+}
+
+
+def _pooling_link(state: forms.FormState, pooling: dict[str, Any]) -> str:
+    """The cohorts page for a pooled choice: its actions and mode, every département."""
+    values = {k: v for k, v in state.values.items()
+              if k not in ("format", "departement", "actions", "mode", "as_of")
+              and v not in ("", None)}
+    if pooling["as_of"] is not None:
+        values["as_of"] = pooling["as_of"].isoformat()
+    return url_for("web.cohorts", **values, actions=pooling["actions"], mode=pooling["mode"])
 
 
 SERIES = [*STATUS_COLUMNS, "known"]

@@ -438,3 +438,90 @@ def test_the_report_reads_in_the_page(world: None, web: Any, session: Session) -
     formats = session.execute(sa.select(AuditEntry.details).where(
         AuditEntry.action == "report.generate")).scalars().all()
     assert [d["format"] for d in formats] == ["page"]
+
+
+@pytest.fixture
+def twins(session: Session, keyring: Any) -> None:
+    """The clause twins: 8 entries in 62-A2 and 4 in 59-A4 in 2023 (a Nord count below k
+    on its own), with the clock of the `world` fixture."""
+    from tests.builders import structure
+    nord = structure(session, "PLIE du Nord", "plie", departement="59")
+    for i in range(8):
+        person = register(session, keyring, birth_date=dt.date(2001, 1 + i, 1))
+        enrol(session, keyring, person, "62-A2", runs(session, "62-A2"),
+              dt.date(2023, 2 + i, 1), rsa_at_entry=True)
+    for i in range(4):
+        person = register(session, keyring, birth_date=dt.date(1990, 1 + i, 1))
+        enrol(session, keyring, person, "59-A4", nord, dt.date(2023, 3 + i, 1))
+    session.commit()
+
+
+def _pooling_rows(main: str) -> str:
+    table = main[main.index("<caption>Cases masquées si les deux départements sont réunis"):]
+    return table[:table.index("</table>")]
+
+
+def test_the_two_departements_pooled_with_their_preview(
+        world: None, twins: None, web: Any, session: Session) -> None:
+    evaluator = web("evaluator")
+    main = main_of(evaluator.get("/cohortes?programme=erbm-2023&actions=62-A2&grain=year"))
+    rows = _pooling_rows(main)
+    assert "Clauses d&#39;insertion : 62-A2 (Pas-de-Calais), 59-A4 (Nord)" in rows
+    assert "Actions réunies : 59-A4, 62-A2, J-CLAUSES." in rows
+    hidden, cells = re.findall(
+        r'<td class="nombre">([\d\u202f]+)</td><td class="nombre">([\d\u202f]+)</td>', rows)[0]
+    link = re.search(r'<a href="([^"]+)">Afficher les deux départements réunis', rows)[1]  # type: ignore[index]
+    pooled = evaluator.get(link.replace("&amp;", "&"))
+    assert pooled.status_code == 200
+    pooled_main = main_of(pooled)
+    assert "Actions : 59-A4, 62-A2, J-CLAUSES." in pooled_main
+    # what the preview announced is what the pooled table hides (same grain: its own
+    # grain preview, "affiché", gives the count of the table shown)
+    grains = pooled_main[pooled_main.index("<caption>Cases masquées par regroupement"):]
+    shown = re.search(r'Par année <span class="badge badge-info">affiché</span></th>\s*'
+                      r'<td class="nombre">([\d\u202f]+)</td><td class="nombre">([\d\u202f]+)',
+                      grains)
+    assert shown is not None
+    assert (shown[1], shown[2]) == (hidden, cells)
+    # 12 entries pooled: the entry cohort's members are published (rounded), which the
+    # Nord action alone (4 entries) never is
+    assert '<td class="nombre">10</td>' in row_of(pooled_main, "2023, entrée")
+    nord_alone = main_of(evaluator.get("/cohortes?programme=erbm-2023&actions=59-A4&grain=year"))
+    assert "secret statistique" in row_of(nord_alone, "2023, entrée")
+    assert "Réunir les deux départements" in nord_alone  # offered from the Nord side too
+    # nothing to offer when the pooling is already whole, or for an action without a twin
+    whole = main_of(evaluator.get(link.replace("&amp;", "&")))
+    assert "Réunir les deux départements" not in whole
+    alone = main_of(evaluator.get("/cohortes?programme=erbm-2023&actions=62-A6&grain=year"))
+    assert "Réunir les deux départements" not in alone
+    audited = session.execute(sa.select(AuditEntry.details).where(
+        AuditEntry.action == "cohorts.query")).scalars().all()
+    assert ["59-A4", "62-A2", "J-CLAUSES"] in [d["actions"] for d in audited]
+
+
+def test_a_pilot_pools_the_other_departement_in_published_mode_only(
+        world: None, twins: None, web: Any) -> None:
+    pilot = web("pilot62")
+    main = main_of(pilot.get("/cohortes?programme=erbm-2023&actions=62-A2&grain=year"
+                             "&mode=internal&as_of=2024-02-20"))
+    assert "effectifs exacts — usage interne" in main
+    rows = _pooling_rows(main)
+    assert ("en mode publié (secret statistique) : les effectifs exacts sont réservés aux "
+            "actions de votre département") in rows
+    link = re.search(r'<a href="([^"]+)">Afficher les deux départements réunis', rows)[1]  # type: ignore[index]
+    link = link.replace("&amp;", "&")
+    assert "mode=published" in link
+    assert "as_of" not in link  # the exact figures' day: published takes its month's end
+    pooled = pilot.get(link)
+    assert pooled.status_code == 200
+    pooled_main = main_of(pooled)
+    assert "effectifs exacts — usage interne" not in pooled_main
+    assert 'id="regle-secret"' in pooled_main
+    # the exact pooled table stays refused (the Nord's and the joint action's figures)
+    refused = pilot.get(link.replace("mode=published", "mode=internal"))
+    assert refused.status_code == 403
+    # an administrator keeps exact figures when pooling
+    admin = main_of(web("admin").get("/cohortes?programme=erbm-2023&actions=62-A2"
+                                     "&grain=year&mode=internal"))
+    assert "mode=internal" in re.search(
+        r'<a href="([^"]+)">Afficher les deux départements réunis', admin)[1]  # type: ignore[index]
