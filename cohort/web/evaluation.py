@@ -25,7 +25,7 @@ from cohort.indicators import exports, queries
 from cohort.indicators.cohorts import HORIZONS, STATUS_COLUMNS
 from cohort.reference import all_programmes
 from cohort.report import model as report_model
-from cohort.report import svg
+from cohort.report import output, svg
 from cohort.report.html import to_html_fragment
 from cohort.report.output import render
 from cohort.request_db import reading, session, transaction
@@ -55,7 +55,8 @@ STATUS_LABELS = {"in_pathway": "En parcours", "durable_employment": "En emploi d
 # Report formats: (format, link text); the order of the links on the page.
 REPORT_LINKS = [("html", "Télécharger le rapport (HTML, à lire ou imprimer)"),
                 ("xlsx", "Télécharger le rapport (XLSX, tableur)"),
-                ("csv", "Télécharger les tableaux (CSV, archive zip)"),
+                ("csv", "Télécharger les tableaux (CSV pour tableur français, archive zip)"),
+                ("csv-long", "Télécharger les données (CSV format long, pour logiciels)"),
                 ("json", "Télécharger les données (JSON)")]
 # Labels of the page-only names ("mode" means a contact mode elsewhere in the label map).
 PAGE_LABELS = {"mode": "Mode", "population": "Action", "format": "Format"}
@@ -375,7 +376,7 @@ def report_download() -> Any:
                                        now=clock.now())
     rendered = render(built, head["format"])
     mode = "publie" if head["mode"] == "published" else "interne"
-    extension = rendered.filename.rsplit(".", 1)[1]
+    extension = output.FORMATS[head["format"]][1]
     name = (f"rapport-execution-{head['programme']}-{head['departement']}-{head['year']}"
             f"-{mode}.{extension}")
     return Response(rendered.content, mimetype=rendered.mimetype,

@@ -180,29 +180,76 @@ def test_report_links_and_downloads(world: None, web: Any, app: Any,
     main = main_of(page)
     for text in ("Télécharger le rapport (HTML, à lire ou imprimer)",
                  "Télécharger le rapport (XLSX, tableur)",
-                 "Télécharger les tableaux (CSV, archive zip)",
+                 "Télécharger les tableaux (CSV pour tableur français, archive zip)",
+                 "Télécharger les données (CSV format long, pour logiciels)",
                  "Télécharger les données (JSON)"):
         assert text in main
     links = re.findall(r'<a href="(/rapports/telecharger\?[^"]+)" download>', main)
-    assert len(links) == 4
+    assert len(links) == 5
     expected = {"html": "text/html", "xlsx": "application/vnd.openxmlformats-officedocument."
-                "spreadsheetml.sheet", "csv": "application/zip", "json": "application/json"}
-    extension = {"html": "html", "xlsx": "xlsx", "csv": "zip", "json": "json"}
+                "spreadsheetml.sheet", "csv": "application/zip", "csv-long": "text/csv",
+                "json": "application/json"}
+    extension = {"html": "html", "xlsx": "xlsx", "csv": "zip", "csv-long": "long.csv",
+                 "json": "json"}
+    files = {}
     for link in links:
-        fmt = re.search(r"format=(\w+)", link.replace("&amp;", "&"))[1]  # type: ignore[index]
+        fmt = re.search(r"format=([\w-]+)", link.replace("&amp;", "&"))[1]  # type: ignore[index]
         response = evaluator.get(link.replace("&amp;", "&"))
         assert response.status_code == 200, fmt
         assert response.mimetype == expected[fmt]
         assert response.headers["Content-Disposition"] == (
             f'attachment; filename="rapport-execution-erbm-2023-62-2023-publie.'
             f'{extension[fmt]}"')
+        files[fmt] = response.data
     api = token_client(app, people["users"]["evaluator"][1])
     from_api = api.get("/api/v1/reports/erbm-2023/62/2023?format=json")
     from_page = evaluator.get(f"/rapports/telecharger?{REPORT}&format=json")
     assert from_page.data == from_api.data
     formats = session.execute(sa.select(AuditEntry.details).where(
         AuditEntry.action == "report.generate")).scalars().all()
-    assert sorted(d["format"] for d in formats) == ["csv", "html", "json", "json", "json", "xlsx"]
+    assert sorted(d["format"] for d in formats) == [
+        "csv", "csv-long", "html", "json", "json", "json", "xlsx"]
+
+    # The report's tables as a French spreadsheet reads them, and as machines do.
+    import csv
+    import io
+    import zipfile
+    archive = zipfile.ZipFile(io.BytesIO(files["csv"]))
+    indicators = archive.read("indicateurs.csv")
+    assert indicators.startswith("\ufeff".encode())
+    lines = list(csv.reader(io.StringIO(indicators.decode("utf-8-sig")), delimiter=";"))
+    assert lines[0] == ["Indicateurs des fiches actions"]
+    assert ["Période", "du 01/01/2023 au 31/12/2023"] in lines
+    header = lines[lines.index([]) + 1]
+    assert header[:4] == ["Action", "Code", "Indicateur", "Valeur"]
+    rows = {row[1]: dict(zip(header, row, strict=True))
+            for row in lines[lines.index([]) + 2:] if row[0] == "62-A6"}
+    assert rows["accompanied"]["Valeur"] == "25"
+    assert rows["turned_18"]["Valeur"] == "secret"
+    assert rows["turned_18"]["Taux (%)"] == "secret"
+    followups = archive.read("suivis.csv").decode("utf-8-sig")
+    assert "Suivis à six mois échus sur la période" in followups
+    cohorts = archive.read("cohortes.csv").decode("utf-8-sig").splitlines()
+    assert cohorts[cohorts.index("") + 1].startswith("Cohorte;Horizon;Membres;Censurés")
+    finances = archive.read("finances.csv").decode("utf-8-sig")
+    assert "Part de l'État (%)" in finances
+    assert ";50,0;" in finances  # the State share in percent, decimal comma
+    assert b"\r\n" in indicators
+    machine = files["csv-long"].decode()
+    assert not machine.startswith("\ufeff")
+    tidy = list(csv.DictReader(io.StringIO(machine)))
+    assert list(tidy[0]) == ["programme", "scope", "period_from", "period_to", "as_of",
+                             "mode", "table", "action", "indicator", "cut", "value", "unit",
+                             "status"]
+    assert {r["table"] for r in tidy} == {"indicators", "followups", "accompanied_by_month",
+                                          "cohorts", "data_quality", "finance"}
+    turned = next(r for r in tidy if (r["action"], r["indicator"], r["cut"])
+                  == ("62-A6", "turned_18", "value"))
+    assert (turned["value"], turned["status"]) == ("", "suppressed")
+    assert tidy[0]["as_of"] == "2024-01-31"
+    tables = [n for n in archive.namelist() if n != "rapport.csv"]  # (its fingerprint is hex)
+    for text in (machine, *(archive.read(n).decode("utf-8-sig") for n in tables)):
+        assert not re.search(r"(?<![\d,.])22(?![\d,])", text)  # the hidden count, nowhere
 
 
 def test_report_refusals_are_french(world: None, web: Any) -> None:
@@ -430,7 +477,9 @@ def test_the_report_reads_in_the_page(world: None, web: Any, session: Session) -
         assert f'<a href="#action-{code}">' in main
         assert f'<section class="action" id="action-{code}"' in main
     downloads = re.findall(r'href="(/rapports/telecharger\?[^"]+)" download', main)
-    assert len(downloads) == 4
+    # beside the report: HTML, XLSX, French spreadsheet CSV zip, machine CSV, JSON
+    assert [re.search(r"format=([\w-]+)", d)[1] for d in downloads] == [  # type: ignore[index]
+        "html", "xlsx", "csv", "csv-long", "json"]
     assert "<style" not in main
     assert "<main" not in main[5:]
     offered = main_of(web("pilot62").get(f"/rapports?{REPORT}"))
