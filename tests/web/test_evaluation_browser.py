@@ -168,3 +168,42 @@ def test_the_pilot_reads_the_report_in_the_page_and_prints_it(
     pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF")
     page.emulate_media(media="screen")
+
+
+def test_the_evaluator_pools_both_departements_and_reads_the_codebook(
+        browser: Any, live_server: LiveServer, pages: Any, keyring: Any) -> None:
+    """The clause twins: 8 entries in 62-A2, 4 in 59-A4 (hidden alone, published pooled)."""
+    with unit_of_work(live_server.app.extensions["cohort.sessionmaker"]) as s:
+        plie62 = structure(s, kind="plie")
+        plie59 = structure(s, kind="plie", departement="59")
+        for i in range(8):
+            enrol(s, keyring, register(s, keyring, birth_date=dt.date(2001, 1 + i, 1)),
+                  "62-A2", plie62, dt.date(2023, 2 + i, 1), rsa_at_entry=True)
+        for i in range(4):
+            enrol(s, keyring, register(s, keyring, birth_date=dt.date(1990, 1 + i, 1)),
+                  "59-A4", plie59, dt.date(2023, 3 + i, 1))
+    page = pages("evaluator")
+    page.get_by_role("navigation", name="Menu principal").get_by_role(
+        "link", name="Cohortes").click()
+    page.get_by_label("62-A2 — Mobiliser", exact=False).check()
+    page.get_by_label("Regroupement des entrées").select_option("year")
+    page.get_by_role("button", name="Afficher les cohortes").click()
+    pooled = page.get_by_role("table", name="Cases masquées si les deux départements sont "
+                                            "réunis")
+    expect(pooled).to_contain_text("Actions réunies : 59-A4, 62-A2, J-CLAUSES.")
+    assert serious_accessibility_violations(page) == []
+    _no_sideways_scroll(page)
+    pooled.get_by_role("link", name="Afficher les deux départements réunis").click()
+    expect(page.get_by_text("Actions : 59-A4, 62-A2, J-CLAUSES.")).to_be_visible()
+    expect(page.get_by_label("59-A4 — Renforcer", exact=False)).to_be_checked()
+    assert serious_accessibility_violations(page) == []
+    _no_sideways_scroll(page)
+    screenshot(page, "cohortes-deux-departements")
+
+    page.get_by_role("navigation", name="Menu principal").get_by_role(
+        "link", name="Dictionnaire").click()
+    expect(page.get_by_role("heading", name="Indicateurs communs à toutes les actions")
+           ).to_be_visible()
+    expect(page.locator("#dico-59-A1 + p")).to_contain_text("Aucun indicateur propre")
+    assert serious_accessibility_violations(page) == []
+    _no_sideways_scroll(page)
