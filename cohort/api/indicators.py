@@ -14,9 +14,11 @@ from cohort.actors import Role
 from cohort.api.blueprint import Blueprint
 from cohort.auth import allow, current_actor
 from cohort.deadline import statement_deadline
-from cohort.indicators import queries, tables
-from cohort.request_db import transaction
+from cohort.indicators import exports, queries
+from cohort.request_db import reading, transaction
 from cohort.schemas.aggregates import (
+    CodebookArgs,
+    CodebookSchema,
     CohortArgs,
     CohortReportSchema,
     IndicatorArgs,
@@ -33,9 +35,10 @@ def _deadline(s: Session) -> AbstractContextManager[None]:
     return statement_deadline(s, current_app.config["AGGREGATE_TIMEOUT_SECONDS"])
 
 
-def _csv(text: str, name: str) -> Response:
-    return Response(text, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+def _file(export: exports.Export, fmt: str) -> Response:
+    rendered = exports.render(export, fmt)
+    return Response(rendered.content, mimetype=rendered.mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{rendered.filename}"'})
 
 
 @blp.route("/indicators")
@@ -48,9 +51,10 @@ class Indicators(MethodView):
         with transaction() as s, _deadline(s):  # evaluator queries write an audit entry
             report = queries.indicators(s, current_actor(), args, current_app.config,
                                         today=clock.today(), now=clock.now())
-        if args["format"] == "csv":
-            return _csv(tables.to_csv(tables.INDICATOR_COLUMNS, tables.indicator_rows(report),
-                                      report), "indicateurs")
+            if args["format"] not in (None, "json"):
+                book = queries.codebook(s, args["programme"], current_app.config,
+                                        mode=report["mode"])
+                return _file(exports.indicator_export(report, args, book), args["format"])
         return report
 
 
@@ -64,7 +68,20 @@ class Cohorts(MethodView):
         with transaction() as s, _deadline(s):
             report = queries.cohorts(s, current_actor(), args, current_app.config,
                                      today=clock.today(), now=clock.now())
-        if args["format"] == "csv":
-            return _csv(tables.to_csv(tables.COHORT_COLUMNS, tables.cohort_rows(report),
-                                      report), "cohortes")
+            if args["format"] not in (None, "json"):
+                book = queries.codebook(s, args["programme"], current_app.config,
+                                        mode=report["mode"])
+                return _file(exports.cohort_export(report, args, book), args["format"])
         return report
+
+
+@blp.route("/codebook")
+class Codebook(MethodView):
+    @allow(*AGGREGATE_ROLES)
+    @blp.arguments(CodebookArgs, location="query")
+    @blp.response(200, CodebookSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Every indicator and cohort cell: French label, definition, rules, unit, disclosure"""
+        with reading() as s:
+            return queries.codebook(s, args["programme"], current_app.config,
+                                    mode=args["mode"])

@@ -39,7 +39,9 @@ HORIZON_MONTHS = {"entry": 0, "exit": 0, "exit_6m": 6, "entry_6m": 6, "entry_12m
                   "entry_18m": 18, "entry_24m": 24}
 HORIZONS = tuple(HORIZON_MONTHS)
 STATUS_COLUMNS = STATUS_NAMES
-GRAINS = {"month": 1, "quarter": 3, "year": 12}
+# Months per cohort; "all" pools every entry of the period into one cohort (issue 19:
+# coarser grains publish more cells under the same disclosure control).
+GRAINS = {"month": 1, "quarter": 3, "semester": 6, "year": 12, "all": 0}
 
 
 @dataclass(frozen=True)
@@ -60,20 +62,27 @@ class CohortRow:
         return None if self.known == 0 else self.counts[column] / self.known
 
 
-def _label(key: int, grain: str) -> str:
+def _label(key: int, grain: str, cut: Cut) -> str:
+    if grain == "all":
+        return f"{cut.period_from:%Y-%m} à {cut.period_to:%Y-%m}"
     if grain == "year":
         return f"{key}"
+    if grain == "semester":
+        return f"{key // 2}-S{key % 2 + 1}"
     if grain == "quarter":
         return f"{key // 4}-T{key % 4 + 1}"
     return f"{key // 12}-{key % 12 + 1:02d}"
 
 
-def _bounds(cut: Cut, grain: str) -> tuple[int, int]:
-    """The month-index range of the whole periods that P overlaps."""
+def _bounds(cut: Cut, grain: str) -> tuple[int, int, int, int]:
+    """The month-index range of the whole periods that P overlaps, the months per cohort
+    and the month a cohort key counts from (a cohort key is (month - offset) // size)."""
+    start = cut.period_from.year * 12 + cut.period_from.month - 1
+    stop = cut.period_to.year * 12 + cut.period_to.month - 1
+    if grain == "all":
+        return start, stop, stop - start + 1, start
     size = GRAINS[grain]
-    first = (cut.period_from.year * 12 + cut.period_from.month - 1) // size * size
-    last = (cut.period_to.year * 12 + cut.period_to.month - 1) // size * size + size - 1
-    return first, last
+    return start // size * size, stop // size * size + size - 1, size, 0
 
 
 def cohort_table(session: Session, action_ids: Sequence[int], cut: Cut, *, grain: str = "quarter",
@@ -94,15 +103,14 @@ def cohort_table(session: Session, action_ids: Sequence[int], cut: Cut, *, grain
         .where(e.action_id.in_(list(action_ids)), enrolment_known(e, cut))
         .subquery()
     )
-    size = GRAINS[grain]
-    first, last = _bounds(cut, grain)
+    first, last, size, offset = _bounds(cut, grain)
     entry_month = month_index(firsts.c.entry)
     # Each stage is a materialized CTE so that no database inlines it back into the next:
     # the members once (not once per horizon), then per (member, horizon) whether they
     # are censored and known once, then the statuses only of the known.
     members = (
         sa.select(firsts.c.participant_id, firsts.c.entry, firsts.c.exit,
-                  (entry_month // size).label("cohort_key"))
+                  ((entry_month - offset) // size).label("cohort_key"))
         .where(firsts.c.rank == 1, entry_month >= first, entry_month <= last)
         .cte("members").prefix_with("MATERIALIZED")
     )
@@ -180,13 +188,13 @@ def cohort_table(session: Session, action_ids: Sequence[int], cut: Cut, *, grain
              .group_by(counted.c.cohort_key, counted.c.horizon))
     found = {(r.cohort_key, r.horizon): r for r in session.execute(query)}
     result = []
-    for key in range(first // size, last // size + 1):
+    for key in range((first - offset) // size, (last - offset) // size + 1):
         for horizon in HORIZONS:
             r = found.get((key, horizon))
             members_n = int(r.members) if r else 0
             censored_n = int(r.censored) if r else 0
             result.append(CohortRow(
-                cohort=_label(key, grain), horizon=horizon, members=members_n,
+                cohort=_label(key, grain, cut), horizon=horizon, members=members_n,
                 censored=censored_n, observable=members_n - censored_n,
                 known=int(r.known) if r else 0,
                 counts={name: int(getattr(r, name)) if r else 0 for name in STATUS_COLUMNS},

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from cohort.errors import Rejected
 from cohort.indicators.base import Cut, without_jit
 from cohort.indicators.catalogue import COUNT_KINDS, KINDS, Context, Values
+from cohort.indicators.codebook import unit_of
 from cohort.models import Action, Programme
 
 
@@ -34,6 +35,7 @@ class IndicatorResult:
     rate_of: str | None
     is_count: bool
     extra_counts: list[str] = field(default_factory=list)
+    unit: str = "people"
 
 
 def settings_for(programme: Programme, action: Action) -> dict[str, Any]:
@@ -71,6 +73,6 @@ def compute_action(session: Session, programme: Programme, action: Action,
             values=values, breakdowns=parts,
             target=targets.get(declared["target"]) if declared.get("target") else None,
             rate_of=declared.get("rate_of"), is_count=kind in COUNT_KINDS,
-            extra_counts=extras,
+            extra_counts=extras, unit=unit_of(kind, settings_for(programme, action)),
         ))
     return results

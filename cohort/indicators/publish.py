@@ -71,7 +71,7 @@ def publish_indicators(results: list[IndicatorResult], rules: Rules) -> list[dic
     if rules.mode == "internal":
         rendered = [_render(r, lambda part, r=r: r.values.get(part), {}, None) for r in results]
         _exact_rates(results, rendered)
-        return rendered
+        return _with_numbers(rendered)
     counts, breakdowns, rates = [], [], []
     by_code = {(r.action, r.code): r for r in results}
     for r in results:
@@ -110,6 +110,30 @@ def publish_indicators(results: list[IndicatorResult], rules: Rules) -> list[dic
             reasons["rate"] = SUPPRESSED
         rendered.append(_render(r, value, reasons,
                                 protected.rates.get(_key(r.action, r.code, "rate"))))
+    return _with_numbers(rendered)
+
+
+def _with_numbers(rendered: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Numerator and denominator as numbers beside every rate (issue 19): the numerator
+    is the indicator's own shown value, the denominator the shown value of the indicator
+    it is a share of (hidden with it), or the sheet's target. Nothing that is not already
+    shown elsewhere in the same output."""
+    shown = {(item["action"], item["code"]): item for item in rendered}
+    for item in rendered:
+        item["numerator_value"] = item["denominator_value"] = None
+        if item["rate_of"]:
+            of = shown.get((item["action"], item["rate_of"]))
+            item["numerator_value"] = item["value"]
+            item["denominator_value"] = None if of is None else of["value"]
+            if of is None or "value" in of["suppressed"]:
+                item["suppressed"]["denominator"] = SUPPRESSED
+        elif item["target"] and item["target"].get("value"):
+            item["numerator_value"] = item["value"]
+            item["denominator_value"] = item["target"]["value"]
+        else:
+            continue
+        if "value" in item["suppressed"]:
+            item["suppressed"]["numerator"] = SUPPRESSED
     return rendered
 
 
@@ -140,7 +164,7 @@ def _render(r: IndicatorResult, value: Any, suppressed: dict[str, str],
     if target and main is not None and target.get("value"):
         vs_target = round(float(main) / float(target["value"]), 4)
     return {
-        "action": r.action, "code": r.code, "label_fr": r.label_fr,
+        "action": r.action, "code": r.code, "label_fr": r.label_fr, "unit": r.unit,
         "definition": r.definition, "numerator": r.numerator, "denominator": r.denominator,
         "value": main, "breakdowns": parts, "details": extras,
         "rate": rate, "rate_of": r.rate_of, "target": target, "rate_vs_target": vs_target,

@@ -19,6 +19,7 @@ from cohort.domain.pathway_status import DEFAULT_STABLE_HOUSING
 from cohort.errors import Forbidden, Rejected
 from cohort.indicators import disclosure
 from cohort.indicators.base import Cut
+from cohort.indicators.codebook import build as codebook_of
 from cohort.indicators.cohorts import cohort_table
 from cohort.indicators.engine import compute_action
 from cohort.indicators.publish import (
@@ -122,9 +123,115 @@ def cohorts(session: Session, actor: Actor, args: dict[str, Any], settings: dict
             "actions": sorted(a.code for a in actions), "rows": publish_cohorts(rows, rules)}
 
 
+GRAIN_CHOICES = ("month", "quarter", "semester", "year", "all")
+
+
+def suppression_preview(session: Session, actor: Actor, args: dict[str, Any],
+                        settings: dict[str, Any], *, today: dt.date) -> list[dict[str, Any]]:
+    """For each grain the cohort table may take, how many of its cells disclosure control
+    would hide, so that the page can say so before the user picks one (issue 19).
+
+    The same cut and actions as ``cohorts`` (so the same checks); published mode only —
+    internal mode hides nothing. A grain whose span is too long is marked unavailable.
+    What it tells is what the user could get by asking each grain in turn: how many
+    cells are hidden, never which value. Not audited apart from the query it goes with."""
+    programme = programme_by_code(session, args["programme"])
+    codes = args.get("actions") or []
+    actions = [a for a in actions_of(session, programme, departement=args.get("departement"))
+               if not codes or a.code in codes]
+    mode = args.get("mode") or "published"
+    rules = rules_for(actor, actions, mode, settings)
+    cut = cut_for(programme, args, actor, today=today, mode=mode)
+    stable = programme.settings.get("stable_housing", DEFAULT_STABLE_HOUSING)
+    preview = []
+    for grain in GRAIN_CHOICES:
+        try:
+            check_span(cut, grain)
+        except Rejected:
+            preview.append({"grain": grain, "available": False, "cells": 0, "hidden": 0})
+            continue
+        rows = publish_cohorts(cohort_table(session, [a.id for a in actions], cut,
+                                            grain=grain, stable_housing=stable), rules)
+        cells = len(rows) * CELLS_PER_ROW
+        hidden = sum(len(row["suppressed"]) for row in rows)
+        preview.append({"grain": grain, "available": True, "cells": cells, "hidden": hidden})
+    return preview
+
+
+# A cohort row's cells: members, censored, observable, known, four statuses, five shares.
+CELLS_PER_ROW = 13
+
+
+def pooling_preview(session: Session, actor: Actor, args: dict[str, Any],
+                    settings: dict[str, Any], *, today: dt.date) -> list[dict[str, Any]]:
+    """The "both départements" choices for the chosen actions: for each pooling of the
+    programme file (twin actions of 59 and 62 and their joint follow-up) that the chosen
+    actions touch without holding all of it, the pooled actions (the chosen ones and the
+    pooling's), the mode and as-of that choice runs with, and how many of its cells
+    disclosure control would hide at the same grain — before the user picks it.
+
+    The mode is the asked one when the actor may have it on the pooled actions; otherwise
+    (a pilot: exact figures are for their own département's actions only, ``rules_for``)
+    published, with the default as-of of published mode when the asked one does not suit
+    it. A cut published mode refuses (days rather than whole months) makes the choice
+    unavailable, with the reason. Like ``suppression_preview``: counts, never values; not
+    audited apart from the query it goes with."""
+    codes = args.get("actions") or []
+    if not codes:
+        return []
+    programme = programme_by_code(session, args["programme"])
+    by_code = {a.code: a for a in actions_of(session, programme)}
+    grain = args.get("grain") or "quarter"
+    stable = programme.settings.get("stable_housing", DEFAULT_STABLE_HOUSING)
+    choices = []
+    for pooling in programme.settings.get("poolings", []):
+        group = pooling["actions"]
+        if not set(codes) & set(group) or set(group) <= set(codes):
+            continue
+        pooled = sorted(set(codes) | set(group))
+        actions = [by_code[c] for c in pooled if c in by_code]
+        mode = args.get("mode") or "published"
+        try:
+            rules = rules_for(actor, actions, mode, settings)
+        except Forbidden:
+            mode = "published"
+            rules = rules_for(actor, actions, mode, settings)
+        as_of = args.get("as_of")
+        if (mode != (args.get("mode") or "published") and as_of is not None
+                and not actor.is_admin):
+            as_of = None  # the asked as-of was for exact figures; published takes its own
+        choice = {"code": pooling["code"], "label_fr": pooling["label_fr"],
+                  "actions": pooled, "mode": mode,
+                  "as_of": as_of, "available": True, "cells": 0, "hidden": 0,
+                  "refused": None}
+        try:
+            cut = cut_for(programme, {**args, "as_of": as_of}, actor, today=today, mode=mode)
+            check_span(cut, grain)
+        except Rejected as error:
+            choice.update(available=False, refused=error.field)
+            choices.append(choice)
+            continue
+        rows = publish_cohorts(cohort_table(session, [a.id for a in actions], cut,
+                                            grain=grain, stable_housing=stable), rules)
+        choice.update(cells=len(rows) * CELLS_PER_ROW,
+                      hidden=sum(len(row["suppressed"]) for row in rows))
+        choices.append(choice)
+    return choices
+
+
+def codebook(session: Session, code: str, settings: dict[str, Any], *,
+             mode: str = "published") -> dict[str, Any]:
+    """The codebook of a programme: every figure's label, definition, rules and unit."""
+    if mode not in ("published", "internal"):
+        raise Rejected("mode", "published or internal")
+    return codebook_of(programme_by_code(session, code), mode=mode,
+                       k=int(settings["DISCLOSURE_K"]),
+                       rounding_base=int(settings["DISCLOSURE_ROUNDING_BASE"]))
+
+
 # The longest period a cohort table may cover, per grain, in months: a row per cohort and
 # horizon, so a month grain over decades is thousands of rows nobody reads.
-MAX_SPAN_MONTHS = {"month": 36, "quarter": 120, "year": 120}
+MAX_SPAN_MONTHS = {"month": 36, "quarter": 120, "semester": 120, "year": 120, "all": 120}
 
 
 def check_span(cut: Cut, grain: str) -> None:
@@ -145,4 +252,5 @@ def audit_query(session: Session, actor: Actor, action: str, args: dict[str, Any
             "actions": args.get("actions"), "departement": args.get("departement"),
             "period_from": cut.period_from.isoformat(), "period_to": cut.period_to.isoformat(),
             "as_of": cut.as_of.isoformat(), "mode": rules.mode,
+            "format": args.get("format"), "grain": args.get("grain"),
             "recorded_before": cut.recorded_before.isoformat() if cut.recorded_before else None})

@@ -22,7 +22,7 @@ from cohort.cli_errors import fail
 from cohort.errors import CohortError
 
 # The keys of cohort.report.output.FORMATS (checked by tests/scenarios/test_cli_help.py).
-REPORT_FORMATS = ("csv", "html", "json", "xlsx")
+REPORT_FORMATS = ("csv", "csv-long", "html", "json", "xlsx")
 
 
 @click.command("report")

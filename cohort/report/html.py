@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from cohort.report import svg
 
@@ -41,5 +42,13 @@ _ENV.filters.update(number=_number, percent=_percent, euros=_euros, date_fr=_dat
 
 def to_html(model: dict[str, Any]) -> bytes:
     template = _ENV.get_template("report.html")
-    return template.render(report=model, head=model["header"],
+    return template.render(report=model, head=model["header"], standalone=True,
                            charts=svg.charts(model)).encode()
+
+
+def to_html_fragment(model: dict[str, Any]) -> Markup:
+    """The same content for the report's page (issue 19): no document, no landmark and
+    no title of its own — the page holds them, its stylesheet styles the classes."""
+    template = _ENV.get_template("_content.html")
+    return Markup(template.render(report=model, head=model["header"],  # noqa: S704 - autoescaped
+                                  standalone=False, charts=svg.charts(model)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cohort.report.formats import to_csv_zip, to_json
+from cohort.report.formats import to_csv_long, to_csv_zip, to_json
 from cohort.report.html import to_html
 from cohort.report.xlsx import to_xlsx
 
@@ -14,6 +14,7 @@ FORMATS = {
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx",
              to_xlsx),
     "csv": ("application/zip", "zip", to_csv_zip),
+    "csv-long": ("text/csv; charset=utf-8", "long.csv", to_csv_long),
     "json": ("application/json", "json", to_json),
 }
 

@@ -117,13 +117,85 @@ def charts(model: dict[str, Any]) -> dict[str, Any]:
     labels = model["cohorts"]["horizon_labels"]
     statuses = [("in_pathway", "en parcours"), ("durable_employment", "emploi durable"),
                 ("stably_housed", "logement stable"), ("has_resources", "ressources")]
-    by_cohort: dict[str, list[tuple[str, list[tuple[str, float | None]]]]] = {}
+    by_cohort: dict[str, list[dict[str, Any]]] = {}
     for row in model["cohorts"]["rows"]:
-        by_cohort.setdefault(row["cohort"], []).append((
-            labels.get(row["horizon"], row["horizon"]),
-            [(name, row["shares"][key]) for key, name in statuses]))
-    cohort_charts = [(cohort, share_bars(groups, ident=f"c{i}",
-                                         title=f"Cohorte {cohort} : situation des personnes "
-                                               "connues, par horizon"))
-                     for i, (cohort, groups) in enumerate(sorted(by_cohort.items()))]
+        by_cohort.setdefault(row["cohort"], []).append(row)
+
+    def share(row: dict[str, Any], key: str) -> float | None:
+        hidden = f"{key}|share" in row["suppressed"] or key in row["suppressed"]
+        return None if hidden else row["shares"][key]
+
+    # A line per status across the horizons; a hidden or undefined share is a gap.
+    cohort_charts = [(cohort, share_lines(
+        [labels.get(r["horizon"], r["horizon"]) for r in rows],
+        [(name, [share(r, key) for r in rows]) for key, name in statuses],
+        ident=f"c{i}", title=f"Cohorte {cohort} : situation des personnes connues, par horizon",
+        description="Les valeurs sont dans le tableau des cohortes."))
+        for i, (cohort, rows) in enumerate(sorted(by_cohort.items()))]
     return {"monthly": monthly, "cohorts": cohort_charts}
+
+
+DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2")
+
+
+def share_lines(labels: list[str], series: list[tuple[str, list[float | None]]], *,
+                title: str, ident: str, description: str = "") -> Markup:
+    """Lines of shares (0–100 %) over ``labels``; a hidden or undefined share is a gap.
+
+    Each series has its colour and its dash pattern (colour is never the only signal);
+    a point with no neighbour is drawn as a dot. The legend says what a gap means.
+    """
+    width, left, right, top = 720, 44, 14, 24
+    legend_rows = len(series) + 1
+    height = 250 + 16 * legend_rows
+    plot_w, plot_h = width - left - right, 170
+    n = max(len(labels), 1)
+
+    def x(i: int) -> float:
+        return left + (plot_w * (i + 0.5) / n)
+
+    def y(share: float) -> float:
+        return top + plot_h - plot_h * share
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} '
+             f'{height}" class="chart" aria-labelledby="t-{ident}" aria-describedby="d-{ident}">'
+             f'<title id="t-{ident}">{escape(title)}</title>'
+             f'<desc id="d-{ident}">{escape(description)}</desc>']
+    for k in range(5):
+        yy = y(k / 4)
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{yy:.1f}" y2="{yy:.1f}" '
+                     f'stroke="#ddd"/><text x="{left - 4}" y="{yy + 4:.1f}" '
+                     f'text-anchor="end" {FONT}>{25 * k} %</text>')
+    for i, label in enumerate(labels):
+        parts.append(f'<text x="{x(i):.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
+                     f'{FONT}>{escape(label)}</text>')
+    for s, (_, values) in enumerate(series):
+        colour, dash = PALETTE[s % len(PALETTE)], DASHES[s % len(DASHES)]
+        runs: list[list[tuple[float, float]]] = [[]]
+        for i, share in enumerate(values):
+            if share is None:
+                runs.append([])
+            else:
+                runs[-1].append((x(i), y(share)))
+        for run in runs:
+            if len(run) > 1:
+                points = " ".join(f"{px:.1f},{py:.1f}" for px, py in run)
+                parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2.5" '
+                             f'stroke-dasharray="{dash}" points="{points}"/>')
+            for px, py in run:
+                parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{colour}"/>')
+    legend_top = top + plot_h + 36
+    for s, (name, _) in enumerate(series):
+        colour, dash = PALETTE[s % len(PALETTE)], DASHES[s % len(DASHES)]
+        ly = legend_top + 16 * s
+        parts.append(f'<line x1="{left}" x2="{left + 30}" y1="{ly:.1f}" y2="{ly:.1f}" '
+                     f'stroke="{colour}" stroke-width="2.5" stroke-dasharray="{dash}"/>'
+                     f'<text x="{left + 38}" y="{ly + 4:.1f}" {FONT}>{escape(name)}</text>')
+    ly = legend_top + 16 * len(series)
+    parts.append(f'<line x1="{left}" x2="{left + 10}" y1="{ly:.1f}" y2="{ly:.1f}" '
+                 f'stroke="#555" stroke-width="2.5"/><line x1="{left + 20}" x2="{left + 30}" '
+                 f'y1="{ly:.1f}" y2="{ly:.1f}" stroke="#555" stroke-width="2.5"/>'
+                 f'<text x="{left + 38}" y="{ly + 4:.1f}" {FONT}>interruption : valeur masquée '
+                 f'(secret statistique) ou incalculable (personne d\'observable)</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every text piece went through escape()

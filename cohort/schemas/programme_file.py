@@ -122,6 +122,9 @@ class ProgrammeSettingsSchema(_Strict):
     state_total_per_departement = NonNegativeNumber(places=2)
     # Indicators every action reports (the follow-up checks of domain.md §7, row "all").
     common_indicators = fields.List(fields.Nested(lambda: IndicatorSchema()), load_default=list)
+    # Actions run in both départements for one purpose (twin sheets in 59 and 62, and the
+    # joint action that follows them): the cohorts page offers to pool them (issue 19).
+    poolings = fields.List(fields.Nested(lambda: PoolingSchema()), load_default=list)
 
     @ma.validates_schema
     def _common_indicators(self, data: dict[str, Any], **_: Any) -> None:
@@ -317,6 +320,16 @@ class ActionSchema(_Strict):
             raise ma.ValidationError(errors)
 
 
+class PoolingSchema(_Strict):
+    """Twin actions of the two départements (and their joint follow-up) pooled in one
+    cohort table."""
+
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_-]{1,40}$"))
+    label_fr = _text(200, required=True)
+    actions = fields.List(fields.String(), required=True,
+                          validate=[validate.Length(min=2), _unique])
+
+
 class ProgrammeFileSchema(_Strict):
     programme = fields.Nested(ProgrammeSchema, required=True)
     actions = fields.List(fields.Nested(ActionSchema), required=True,
@@ -328,6 +341,17 @@ class ProgrammeFileSchema(_Strict):
         for i, code in enumerate(codes):
             if code in codes[:i]:
                 raise ma.ValidationError({"actions": {i: {"code": [f"{code!r} is listed twice"]}}})
+        known = {a["code"]: a["departement"] for a in data["actions"]}
+        for i, pooling in enumerate(data["programme"]["settings"]["poolings"]):
+            unknown = [code for code in pooling["actions"] if code not in known]
+            covered = {known[code] for code in pooling["actions"] if code in known}
+            if unknown:
+                raise ma.ValidationError({"programme": {"settings": {"poolings": {i: {
+                    "actions": [f"unknown action(s): {', '.join(unknown)}"]}}}}})
+            if not ({"59", "62"} <= covered or "joint" in covered):
+                raise ma.ValidationError({"programme": {"settings": {"poolings": {i: {
+                    "actions": ["a pooling covers both départements (59 and 62, or a "
+                                "joint action)"]}}}}})
         common = {item["code"] for item in data["programme"]["settings"]["common_indicators"]}
         for i, action in enumerate(data["actions"]):
             for j, item in enumerate(action["indicators"]):

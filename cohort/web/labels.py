@@ -12,6 +12,7 @@ from cohort.actors import Role
 from cohort.domain import followup as followup_enums
 from cohort.domain.enums import ALL_ENUMS
 from cohort.domain.enums import LABELS_FR as DOMAIN_LABELS
+from cohort.indicators.codebook import PART_LABELS_FR
 
 ROLE_LABELS: dict[str, str] = {
     Role.COORDINATOR: "Coordinateur·rice",
@@ -125,16 +126,7 @@ FIELD_LABELS: dict[str, str] = {
 }
 
 # Parts of an indicator (breakdowns and details) → French, shown as "dont RSA : 12".
-INDICATOR_PARTS: dict[str, str] = {
-    "rsa": "dont RSA",
-    "under_26": "dont moins de 26 ans",
-    "people": "personnes distinctes concernées",
-    "fte": "en équivalents temps plein (ETP)",
-    "measures": "jeunes concernés",
-    "by_moved_by_choice": "dont départ choisi vers un autre logement",
-    "by_eviction": "dont expulsion locative",
-    "by_other": "dont autre motif",
-}
+INDICATOR_PARTS: dict[str, str] = PART_LABELS_FR
 
 # The audit log's codes (web.admin's journal viewer); unknown codes are shown as they are.
 AUDIT_ACTION_LABELS: dict[str, str] = {
@@ -212,6 +204,7 @@ NAVIGATION: list[tuple[str, str, tuple[Role, ...]]] = [
     ("web.indicators", "Indicateurs", (Role.EVALUATOR, Role.PILOT, Role.ADMIN)),
     ("web.cohorts", "Cohortes", (Role.EVALUATOR, Role.PILOT, Role.ADMIN)),
     ("web.reports", "Rapports", (Role.EVALUATOR, Role.PILOT, Role.ADMIN)),
+    ("web.codebook", "Dictionnaire", (Role.EVALUATOR, Role.PILOT, Role.ADMIN)),
     ("web.admin_home", "Administration", (Role.ADMIN,)),
 ]
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from cohort.actors import SYSTEM
 from cohort.errors import Forbidden, Rejected
 from cohort.report import model
-from cohort.report.formats import to_csv_zip, to_json
+from cohort.report.formats import to_csv_long, to_csv_zip, to_json
 from cohort.report.html import to_html
 from cohort.report.xlsx import to_xlsx
 from cohort.services import events
@@ -175,10 +175,23 @@ def test_json_and_csv_are_byte_identical_on_a_rerun(report_world: Any,
     first, second = _build(session), _build(session)
     assert to_json(first) == to_json(second)
     assert to_csv_zip(first) == to_csv_zip(second)
+    assert to_csv_long(first) == to_csv_long(second)
     names = zipfile.ZipFile(io.BytesIO(to_csv_zip(first))).namelist()
     assert names == ["rapport.csv", "indicateurs.csv", "suivis.csv",
                      "accompagnes_par_mois.csv", "cohortes.csv", "qualite.csv",
                      "finances.csv", "controles.csv"]
+    # Every table in the French spreadsheet format (exports.to_csv_fr), the same cells in
+    # the machine's tidy file.
+    archive = zipfile.ZipFile(io.BytesIO(to_csv_zip(first)))
+    for name in names:
+        assert archive.read(name).startswith(b"\xef\xbb\xbf"), name
+    months = archive.read("accompagnes_par_mois.csv").decode("utf-8-sig").splitlines()
+    assert months[months.index("") + 1] == "Action;Mois;Personnes accompagnées"
+    summary = archive.read("rapport.csv").decode("utf-8-sig")
+    assert "Données arrêtées au;31/01/2024" in summary
+    tidy = to_csv_long(first).decode().splitlines()
+    monthly = [line for line in tidy if ",accompanied_by_month," in line]
+    assert len(monthly) == len(months) - months.index("") - 2
     record_actual(session, SYSTEM, "erbm-2023", "62-A1", 2023, {"total": Decimal("84000")},
                   now=NOW)
     assert _build(session)["header"]["fingerprint"] != first["header"]["fingerprint"]

@@ -116,18 +116,27 @@ def test_a_pilot_gets_exact_figures_of_their_departement_only(
     assert "mode" in refused.get_json()["errors"]["json"]
 
 
-def test_indicators_as_csv_carry_the_notice_and_leave_hidden_cells_empty(
-        world: None, clients: dict[str, Any]) -> None:
+def test_indicators_as_csv_carry_the_cut_and_leave_hidden_cells_empty(
+        world: None, clients: dict[str, Any], session: Session) -> None:
+    """The machine CSV: tidy, one row per cell, the cut on every row, hidden cells empty."""
     response = clients["evaluator"].get(f"{URL}&action=62-A2&format=csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
-    lines = response.get_data(as_text=True).splitlines()
-    assert lines[5].startswith("# notice;effectifs publiés")
-    rows = list(csv.DictReader(io.StringIO("\n".join(lines[6:])), delimiter=";"))
-    accompanied = {r["part"]: r for r in rows if r["indicator"] == "accompanied"}
-    assert accompanied["value"]["value"] == "25"
-    assert accompanied["value"]["target"] == "180"
-    assert (accompanied["rsa"]["value"], accompanied["rsa"]["suppressed"]) == ("", "suppressed")
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="indicateurs_erbm-2023_62-A2_2023-01-01_2023-12-31'
+        '_au-2024-01-31_publie.long.csv"')
+    text = response.get_data(as_text=True)
+    assert not text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    accompanied = {r["cut"]: r for r in rows if r["indicator"] == "accompanied"}
+    assert (accompanied["value"]["value"], accompanied["value"]["status"]) == ("25", "rounded")
+    assert accompanied["target"]["value"] == "180"
+    assert (accompanied["rsa"]["value"], accompanied["rsa"]["status"]) == ("", "suppressed")
+    assert {(r["programme"], r["as_of"], r["mode"]) for r in rows} == {
+        ("erbm-2023", "2024-01-31", "published")}
+    formats = session.execute(sa.select(AuditEntry.details).where(
+        AuditEntry.action == "indicators.query")).scalars().all()
+    assert [d["format"] for d in formats] == ["csv"]  # audited like the query
 
 
 def test_cohorts_published_and_exact(world: None, clients: dict[str, Any]) -> None:
@@ -144,10 +153,12 @@ def test_cohorts_published_and_exact(world: None, clients: dict[str, Any]) -> No
     entry = next(r for r in body["rows"] if r["cohort"] == "2023" and r["horizon"] == "entry")
     assert (entry["members"], entry["observable"], entry["known"]) == (23, 23, 23)
     assert entry["shares"]["unknown"] == 0.0
-    text = clients["evaluator"].get(f"{COHORTS}&actions=62-A2&grain=year&format=csv")
+    text = clients["evaluator"].get(f"{COHORTS}&actions=62-A2&grain=year&format=csv-fr")
     assert text.status_code == 200
-    header = text.get_data(as_text=True).splitlines()[6]
-    assert header.startswith("cohort;horizon;members;censored;observable;known")
+    lines = text.data.decode("utf-8-sig").splitlines()
+    header = next(line for line in lines if line.startswith("Cohorte;"))
+    assert header.startswith("Cohorte;Horizon;Membres;Censurés;Observables;Situation connue")
+    assert any(line.startswith("2023;entrée;25;0;25;25;") for line in lines)
     unknown = clients["evaluator"].get(f"{COHORTS}&actions=62-Z9")
     assert unknown.status_code == 422
     assert "actions" in unknown.get_json()["errors"]["json"]

@@ -103,6 +103,9 @@ def test_shipped_file_validates(shipped: dict[str, Any]) -> None:
     assert {p["code"] for p in programme["parties"]} == {"state", "59", "62"}
     settings = dict(programme["settings"])
     common = settings.pop("common_indicators")
+    # The clause twins of the two départements and their joint follow-up (issue 19).
+    assert [(p["code"], p["actions"]) for p in settings.pop("poolings")] == [
+        ("clauses", ["62-A2", "59-A4", "J-CLAUSES"])]
     assert settings == {
         "followup_months": 6, "followup_window_before_days": 15,
         "followup_window_after_days": 45,
@@ -388,6 +391,19 @@ def test_common_indicator_needs_a_known_rate_of(tmp_path: Path) -> None:
     error = rejected(tmp_path, text)
     assert error.path == "programme.settings.common_indicators[0].params"
     assert "finished" in error.message
+
+
+def test_a_pooling_names_known_actions_of_both_departements(tmp_path: Path) -> None:
+    pooling = ('\n[[programme.settings.poolings]]\ncode = "deux"\nlabel_fr = "Les deux"\n'
+               'actions = ["62-A1", "59-A9"]\n')
+    text = MINIMAL.replace("\n[[actions]]", "\n[programme.settings]" + pooling + "\n[[actions]]",
+                           1)
+    error = rejected(tmp_path, text)
+    assert error.path == "programme.settings.poolings[0].actions"
+    assert "unknown action(s): 59-A9" in error.message
+    error = rejected(tmp_path, text.replace('"59-A9"', '"62-A2"'))
+    assert error.path == "programme.settings.poolings[0].actions"
+    assert "covers both départements" in error.message
 
 
 # --- operators (domain.md §2 "Operators") --------------------------------------------------
