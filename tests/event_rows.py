@@ -94,14 +94,15 @@ def good_value(name: str, field: fields.Field) -> st.SearchStrategy[str]:
 
 @st.composite
 def good_cells(draw: st.DrawFn, participant: str | None = None,
-               dates: st.SearchStrategy[str] | None = None) -> dict[str, str]:
-    """A row the API accepts, most of the time (a fixed-term contract may lack its
+               dates: st.SearchStrategy[str] | None = None,
+               types: list[str] | None = None) -> dict[str, str]:
+    """A row the API's schema accepts, most of the time (a fixed-term contract may lack its
     duration)."""
-    type_ = draw(st.sampled_from(TYPES))
+    type_ = draw(st.sampled_from(types or TYPES))
     out = {"id": draw(st.uuids().map(str)),
            "participant_id": participant or draw(st.uuids().map(str)),
            "type": type_,
-           "date": draw(dates or st.dates().map(lambda d: d.isoformat()))}
+           "date": draw(st.dates().map(lambda d: d.isoformat()) if dates is None else dates)}
     for name, field in OWN[EventType(type_)].items():
         if field.required or draw(st.booleans()):
             out[name] = draw(good_value(name, field))
