@@ -224,6 +224,12 @@ class CompiledSchema:
             return None
         return out
 
+    def validated(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """``schema.load(raw)``: compiled, or by the schema itself (which raises the API's
+        ValidationError) when the compiled checks do not certainly accept the row."""
+        data = self.load(raw)
+        return self.schema.load(raw) if data is None else data
+
 
 class CompiledEventCreate:
     """EventCreateSchema compiled: the common fields, then the type's attributes schema,

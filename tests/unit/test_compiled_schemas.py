@@ -167,3 +167,91 @@ def test_decimal_hours_load_as_the_api_loads_them(hours: str) -> None:
                   "operation_id": "12345678-1234-5678-1234-567812345679"})
     expected = api(raw)
     assert compiled(raw) == (expected if expected[0] == "loaded" else ("refused",))
+
+
+# --- the enrolments and participants imports' schemas -------------------------------------
+
+TEXT_CELLS = ["x", "Dupont", "Jean-Éric", "x" * 20, "x" * 21, "x" * 31, "x" * 201, "59", "2A",
+              "975", "123456789", "12345678", "1 80 05 75 123 456 78", "a@b.fr", "a@b",
+              "not-an-email", "é@exemple.fr", "x" * 250 + "@b.fr", "0612345678", "a\x00b",
+              "é\ud800", "F", "M", "U", "m"]
+
+
+def flat_cell(field: Any) -> st.SearchStrategy[str]:
+    """A cell for one field of a flat schema, by the field's kind."""
+    from marshmallow import fields
+
+    if isinstance(field, fields.UUID):
+        return event_rows.uuids()
+    if isinstance(field, fields.Date):
+        return event_rows.dates()
+    if isinstance(field, fields.Boolean):
+        return st.sampled_from(event_rows.BOOLEAN_WORDS)
+    if isinstance(field, fields.Integer):
+        return st.sampled_from(event_rows.INTEGERS)
+    choices = event_rows._choices(field)
+    return st.one_of(st.sampled_from(choices or TEXT_CELLS), st.sampled_from(TEXT_CELLS),
+                     st.text(max_size=40))
+
+
+GOOD_TEXT = {"last_name": "Dupont", "first_names": "Jean Éric", "nir": "1800575123456",
+             "caf_number": "1234567", "phone": "06 12 34 56 78", "email": "a.b@exemple.fr",
+             "home_departement": "2A", "home_epci": "200093201"}
+
+
+def good_flat_cell(name: str, field: Any) -> st.SearchStrategy[str]:
+    from marshmallow import fields
+
+    if isinstance(field, fields.UUID):
+        return st.uuids().map(str)
+    if isinstance(field, fields.Date):
+        return st.dates().map(lambda d: d.isoformat())
+    if isinstance(field, fields.Boolean):
+        return st.sampled_from(["true", "false", "1", "0", "yes", "False"])
+    if isinstance(field, fields.Integer):
+        return st.integers(-3, 99).map(str)
+    choices = event_rows._choices(field)
+    return st.sampled_from(choices or [GOOD_TEXT.get(name, "quelque chose")])
+
+
+@st.composite
+def flat_rows(draw: st.DrawFn, schema: ma.Schema) -> dict[str, str]:
+    """Rows of a flat schema: good ones (required fields present, good values), and rows of
+    anything in any field."""
+    names = [n for n, f in schema.load_fields.items() if not isinstance(f, ma.fields.List)]
+    if draw(st.booleans()):
+        return {n: draw(good_flat_cell(n, schema.load_fields[n])) for n in names
+                if schema.load_fields[n].required or draw(st.booleans())}
+    out = {n: draw(flat_cell(schema.load_fields[n])) for n in names
+           if draw(st.integers(0, 3)) or schema.load_fields[n].required and draw(st.booleans())}
+    if not draw(st.integers(0, 9)):
+        out["unknown_column"] = "x"
+    return out
+
+
+def _flat_schemas() -> list[ma.Schema]:
+    from cohort.importer import enrolments, participants
+
+    return [enrolments.ENROL, enrolments.END, participants.SCHEMA]
+
+
+@pytest.mark.parametrize("schema", _flat_schemas(), ids=lambda s: type(s).__name__)
+def test_the_other_imports_schemas_compiled_accept_and_load_as_themselves(
+        schema: ma.Schema) -> None:
+    compiled_schema = CompiledSchema(schema)
+    assert compiled_schema.compiled
+    seen = {"loaded": 0, "refused": 0}
+
+    @settings(max_examples=200, deadline=None, derandomize=True, database=None)
+    @given(raw=flat_rows(schema))
+    def check(raw: dict[str, str]) -> None:
+        try:
+            expected: tuple[Any, ...] = ("loaded", typed(schema.load(raw)))
+        except ma.ValidationError:
+            expected = ("refused",)
+        loaded = compiled_schema.load(raw)
+        assert (("refused",) if loaded is None else ("loaded", typed(loaded))) == expected
+        seen[expected[0]] += 1
+
+    check()
+    assert min(seen.values()) > 20  # both sides of the property were exercised
