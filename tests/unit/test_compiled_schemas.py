@@ -81,7 +81,7 @@ def test_compiled_load_accepts_and_loads_exactly_what_the_schema_does(
     assert compiled(raw) == (expected if expected[0] == "loaded" else ("refused",))
 
 
-@PROPERTY
+@settings(PROPERTY, max_examples=150)
 @given(rows=st.lists(event_rows.cells(), min_size=1, max_size=12))
 def test_prepared_rows_and_their_errors_are_the_apis(backend: str, keyring: Keyring,
                                                      rows: list[dict[str, str]]) -> None:
