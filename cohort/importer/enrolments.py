@@ -37,11 +37,14 @@ from cohort.importer.report import (
     messages_to_errors,
 )
 from cohort.models import Action, Enrolment, FollowUpCheck, Programme, Structure
+from cohort.schemas.compiled import CompiledSchema
 from cohort.schemas.enrolments import EndSchema, EnrolSchema
 from cohort.services.enrolments import enrolment_columns
 
 ENROL = EnrolSchema()
 END = EndSchema()
+# The same results, validated once per shape (cohort.schemas.compiled).
+ENROL_COMPILED, END_COMPILED = CompiledSchema(ENROL), CompiledSchema(END)
 # The API names the action by id; a file names it by code within one programme.
 _NOT_IN_FILE = ("participant_id", "participant", "action_id", "force", "force_justification",
                 "end_date", "exit_reason")
@@ -108,13 +111,13 @@ def prepare(ctx: Context, rows: RawRows) -> list[Ready | list[RowError]]:
         raw["action_id"] = action.uuid if action else references.PLACEHOLDER
         data: dict[str, Any] = {}
         try:
-            data = ENROL.load(raw)
+            data = ENROL_COMPILED.validated(raw)
         except ma.ValidationError as exc:
             errors += messages_to_errors(row, exc.messages, _COLUMN_OF)
         end = None
         if any(name in values for name in END_FIELDS):
             try:
-                end = END.load(pick(values, END_FIELDS))
+                end = END_COMPILED.validated(pick(values, END_FIELDS))
             except ma.ValidationError as exc:
                 errors += messages_to_errors(row, exc.messages)
         if errors or ref is None or code is None:

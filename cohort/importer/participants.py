@@ -36,6 +36,7 @@ from cohort.importer.report import (
     messages_to_errors,
 )
 from cohort.models import Participant, ParticipantFileNumber, ParticipantSimilarityKey, Structure
+from cohort.schemas.compiled import CompiledSchema
 from cohort.schemas.participants import RegisterSchema
 from cohort.services.natural_keys import file_number_hashes
 from cohort.services.participants import (
@@ -46,6 +47,7 @@ from cohort.services.participants import (
 )
 
 SCHEMA = RegisterSchema()
+COMPILED = CompiledSchema(SCHEMA)  # the same results, validated once per shape
 FILE_NUMBER = "file_number"  # the structure's own number for the person (--structure)
 # A person already registered may be named by uuid instead of identity (an export without
 # --with-identity): the row is then "unchanged" (and may give their file number).
@@ -109,7 +111,7 @@ def prepare(ctx: Context, rows: RawRows) -> list[Ready | list[RowError]]:
             out.append(_by_id(row, values, files))
             continue
         try:
-            data = SCHEMA.load(values)
+            data = COMPILED.validated(values)
         except ma.ValidationError as exc:
             out.append(messages_to_errors(row, exc.messages))
             continue

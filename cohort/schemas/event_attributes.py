@@ -126,6 +126,18 @@ ATTRIBUTE_SCHEMAS: dict[EventType, type[ma.Schema]] = {
 _INSTANCES: dict[EventType, ma.Schema] = {t: cls() for t, cls in ATTRIBUTE_SCHEMAS.items()}
 
 
+def schema_of(event_type: EventType) -> ma.Schema:
+    """The type's attributes schema (the instance load_attributes uses)."""
+    return _INSTANCES[event_type]
+
+
+def stored_attributes(loaded: dict[str, Any]) -> dict[str, Any]:
+    """Loaded attributes as stored: decimals become strings so that the JSON column and the
+    idempotency hash are exact."""
+    return {k: (str(v) if v is not None and k in ("hours", "hours_per_week") else v)
+            for k, v in loaded.items()}
+
+
 def load_attributes(event_type: EventType, raw: Any) -> dict[str, Any]:
     """Validate an event's attributes; errors are keyed under ``attributes``."""
     # A bulk import validates a million events with a few dozen distinct attribute sets:
@@ -141,9 +153,7 @@ def load_attributes(event_type: EventType, raw: Any) -> dict[str, Any]:
         loaded: dict[str, Any] = _INSTANCES[event_type].load(raw or {})
     except ma.ValidationError as exc:
         raise ma.ValidationError({"attributes": exc.messages}) from None
-    # Decimals become strings so the JSON column and the idempotency hash are exact.
-    result = {k: (str(v) if v is not None and k in ("hours", "hours_per_week") else v)
-              for k, v in loaded.items()}
+    result = stored_attributes(loaded)
     if key is not None and len(_VALID) < _VALID_MAX:
         _VALID[key] = result
         return dict(result)
