@@ -14,8 +14,10 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +64,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             (kept if on_backend or last else dropped).append(item)
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
-    items.sort(key=lambda item: item.get_closest_marker("last_in_run") is not None)
+    items.sort(key=lambda item: (item.get_closest_marker("last_in_run") is not None,
+                                 item.get_closest_marker("first_in_run") is None))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -114,6 +117,79 @@ def pg_server() -> Iterator[str]:
         yield f"postgresql+psycopg://postgres@/postgres?host={root}"
     finally:
         _as_postgres([f"{PGBIN}/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"])
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass
+class Replica:
+    """A hot standby of the test cluster, streaming from it (see ``pg_replica``)."""
+
+    primary_host: str
+    root: str
+    data: str
+    running: bool = True
+
+    def url(self, primary_url: str) -> str:
+        """The same database as ``primary_url``, read on the standby."""
+        url = sa.make_url(primary_url)
+        assert url.query.get("host") == self.primary_host, "a database of the test cluster"
+        return url.update_query_dict({"host": self.root}).render_as_string(hide_password=False)
+
+    def wait_for(self, primary_url: str) -> None:
+        """Until the standby has replayed everything the primary has written so far."""
+        primary = sa.create_engine(primary_url, poolclass=sa.NullPool)
+        standby = sa.create_engine(self.url(primary_url), poolclass=sa.NullPool)
+        try:
+            with primary.connect() as conn:
+                target = conn.exec_driver_sql("SELECT pg_current_wal_lsn()").scalar_one()
+            with standby.connect() as conn:
+                for _ in range(3000):  # 30 s at most: a standby that never catches up fails
+                    if conn.exec_driver_sql("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn",
+                                            (target,)).scalar_one():
+                        return
+                    conn.rollback()
+                    time.sleep(0.01)
+            raise AssertionError(f"the standby did not replay up to {target}")
+        finally:
+            primary.dispose()
+            standby.dispose()
+
+    def stop(self) -> None:
+        if self.running:
+            _as_postgres([f"{PGBIN}/pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop"])
+            self.running = False
+
+
+@pytest.fixture(scope="module")
+def pg_replica(pg_server: str) -> Iterator[Replica]:
+    """A second cluster, a hot standby of the test cluster, for one module's tests.
+
+    ``pg_basebackup -R`` (the same binaries, as the same user) copies the primary and
+    writes its primary_conninfo; the standby listens on a unix socket of its own. The
+    primary needs nothing beyond what initdb gives: wal_level=replica, max_wal_senders=10
+    and a ``local replication all trust`` line in pg_hba.conf are its defaults. The copy
+    holds every database of the cluster (about 8 MB each), so the modules that use it are
+    marked ``first_in_run``; the standby is stopped at the end of the module, so the rest
+    of the run does not replay its writes on it."""
+    host = sa.make_url(pg_server).query.get("host")
+    if os.environ.get("COHORT_TEST_DATABASE_URL") or not isinstance(host, str):
+        pytest.skip("a standby is made from the fixture's own PostgreSQL server only "
+                    "(COHORT_TEST_DATABASE_URL is set)")
+    root = tempfile.mkdtemp(prefix="cohort-pg-replica.")
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+    data = f"{root}/data"
+    # No sync of the copy (the cluster runs with fsync=off) and no manifest: seconds less.
+    _as_postgres([f"{PGBIN}/pg_basebackup", "-h", host, "-U", "postgres", "-D", data, "-R",
+                  "-X", "stream", "-c", "fast", "--no-sync", "--no-manifest"])
+    _as_postgres([f"{PGBIN}/pg_ctl", "-D", data, "-l", f"{root}/server.log", "-w", "-t", "60",
+                  "-o", f"-c listen_addresses='' -c unix_socket_directories='{root}' "
+                  "-c fsync=off -c max_connections=200 -c hot_standby_feedback=on", "start"])
+    replica = Replica(primary_host=host, root=root, data=data)
+    try:
+        yield replica
+    finally:
+        replica.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 
