@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -190,6 +191,77 @@ def pg_replica(pg_server: str) -> Iterator[Replica]:
         yield replica
     finally:
         replica.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+PGBOUNCER = os.environ.get("PGBOUNCER", "/usr/sbin/pgbouncer")
+
+
+@dataclass
+class Pooler:
+    """PgBouncer in transaction mode in front of the test cluster (see ``pg_bouncer``)."""
+
+    primary_host: str
+    root: str
+    pid: int
+
+    def url(self, primary_url: str) -> str:
+        """The same database as ``primary_url``, reached through the pooler (without
+        server-side prepared statements, which PgBouncer 1.18 cannot follow)."""
+        url = sa.make_url(primary_url)
+        assert url.query.get("host") == self.primary_host, "a database of the test cluster"
+        return url.update_query_dict({"host": self.root, "port": "6432",
+                                      "prepare_threshold": "none"}).render_as_string(
+            hide_password=False)
+
+
+@pytest.fixture(scope="module")
+def pg_bouncer(pg_server: str) -> Iterator[Pooler]:
+    """Debian's PgBouncer (1.18) in transaction mode in front of the test cluster, for one
+    module's tests: unix socket only, every database of the cluster, few server
+    connections (3 per database) so that client transactions really share them. 3 is
+    what a report needs at once with REPORT_WORKERS=2: the request's own transaction
+    and one per worker (docs/deployment.md, "PgBouncer"); a client left waiting for a
+    server connection fails after 10 s instead of PgBouncer's default 120 s."""
+    host = sa.make_url(pg_server).query.get("host")
+    if not isinstance(host, str):
+        pytest.skip("the pooler is put in front of the fixture's own PostgreSQL server only")
+    if not os.path.exists(PGBOUNCER):
+        if os.environ.get("CI"):
+            pytest.fail(f"PgBouncer missing at {PGBOUNCER} (required in CI: .ci/run installs it)")
+        pytest.skip(f"PgBouncer not installed ({PGBOUNCER} missing; Debian: apt-get install "
+                    "pgbouncer)")
+    root = tempfile.mkdtemp(prefix="cohort-pgbouncer.")
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+    ini = Path(root) / "pgbouncer.ini"
+    ini.write_text(f"""[databases]
+* = host={host} port=5432 user=postgres
+
+[pgbouncer]
+listen_addr =
+listen_port = 6432
+unix_socket_dir = {root}
+auth_type = any
+pool_mode = transaction
+default_pool_size = 3
+max_client_conn = 200
+query_wait_timeout = 10
+logfile = {root}/pgbouncer.log
+pidfile = {root}/pgbouncer.pid
+ignore_startup_parameters = extra_float_digits
+""", encoding="utf-8")
+    _as_postgres([PGBOUNCER, "-d", str(ini)])  # daemonises once it listens
+    pidfile = Path(root) / "pgbouncer.pid"
+    for _ in range(500):
+        if pidfile.exists() and pidfile.read_text().strip():
+            break
+        time.sleep(0.01)
+    pooler = Pooler(primary_host=host, root=root, pid=int(pidfile.read_text()))
+    try:
+        yield pooler
+    finally:
+        os.kill(pooler.pid, signal.SIGTERM)  # the daemon this fixture started
         shutil.rmtree(root, ignore_errors=True)
 
 
