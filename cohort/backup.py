@@ -52,8 +52,9 @@ def _pg_tool(name: str, pg_bin: str | None) -> str:
 
 
 def _pg_target(url: str) -> tuple[str, dict[str, str]]:
-    """A libpq URI without the password (which goes in the environment, not in `ps`)."""
-    parsed = sa.make_url(url)
+    """A libpq URI without the password (which goes in the environment, not in `ps`), nor
+    psycopg's prepare_threshold (a driver option libpq would refuse)."""
+    parsed = sa.make_url(url).difference_update_query(["prepare_threshold"])
     env = dict(os.environ)
     if parsed.password:
         env["PGPASSWORD"] = str(parsed.password)

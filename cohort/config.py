@@ -83,6 +83,14 @@ def load_settings(test_config: Mapping[str, Any] | None = None,
             url = f"sqlite:///{(Path.cwd() / relative).resolve()}"
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     settings["DATABASE_URL"] = url
+    read_url = str(settings.get("READ_DATABASE_URL") or "")
+    if read_url and not read_url.startswith("postgresql"):
+        raise ConfigError("READ_DATABASE_URL: a read replica is a PostgreSQL URL "
+                          "(leave it empty on SQLite)")
+    if read_url and not url.startswith("postgresql"):
+        raise ConfigError("READ_DATABASE_URL: needs a PostgreSQL DATABASE_URL (the replica "
+                          "follows a PostgreSQL primary)")
+    settings["READ_DATABASE_URL"] = read_url
     ledger = str(settings.get("ERASURE_LEDGER_FILE") or "")
     settings["ERASURE_LEDGER_FILE"] = str((Path.cwd() / ledger).resolve()) if ledger else ""
     return settings

@@ -146,7 +146,8 @@ def make_engine(url: str, *, foreign_keys: bool = True, **kwargs: Any) -> Engine
     with the pragma on, dropping a parent cascades into its children (stack-notes P1).
     """
     if not is_sqlite(url):
-        return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
+        parsed, options = _prepared_statements(url, kwargs)
+        return sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True, **options)
     engine = sa.create_engine(url, hide_parameters=True, **kwargs)
     in_memory = url in ("sqlite://", "sqlite:///") or ":memory:" in url
 
@@ -189,6 +190,27 @@ def make_engine(url: str, *, foreign_keys: bool = True, **kwargs: Any) -> Engine
         conn.connection.driver_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _prepared_statements(url: str, kwargs: dict[str, Any]) -> tuple[sa.URL, dict[str, Any]]:
+    """psycopg's ``prepare_threshold`` taken from the URL (``?prepare_threshold=none``).
+
+    psycopg prepares a statement on the server once a connection has run it 5 times;
+    behind PgBouncer in transaction mode (1.18 keeps no track of prepared statements) the
+    next transaction may land on another server connection and fail with "prepared
+    statement "_pg3_…" does not exist". A URL through such a pooler says
+    ``prepare_threshold=none`` (docs/deployment.md), which reaches every engine of the
+    service — requests, CLI, migrations — as the URL does."""
+    parsed = sa.make_url(url)
+    value = parsed.query.get("prepare_threshold")
+    if value is None:
+        return parsed, kwargs
+    if not isinstance(value, str) or not (value.lower() == "none" or value.isdigit()):
+        raise ValueError("prepare_threshold in the database URL: none or a whole number")
+    connect_args = {**kwargs.get("connect_args", {}),
+                    "prepare_threshold": None if value.lower() == "none" else int(value)}
+    return (parsed.difference_update_query(["prepare_threshold"]),
+            {**kwargs, "connect_args": connect_args})
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

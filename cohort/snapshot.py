@@ -90,9 +90,19 @@ def run_shared(engine: Engine, tasks: Mapping[K, Callable[[Session], Any]],
 
 def _read_only(stack: ExitStack, engine: Engine, **options: Any) -> Connection:
     connection = stack.enter_context(engine.connect())
+    if options.get("postgresql_readonly") and _in_hot_standby(connection):
+        # A standby (READ_DATABASE_URL) has read-only transactions only; setting the mode
+        # would have the pool reset it to read-write afterwards, which the standby refuses.
+        options = {k: v for k, v in options.items() if k != "postgresql_readonly"}
     connection.execution_options(**options)
     stack.enter_context(connection.begin())  # rolled back: nothing is ever written here
     return connection
+
+
+def _in_hot_standby(connection: Connection) -> bool:
+    """Whether the server is a hot standby (reported by PostgreSQL ≥ 14 at connection)."""
+    info = getattr(connection.connection.driver_connection, "info", None)
+    return info is not None and info.parameter_status("in_hot_standby") == "on"
 
 
 def _postgresql(engine: Engine, count: int, stack: ExitStack,

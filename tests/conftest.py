@@ -12,10 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +65,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             (kept if on_backend or last else dropped).append(item)
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
-    items.sort(key=lambda item: item.get_closest_marker("last_in_run") is not None)
+    items.sort(key=lambda item: (item.get_closest_marker("last_in_run") is not None,
+                                 item.get_closest_marker("first_in_run") is None))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -114,6 +118,150 @@ def pg_server() -> Iterator[str]:
         yield f"postgresql+psycopg://postgres@/postgres?host={root}"
     finally:
         _as_postgres([f"{PGBIN}/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"])
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass
+class Replica:
+    """A hot standby of the test cluster, streaming from it (see ``pg_replica``)."""
+
+    primary_host: str
+    root: str
+    data: str
+    running: bool = True
+
+    def url(self, primary_url: str) -> str:
+        """The same database as ``primary_url``, read on the standby."""
+        url = sa.make_url(primary_url)
+        assert url.query.get("host") == self.primary_host, "a database of the test cluster"
+        return url.update_query_dict({"host": self.root}).render_as_string(hide_password=False)
+
+    def wait_for(self, primary_url: str) -> None:
+        """Until the standby has replayed everything the primary has written so far."""
+        primary = sa.create_engine(primary_url, poolclass=sa.NullPool)
+        standby = sa.create_engine(self.url(primary_url), poolclass=sa.NullPool)
+        try:
+            with primary.connect() as conn:
+                target = conn.exec_driver_sql("SELECT pg_current_wal_lsn()").scalar_one()
+            with standby.connect() as conn:
+                for _ in range(3000):  # 30 s at most: a standby that never catches up fails
+                    if conn.exec_driver_sql("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn",
+                                            (target,)).scalar_one():
+                        return
+                    conn.rollback()
+                    time.sleep(0.01)
+            raise AssertionError(f"the standby did not replay up to {target}")
+        finally:
+            primary.dispose()
+            standby.dispose()
+
+    def stop(self) -> None:
+        if self.running:
+            _as_postgres([f"{PGBIN}/pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop"])
+            self.running = False
+
+
+@pytest.fixture(scope="module")
+def pg_replica(pg_server: str) -> Iterator[Replica]:
+    """A second cluster, a hot standby of the test cluster, for one module's tests.
+
+    ``pg_basebackup -R`` (the same binaries, as the same user) copies the primary and
+    writes its primary_conninfo; the standby listens on a unix socket of its own. The
+    primary needs nothing beyond what initdb gives: wal_level=replica, max_wal_senders=10
+    and a ``local replication all trust`` line in pg_hba.conf are its defaults. The copy
+    holds every database of the cluster (about 8 MB each), so the modules that use it are
+    marked ``first_in_run``; the standby is stopped at the end of the module, so the rest
+    of the run does not replay its writes on it."""
+    host = sa.make_url(pg_server).query.get("host")
+    if os.environ.get("COHORT_TEST_DATABASE_URL") or not isinstance(host, str):
+        pytest.skip("a standby is made from the fixture's own PostgreSQL server only "
+                    "(COHORT_TEST_DATABASE_URL is set)")
+    root = tempfile.mkdtemp(prefix="cohort-pg-replica.")
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+    data = f"{root}/data"
+    # No sync of the copy (the cluster runs with fsync=off) and no manifest: seconds less.
+    _as_postgres([f"{PGBIN}/pg_basebackup", "-h", host, "-U", "postgres", "-D", data, "-R",
+                  "-X", "stream", "-c", "fast", "--no-sync", "--no-manifest"])
+    _as_postgres([f"{PGBIN}/pg_ctl", "-D", data, "-l", f"{root}/server.log", "-w", "-t", "60",
+                  "-o", f"-c listen_addresses='' -c unix_socket_directories='{root}' "
+                  "-c fsync=off -c max_connections=200 -c hot_standby_feedback=on", "start"])
+    replica = Replica(primary_host=host, root=root, data=data)
+    try:
+        yield replica
+    finally:
+        replica.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+PGBOUNCER = os.environ.get("PGBOUNCER", "/usr/sbin/pgbouncer")
+
+
+@dataclass
+class Pooler:
+    """PgBouncer in transaction mode in front of the test cluster (see ``pg_bouncer``)."""
+
+    primary_host: str
+    root: str
+    pid: int
+
+    def url(self, primary_url: str) -> str:
+        """The same database as ``primary_url``, reached through the pooler (without
+        server-side prepared statements, which PgBouncer 1.18 cannot follow)."""
+        url = sa.make_url(primary_url)
+        assert url.query.get("host") == self.primary_host, "a database of the test cluster"
+        return url.update_query_dict({"host": self.root, "port": "6432",
+                                      "prepare_threshold": "none"}).render_as_string(
+            hide_password=False)
+
+
+@pytest.fixture(scope="module")
+def pg_bouncer(pg_server: str) -> Iterator[Pooler]:
+    """Debian's PgBouncer (1.18) in transaction mode in front of the test cluster, for one
+    module's tests: unix socket only, every database of the cluster, few server
+    connections (3 per database) so that client transactions really share them. 3 is
+    what a report needs at once with REPORT_WORKERS=2: the request's own transaction
+    and one per worker (docs/deployment.md, "PgBouncer"); a client left waiting for a
+    server connection fails after 10 s instead of PgBouncer's default 120 s."""
+    host = sa.make_url(pg_server).query.get("host")
+    if not isinstance(host, str):
+        pytest.skip("the pooler is put in front of the fixture's own PostgreSQL server only")
+    if not os.path.exists(PGBOUNCER):
+        if os.environ.get("CI"):
+            pytest.fail(f"PgBouncer missing at {PGBOUNCER} (required in CI: .ci/run installs it)")
+        pytest.skip(f"PgBouncer not installed ({PGBOUNCER} missing; Debian: apt-get install "
+                    "pgbouncer)")
+    root = tempfile.mkdtemp(prefix="cohort-pgbouncer.")
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+    ini = Path(root) / "pgbouncer.ini"
+    ini.write_text(f"""[databases]
+* = host={host} port=5432 user=postgres
+
+[pgbouncer]
+listen_addr =
+listen_port = 6432
+unix_socket_dir = {root}
+auth_type = any
+pool_mode = transaction
+default_pool_size = 3
+max_client_conn = 200
+query_wait_timeout = 10
+logfile = {root}/pgbouncer.log
+pidfile = {root}/pgbouncer.pid
+ignore_startup_parameters = extra_float_digits
+""", encoding="utf-8")
+    _as_postgres([PGBOUNCER, "-d", str(ini)])  # daemonises once it listens
+    pidfile = Path(root) / "pgbouncer.pid"
+    for _ in range(500):
+        if pidfile.exists() and pidfile.read_text().strip():
+            break
+        time.sleep(0.01)
+    pooler = Pooler(primary_host=host, root=root, pid=int(pidfile.read_text()))
+    try:
+        yield pooler
+    finally:
+        os.kill(pooler.pid, signal.SIGTERM)  # the daemon this fixture started
         shutil.rmtree(root, ignore_errors=True)
 
 

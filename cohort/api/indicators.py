@@ -15,7 +15,7 @@ from cohort.api.blueprint import Blueprint
 from cohort.auth import allow, current_actor
 from cohort.deadline import statement_deadline
 from cohort.indicators import exports, queries
-from cohort.request_db import reading, transaction
+from cohort.request_db import statistics
 from cohort.schemas.aggregates import (
     CodebookArgs,
     CodebookSchema,
@@ -48,9 +48,11 @@ class Indicators(MethodView):
     @blp.response(200, IndicatorReportSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Indicators of an action or a département, with targets, rates and disclosure control"""
-        with transaction() as s, _deadline(s):  # evaluator queries write an audit entry
+        # Computed on the read replica when there is one; audited on the primary.
+        with statistics(audited=True) as (s, writes), _deadline(s):
             report = queries.indicators(s, current_actor(), args, current_app.config,
-                                        today=clock.today(), now=clock.now())
+                                        today=clock.today(), now=clock.now(),
+                                        audit_session=writes)
             if args["format"] not in (None, "json"):
                 book = queries.codebook(s, args["programme"], current_app.config,
                                         mode=report["mode"])
@@ -65,9 +67,11 @@ class Cohorts(MethodView):
     @blp.response(200, CohortReportSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Cohorts by entry period: shares in a pathway, employed, housed, with resources"""
-        with transaction() as s, _deadline(s):
+        # Computed on the read replica when there is one; audited on the primary.
+        with statistics(audited=True) as (s, writes), _deadline(s):
             report = queries.cohorts(s, current_actor(), args, current_app.config,
-                                     today=clock.today(), now=clock.now())
+                                     today=clock.today(), now=clock.now(),
+                                     audit_session=writes)
             if args["format"] not in (None, "json"):
                 book = queries.codebook(s, args["programme"], current_app.config,
                                         mode=report["mode"])
@@ -82,6 +86,6 @@ class Codebook(MethodView):
     @blp.response(200, CodebookSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Every indicator and cohort cell: French label, definition, rules, unit, disclosure"""
-        with reading() as s:
+        with statistics(audited=False) as (s, _):
             return queries.codebook(s, args["programme"], current_app.config,
                                     mode=args["mode"])

@@ -75,8 +75,12 @@ def header_of(programme: Programme, cut: Cut, rules: Rules) -> dict[str, Any]:
 
 
 def indicators(session: Session, actor: Actor, args: dict[str, Any], settings: dict[str, Any],
-               *, today: dt.date, now: dt.datetime) -> dict[str, Any]:
-    """Every declared indicator of an action or a département's actions."""
+               *, today: dt.date, now: dt.datetime,
+               audit_session: Session | None = None) -> dict[str, Any]:
+    """Every declared indicator of an action or a département's actions.
+
+    Computed in ``session`` and audited in ``audit_session`` (default: the same): a
+    session on a read replica cannot write, so the shells pass the primary's."""
     programme = programme_by_code(session, args["programme"])
     actions = actions_of(session, programme, action=args.get("action"),
                          departement=args.get("departement"))
@@ -91,7 +95,7 @@ def indicators(session: Session, actor: Actor, args: dict[str, Any], settings: d
         if population is not None:
             disclosure.check_population(int(population), k=rules.k)
     rendered = publish_indicators(results, rules)
-    audit_query(session, actor, "indicators.query", args, cut, rules, now=now)
+    audit_query(audit_session or session, actor, "indicators.query", args, cut, rules, now=now)
     titles = {a.code: a for a in actions}
     return {**header_of(programme, cut, rules), "actions": [
         {"code": code, "title": titles[code].title, "departement": titles[code].departement,
@@ -101,8 +105,10 @@ def indicators(session: Session, actor: Actor, args: dict[str, Any], settings: d
 
 
 def cohorts(session: Session, actor: Actor, args: dict[str, Any], settings: dict[str, Any],
-            *, today: dt.date, now: dt.datetime) -> dict[str, Any]:
-    """The cohort table of one or several actions (all of the programme when none named)."""
+            *, today: dt.date, now: dt.datetime,
+            audit_session: Session | None = None) -> dict[str, Any]:
+    """The cohort table of one or several actions (all of the programme when none named),
+    computed in ``session`` and audited in ``audit_session`` (as ``indicators``)."""
     programme = programme_by_code(session, args["programme"])
     codes = args.get("actions") or []
     actions = [a for a in actions_of(session, programme, departement=args.get("departement"))
@@ -118,7 +124,7 @@ def cohorts(session: Session, actor: Actor, args: dict[str, Any], settings: dict
     rows = cohort_table(session, [a.id for a in actions], cut, grain=grain,
                         stable_housing=programme.settings.get("stable_housing",
                                                               DEFAULT_STABLE_HOUSING))
-    audit_query(session, actor, "cohorts.query", args, cut, rules, now=now)
+    audit_query(audit_session or session, actor, "cohorts.query", args, cut, rules, now=now)
     return {**header_of(programme, cut, rules), "grain": grain,
             "actions": sorted(a.code for a in actions), "rows": publish_cohorts(rows, rules)}
 

@@ -28,7 +28,7 @@ from cohort.report import model as report_model
 from cohort.report import output, svg
 from cohort.report.html import to_html_fragment
 from cohort.report.output import render
-from cohort.request_db import reading, session, transaction
+from cohort.request_db import read_source, session, statistics, transaction
 from cohort.schemas.aggregates import CodebookArgs, CohortArgs, IndicatorArgs
 from cohort.schemas.common import StrictSchema
 from cohort.schemas.reports import ReportPageArgs
@@ -78,18 +78,20 @@ def _query_args(lists: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 def _run(schema: StrictSchema, data: dict[str, Any],
-         call: Callable[[Any, dict[str, Any]], Any], *,
+         call: Callable[[Any, Any, dict[str, Any]], Any], *,
          reads_only: bool = False) -> tuple[Any, forms.FormState, int]:
-    """Validate with the schema, call the service in the request's unit of work (or, for
-    a service that only reads, in a read transaction); a refusal comes back as French
-    errors next to the pickers (403 audited as the API does)."""
+    """Validate with the schema, call the service with the sessions of
+    ``request_db.statistics``: it reads on the read replica when there is one, and writes
+    its audit entries in the request's unit of work on the primary (None for a service
+    that only reads); a refusal comes back as French errors next to the pickers (403
+    audited as the API does)."""
     args, state = forms.load(schema, data)
     if args is None:
         return None, state, 422
     try:
-        with reading() if reads_only else transaction() as s, statement_deadline(
+        with statistics(audited=not reads_only) as (s, writes), statement_deadline(
                 s, current_app.config["AGGREGATE_TIMEOUT_SECONDS"]):
-            return call(s, args), state, 200
+            return call(s, writes, args), state, 200
     except CohortError as error:
         if isinstance(error, Forbidden):
             audit_refusal(error.message)
@@ -149,7 +151,7 @@ def _page(template: str, state: forms.FormState, status: int, **context: Any) ->
         template, state=state, pickers=_pickers(state), page_labels=PAGE_LABELS,
         departements=DEPARTEMENTS, percent=percent_fr, parts=INDICATOR_PARTS,
         k=k, rounding_base=current_app.config["DISCLOSURE_ROUNDING_BASE"],
-        **context), status
+        read_source=read_source(), **context), status
 
 
 @bp.route("/indicateurs")
@@ -172,12 +174,14 @@ def indicators() -> Any:
 
 
 def _with_export(query: Callable[..., dict[str, Any]],
-                 export_of: Callable[..., exports.Export]) -> Callable[[Any, dict[str, Any]], Any]:
+                 export_of: Callable[..., exports.Export]
+                 ) -> Callable[[Any, Any, dict[str, Any]], Any]:
     """The query as the API runs it (audited with its format), and, when a file is asked
     for, the export built from its published answer with the programme's codebook."""
-    def call(s: Any, args: dict[str, Any]) -> tuple[dict[str, Any], exports.Export | None]:
+    def call(s: Any, writes: Any,
+             args: dict[str, Any]) -> tuple[dict[str, Any], exports.Export | None]:
         report = query(s, g.actor, args, current_app.config, today=clock.today(),
-                       now=clock.now())
+                       now=clock.now(), audit_session=writes)
         if args.get("format") is None:  # the page itself
             return report, None
         book = queries.codebook(s, args["programme"], current_app.config, mode=report["mode"])
@@ -206,8 +210,8 @@ def cohorts() -> Any:
                      grains=GRAINS)
     exported = _with_export(queries.cohorts, exports.cohort_export)
 
-    def call(s: Any, args: dict[str, Any]) -> Any:
-        report, export = exported(s, args)
+    def call(s: Any, writes: Any, args: dict[str, Any]) -> Any:
+        report, export = exported(s, writes, args)
         preview, poolings = None, []
         if export is None and report["mode"] == "published":
             preview = queries.suppression_preview(s, g.actor, args, current_app.config,
@@ -324,7 +328,7 @@ def report_read() -> Any:
     printable, with the download buttons beside it (built and audited as a download)."""
     data = {k: v for k, v in _query_args().items() if k != "format"}
 
-    def build(s: Any, args: dict[str, Any]) -> Any:
+    def build(s: Any, _writes: Any, args: dict[str, Any]) -> Any:
         return report_model.build(s, current_actor(), args, current_app.config,
                                   today=clock.today())
 
@@ -347,7 +351,7 @@ def codebook() -> Any:
     data = _query_args()
     programmes = all_programmes(session())
     data.setdefault("programme", programmes[0].code if programmes else "")
-    book, state, status = _run(CodebookArgs(), data, lambda s, args: queries.codebook(
+    book, state, status = _run(CodebookArgs(), data, lambda s, _, args: queries.codebook(
         s, args["programme"], current_app.config, mode=args["mode"]))
     actions: dict[str, list[dict[str, Any]]] = {}
     for item in (book or {}).get("indicators", []):
@@ -363,7 +367,7 @@ def report_download() -> Any:
     """The execution report file, built and audited as GET /api/v1/reports/... does."""
     data = _query_args()
 
-    def build(s: Any, args: dict[str, Any]) -> Any:
+    def build(s: Any, _writes: Any, args: dict[str, Any]) -> Any:
         return report_model.build(s, current_actor(), args, current_app.config,
                                   today=clock.today()), args
 

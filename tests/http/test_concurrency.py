@@ -19,7 +19,7 @@ import os
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +40,14 @@ EVENTS_EACH = int(os.environ.get("COHORT_TEST_EVENTS_EACH", "40"))
 
 
 @pytest.fixture
-def setting(fresh_database_url: str, keys_file: Path) -> Any:
-    app = create_app({"DATABASE_URL": fresh_database_url, "KEYS_FILE": str(keys_file)})
+def setting(fresh_database_url: str, keys_file: Path) -> Iterator[Any]:
+    yield from make_setting(fresh_database_url, keys_file)
+
+
+def make_setting(url: str, keys_file: Path) -> Iterator[Any]:
+    """An app on ``url`` (also reached through PgBouncer: tests/scenarios/test_pooler.py),
+    a Mission Locale, two of its coordinators with their clients, the actions' ids."""
+    app = create_app({"DATABASE_URL": url, "KEYS_FILE": str(keys_file)})
     now = dt.datetime.now(dt.UTC)
     with unit_of_work(app.extensions["cohort.sessionmaker"]) as s:
         ml = structures.create_structure(s, SYSTEM, {

@@ -28,3 +28,15 @@ def test_a_bad_value_is_refused_naming_the_setting(name: str, value: str, reason
         load_settings(URL, env={f"COHORT_{name}": value})
     assert str(refused.value).startswith(f"{name}:")
     assert reason in str(refused.value)
+
+
+def test_the_read_replica_is_optional_and_only_follows_a_postgresql_primary() -> None:
+    assert load_settings(URL, env={})["READ_DATABASE_URL"] == ""
+    primary = {"DATABASE_URL": "postgresql+psycopg://cohort@db/cohort"}
+    replica = "postgresql+psycopg://cohort_read@replica/cohort"
+    settings = load_settings(primary, env={"COHORT_READ_DATABASE_URL": replica})
+    assert settings["READ_DATABASE_URL"] == replica
+    with pytest.raises(ConfigError, match="^READ_DATABASE_URL: needs a PostgreSQL"):
+        load_settings(URL, env={"COHORT_READ_DATABASE_URL": replica})
+    with pytest.raises(ConfigError, match="^READ_DATABASE_URL: a read replica is a PostgreSQL"):
+        load_settings(primary, env={"COHORT_READ_DATABASE_URL": "sqlite:////tmp/copy.db"})
