@@ -234,8 +234,10 @@ def suppression_preview(session: Session, actor: Actor, args: dict[str, Any],
         except Rejected:
             preview.append({"grain": grain, "available": False, "cells": 0, "hidden": 0})
             continue
-        rows = publish_cohorts(cohort_table(session, [a.id for a in actions], cut,
-                                            grain=grain, stable_housing=stable), rules)
+        rows = _stored(session, "cohorts", programme, actions, cut, rules, grain)
+        if rows is None:
+            rows = publish_cohorts(cohort_table(session, [a.id for a in actions], cut,
+                                                grain=grain, stable_housing=stable), rules)
         cells = len(rows) * CELLS_PER_ROW
         hidden = sum(len(row["suppressed"]) for row in rows)
         preview.append({"grain": grain, "available": True, "cells": cells, "hidden": hidden})

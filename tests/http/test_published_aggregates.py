@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cohort import clock
+from cohort.actors import Actor, Role
 from cohort.indicators import queries
 from cohort.indicators.cli import publish_command
 from cohort.models import AuditEntry, PublishedAggregate
@@ -143,3 +144,18 @@ def test_requests_that_match_no_stored_cut_are_live(
     exact = clients["pilot62"].get(f"{INDICATORS}&mode=internal")
     assert exact.status_code == 200, exact.get_json()
     assert computed == ["indicators"] * len(exact.get_json()["actions"])
+
+
+def test_the_suppression_preview_reads_the_stored_quarter_table(
+        world: list[Any], app: Any, session: Session, computed: list[str]) -> None:
+    evaluator = Actor(Role.EVALUATOR)
+    args = {"programme": "erbm-2023", "departement": "62"}
+    live = queries.suppression_preview(session, evaluator, args, app.config,
+                                       today=clock.today())
+    publish(app)
+    session.expire_all()
+    computed.clear()
+    served = queries.suppression_preview(session, evaluator, args, app.config,
+                                         today=clock.today())
+    assert served == live
+    assert len(computed) == len([p for p in live if p["available"]]) - 1  # all but quarter
