@@ -43,6 +43,7 @@ FEATURE_COMMANDS = {
     "followups": "cohort.followups_cli:followups_group",
     "import": "cohort.importer.cli:import_group",
     "indicators": "cohort.indicators.cli:indicators_command",
+    "publish": "cohort.indicators.cli:publish_command",
     "report": "cohort.report.cli:report_command",
 }
 

@@ -186,3 +186,37 @@ def cohorts_command(**options: Any) -> None:
             _shown(shares["unknown"], "known|share" in hidden))
     _render(table, report, output)
 
+
+
+@click.command("publish")
+@click.option("--programme", required=True, help="Programme code, e.g. erbm-2023.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="As-of date A (default: the end of the last complete month).")
+@with_appcontext
+def publish_command(programme: str, as_of: Any) -> None:
+    """Compute and store the published aggregates of the standard cuts (run nightly).
+
+    Every département's indicator set and cohort table (quarter grain), and the joint
+    actions', for the programme's period, the current year and the last closed one,
+    protected as evaluators see them; the pages and the API serve them while the data
+    they were computed from has not changed. A re-run on the same data writes nothing."""
+    from cohort.db import unit_of_work
+    from cohort.indicators import queries
+
+    try:
+        with unit_of_work(current_app.extensions["cohort.sessionmaker"]) as session:
+            done = queries.publish(session, programme, current_app.config,
+                                   today=clock.today(), now=clock.now(),
+                                   as_of=None if as_of is None else as_of.date())
+    except CohortError as exc:
+        fail(exc)
+    version = done["data_version"][:12]
+    if not done["written"]:
+        click.echo(f"{done['programme']} as of {done['as_of']}: nothing written, "
+                   f"{done['unchanged']} cut(s) already published for data version {version}")
+        return
+    for item in done["written"]:
+        click.echo(f"published {item['kind']} · {item['departement']} · "
+                   f"{item['period_from']} → {item['period_to']}")
+    click.echo(f"{done['programme']} as of {done['as_of']}: {len(done['written'])} cut(s) "
+               f"written, {done['unchanged']} unchanged, data version {version}")

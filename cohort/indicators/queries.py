@@ -17,7 +17,7 @@ from cohort import audit
 from cohort.actors import Actor, Role
 from cohort.domain.pathway_status import DEFAULT_STABLE_HOUSING
 from cohort.errors import Forbidden, Rejected
-from cohort.indicators import disclosure
+from cohort.indicators import disclosure, published
 from cohort.indicators.base import Cut
 from cohort.indicators.codebook import build as codebook_of
 from cohort.indicators.cohorts import cohort_table
@@ -87,21 +87,97 @@ def indicators(session: Session, actor: Actor, args: dict[str, Any], settings: d
     mode = args.get("mode") or "published"
     rules = rules_for(actor, actions, mode, settings)
     cut = cut_for(programme, args, actor, today=today, mode=mode)
+    body = None
+    if not args.get("action"):  # one action: its population check runs live
+        body = _stored(session, "indicators", programme, actions, cut, rules)
+    source = "live" if body is None else "published"
+    if body is None:
+        body = indicator_blocks(session, programme, actions, cut, rules,
+                                check_population=bool(args.get("action")))
+    audit_query(audit_session or session, actor, "indicators.query", args, cut, rules, now=now,
+                source=source)
+    return {**header_of(programme, cut, rules), "actions": body}
+
+
+def indicator_blocks(session: Session, programme: Programme, actions: list[Action], cut: Cut,
+                     rules: Rules, *, check_population: bool = False) -> list[dict[str, Any]]:
+    """The indicators of each action, rendered for ``rules`` (protected when published)."""
     results = []
     for action in actions:
         results += compute_action(session, programme, action, cut)
-    if rules.mode == "published" and args.get("action"):
+    if rules.mode == "published" and check_population:
         population = next((r.values["value"] for r in results if r.kind == "accompanied"), None)
         if population is not None:
             disclosure.check_population(int(population), k=rules.k)
     rendered = publish_indicators(results, rules)
-    audit_query(audit_session or session, actor, "indicators.query", args, cut, rules, now=now)
     titles = {a.code: a for a in actions}
-    return {**header_of(programme, cut, rules), "actions": [
+    return [
         {"code": code, "title": titles[code].title, "departement": titles[code].departement,
          "public": titles[code].public, "territory": titles[code].territory,
          "indicators": [r for r in rendered if r["action"] == code]}
-        for code in titles]}
+        for code in titles]
+
+
+def cohort_rows(session: Session, programme: Programme, actions: list[Action], cut: Cut,
+                rules: Rules, grain: str) -> list[dict[str, Any]]:
+    """The cohort table of ``actions``, rendered for ``rules``."""
+    rows = cohort_table(session, [a.id for a in actions], cut, grain=grain,
+                        stable_housing=programme.settings.get("stable_housing",
+                                                              DEFAULT_STABLE_HOUSING))
+    return publish_cohorts(rows, rules)
+
+
+def _stored(session: Session, kind: str, programme: Programme, actions: list[Action], cut: Cut,
+            rules: Rules, grain: str | None = None) -> Any | None:
+    """The stored published body of this exact cut, when ``cohort publish`` computed it
+    from the data as it is now; None otherwise (and always in internal mode)."""
+    if rules.mode != "published" or cut.recorded_before is not None or not actions:
+        return None
+    if kind == "cohorts" and grain != published.STORED_GRAIN:
+        return None
+    key = published.cut_key(kind, programme.code, [a.code for a in actions], cut, rules, grain)
+    return published.lookup(session, programme, key)
+
+
+def publish(session: Session, code: str, settings: dict[str, Any], *, today: dt.date,
+            now: dt.datetime, as_of: dt.date | None = None) -> dict[str, Any]:
+    """``cohort publish``: compute and store, already protected, the published indicator
+    set and the cohort table (quarter grain) of the programme, of each of its
+    départements and of its joint actions, for the standard periods, as of ``as_of``
+    (default: the end of the last complete month). A cut already stored for the current
+    data version is left alone: a re-run on the same data writes nothing."""
+    programme = programme_by_code(session, code)
+    as_of = as_of or published.last_complete_month_end(today)
+    rules = Rules(mode="published", k=int(settings["DISCLOSURE_K"]),
+                  rounding_base=int(settings["DISCLOSURE_ROUNDING_BASE"]))
+    version = published.data_version(session, programme)  # before the figures: see module
+    written, unchanged, seen = [], 0, set()
+    groups = [None, *sorted({a.departement for a in actions_of(session, programme)})]
+    for departement in groups:
+        actions = actions_of(session, programme, departement=departement)
+        if not actions:
+            continue
+        for period_from, period_to in published.standard_periods(programme, as_of):
+            cut = Cut(period_from=period_from, period_to=period_to, as_of=as_of,
+                      recorded_before=None)
+            for kind in published.KINDS:
+                grain = published.STORED_GRAIN if kind == "cohorts" else None
+                key = published.cut_key(kind, programme.code, [a.code for a in actions],
+                                        cut, rules, grain)
+                if key in seen:
+                    continue
+                seen.add(key)
+                if published.is_stored(session, key, version):
+                    unchanged += 1
+                    continue
+                body = (indicator_blocks(session, programme, actions, cut, rules)
+                        if kind == "indicators"
+                        else cohort_rows(session, programme, actions, cut, rules, grain or ""))
+                published.store(session, programme, kind, key, as_of, version, body, now=now)
+                written.append({"kind": kind, "departement": departement or "all",
+                                "period_from": period_from, "period_to": period_to})
+    return {"programme": programme.code, "as_of": as_of, "data_version": version,
+            "written": written, "unchanged": unchanged}
 
 
 def cohorts(session: Session, actor: Actor, args: dict[str, Any], settings: dict[str, Any],
@@ -121,12 +197,14 @@ def cohorts(session: Session, actor: Actor, args: dict[str, Any], settings: dict
     cut = cut_for(programme, args, actor, today=today, mode=mode)
     grain = args.get("grain") or "quarter"
     check_span(cut, grain)
-    rows = cohort_table(session, [a.id for a in actions], cut, grain=grain,
-                        stable_housing=programme.settings.get("stable_housing",
-                                                              DEFAULT_STABLE_HOUSING))
-    audit_query(audit_session or session, actor, "cohorts.query", args, cut, rules, now=now)
+    rows = _stored(session, "cohorts", programme, actions, cut, rules, grain)
+    source = "live" if rows is None else "published"
+    if rows is None:
+        rows = cohort_rows(session, programme, actions, cut, rules, grain)
+    audit_query(audit_session or session, actor, "cohorts.query", args, cut, rules, now=now,
+                source=source)
     return {**header_of(programme, cut, rules), "grain": grain,
-            "actions": sorted(a.code for a in actions), "rows": publish_cohorts(rows, rules)}
+            "actions": sorted(a.code for a in actions), "rows": rows}
 
 
 GRAIN_CHOICES = ("month", "quarter", "semester", "year", "all")
@@ -156,8 +234,10 @@ def suppression_preview(session: Session, actor: Actor, args: dict[str, Any],
         except Rejected:
             preview.append({"grain": grain, "available": False, "cells": 0, "hidden": 0})
             continue
-        rows = publish_cohorts(cohort_table(session, [a.id for a in actions], cut,
-                                            grain=grain, stable_housing=stable), rules)
+        rows = _stored(session, "cohorts", programme, actions, cut, rules, grain)
+        if rows is None:
+            rows = publish_cohorts(cohort_table(session, [a.id for a in actions], cut,
+                                                grain=grain, stable_housing=stable), rules)
         cells = len(rows) * CELLS_PER_ROW
         hidden = sum(len(row["suppressed"]) for row in rows)
         preview.append({"grain": grain, "available": True, "cells": cells, "hidden": hidden})
@@ -250,10 +330,12 @@ def check_span(cut: Cut, grain: str) -> None:
 
 
 def audit_query(session: Session, actor: Actor, action: str, args: dict[str, Any], cut: Cut,
-           rules: Rules, *, now: dt.datetime) -> None:
-    """Every evaluator query, and every exact (internal) one, leaves an audit entry."""
+           rules: Rules, *, now: dt.datetime, source: str = "live") -> None:
+    """Every evaluator query, and every exact (internal) one, leaves an audit entry; one
+    answered from the published store says so (``"source": "published"``)."""
     if actor.role is Role.EVALUATOR or rules.mode == "internal":
-        audit.append(session, actor, action, now=now, details={
+        extra = {"source": source} if source != "live" else {}
+        audit.append(session, actor, action, now=now, details={**extra,
             "programme": args.get("programme"), "action": args.get("action"),
             "actions": args.get("actions"), "departement": args.get("departement"),
             "period_from": cut.period_from.isoformat(), "period_to": cut.period_to.isoformat(),

@@ -8,11 +8,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
 
 from cohort import create_app
 from cohort.cli import cli
+from cohort.indicators import queries
 from cohort.indicators.disclosure import round_count
 
 
@@ -130,3 +132,30 @@ def test_report_and_budget_commands(fresh_database_url: str, keys_file: Path,
            "--format", "json", "--mode", "internal", "--as-of", "2024-03-31", "-o", str(again),
            env=env)
     assert again.read_bytes() == out.read_bytes()
+
+
+def test_publish_stores_the_standard_cuts_once_and_they_are_served_as_computed(
+        fresh_database_url: str, keys_file: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {"COHORT_DATABASE_URL": fresh_database_url, "COHORT_KEYS_FILE": str(keys_file)}
+    assert cohort("demo", "load", "--participants", "40", env=env).returncode == 0
+    asked = {d: cohort("indicators", *CUT, "--departement", d, "--format", "json", env=env)
+             for d in ("59", "joint")}
+    assert all(run.returncode == 0 for run in asked.values())
+
+    first = cohort("publish", "--programme", "erbm-2023", "--as-of", "2024-06-30", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "published cohorts · joint · 2023-01-01 → 2023-12-31" in first.output
+    again = cohort("publish", "--programme", "erbm-2023", "--as-of", "2024-06-30", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "nothing written" in again.output
+
+    def not_computed(*_: Any, **__: Any) -> Any:
+        raise AssertionError("computed live")
+
+    monkeypatch.setattr(queries, "compute_action", not_computed)
+    for departement, before in asked.items():
+        served = cohort("indicators", *CUT, "--departement", departement, "--format", "json",
+                        env=env)
+        assert served.returncode == 0, served.stderr
+        assert json.loads(served.output) == json.loads(before.output)

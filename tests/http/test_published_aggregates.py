@@ -1,0 +1,161 @@
+"""Published aggregates computed once (issue 20, part 4): `cohort publish` stores the
+protected indicator sets and cohort tables of the standard cuts, and an evaluator's
+request for exactly such a cut is answered from the store, the same JSON as live, while
+the data it was computed from has not changed; anything else is computed live."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from cohort import clock
+from cohort.actors import Actor, Role
+from cohort.indicators import queries
+from cohort.indicators.cli import publish_command
+from cohort.models import AuditEntry, PublishedAggregate
+from tests.builders import enrol, record, register, runs
+
+INDICATORS = "/api/v1/indicators?programme=erbm-2023&departement=62"
+COHORTS = "/api/v1/cohorts?programme=erbm-2023&departement=62"
+
+
+@pytest.fixture
+def world(session: Session, keyring: Any, people: dict[str, Any],
+          monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    monkeypatch.setattr(clock, "today", lambda: dt.date(2024, 2, 20))
+    who = []
+    for i in range(12):
+        who.append(register(session, keyring, birth_date=dt.date(1970 + i, 1, 1),
+                            ase_past=False))
+        enrol(session, keyring, who[-1], "62-A2", runs(session, "62-A2"),
+              dt.date(2023, 1 + i, 1), rsa_at_entry=True)
+    session.commit()
+    return who
+
+
+def publish(app: Any) -> Any:
+    result = app.test_cli_runner().invoke(publish_command, ["--programme", "erbm-2023"])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def stored_rows(session: Session) -> int:
+    session.expire_all()
+    return session.execute(sa.select(sa.func.count(PublishedAggregate.id))).scalar_one()
+
+
+@pytest.fixture
+def computed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Which indicator statements ran: the live computation, spied on."""
+    calls: list[str] = []
+    compute_action, cohort_table = queries.compute_action, queries.cohort_table
+
+    def spy_indicators(*args: Any, **kwargs: Any) -> Any:
+        calls.append("indicators")
+        return compute_action(*args, **kwargs)
+
+    def spy_cohorts(*args: Any, **kwargs: Any) -> Any:
+        calls.append("cohorts")
+        return cohort_table(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "compute_action", spy_indicators)
+    monkeypatch.setattr(queries, "cohort_table", spy_cohorts)
+    return calls
+
+
+def last_audit(session: Session) -> dict[str, Any]:
+    session.expire_all()
+    return session.execute(sa.select(AuditEntry.details).where(
+        AuditEntry.action.in_(("indicators.query", "cohorts.query")))
+        .order_by(AuditEntry.id.desc()).limit(1)).scalar_one()
+
+
+def test_a_published_cut_is_served_as_stored_the_same_json_as_live(
+        world: list[Any], app: Any, clients: dict[str, Any], session: Session,
+        computed: list[str]) -> None:
+    evaluator = clients["evaluator"]
+    live = {url: evaluator.get(url) for url in (INDICATORS, COHORTS)}
+    assert all(r.status_code == 200 for r in live.values()), live
+    assert set(computed) == {"indicators", "cohorts"}
+
+    result = publish(app)
+    assert "written" in result.output
+    assert stored_rows(session) > 0
+    computed.clear()
+    for url, before in live.items():
+        served = evaluator.get(url)
+        assert served.status_code == 200
+        assert served.get_json() == before.get_json()
+        assert last_audit(session)["source"] == "published"
+    assert computed == []  # no indicator statement ran
+    audit = last_audit(session)
+    assert (audit["mode"], audit["departement"]) == ("published", "62")
+
+
+def test_a_rerun_on_the_same_data_writes_nothing(world: list[Any], app: Any,
+                                                  session: Session) -> None:
+    publish(app)
+    rows = stored_rows(session)
+    again = publish(app)
+    assert "nothing written" in again.output
+    assert stored_rows(session) == rows
+
+
+def test_a_new_event_makes_the_stored_cut_stale_until_the_next_run(
+        world: list[Any], app: Any, clients: dict[str, Any], session: Session,
+        keyring: Any, computed: list[str]) -> None:
+    publish(app)
+    rows = stored_rows(session)
+    record(session, keyring, world[0], "contact", dt.date(2023, 3, 1), mode="phone")
+    session.commit()
+    computed.clear()
+    response = clients["evaluator"].get(INDICATORS)
+    assert response.status_code == 200
+    assert set(computed) == {"indicators"}  # computed live, not served stale
+    assert "source" not in last_audit(session)
+
+    again = publish(app)
+    assert "nothing written" not in again.output
+    assert stored_rows(session) > rows  # a new data version, the old one kept
+    computed.clear()
+    assert clients["evaluator"].get(INDICATORS).get_json() == response.get_json()
+    assert computed == []
+
+
+def test_requests_that_match_no_stored_cut_are_live(
+        world: list[Any], app: Any, clients: dict[str, Any], session: Session,
+        computed: list[str]) -> None:
+    publish(app)
+    computed.clear()
+    for url in (f"{INDICATORS}&as_of=2023-12-31",        # another as-of date
+                f"{COHORTS}&grain=year",                 # another grain
+                f"{COHORTS}&actions=62-A2",              # another set of actions
+                f"{INDICATORS}&period_from=2023-02-01"):  # another period
+        response = clients["evaluator"].get(url)
+        assert response.status_code == 200, (url, response.get_json())
+        assert computed, url
+        assert "source" not in last_audit(session)
+        computed.clear()
+    # Exact figures are always computed.
+    exact = clients["pilot62"].get(f"{INDICATORS}&mode=internal")
+    assert exact.status_code == 200, exact.get_json()
+    assert computed == ["indicators"] * len(exact.get_json()["actions"])
+
+
+def test_the_suppression_preview_reads_the_stored_quarter_table(
+        world: list[Any], app: Any, session: Session, computed: list[str]) -> None:
+    evaluator = Actor(Role.EVALUATOR)
+    args = {"programme": "erbm-2023", "departement": "62"}
+    live = queries.suppression_preview(session, evaluator, args, app.config,
+                                       today=clock.today())
+    publish(app)
+    session.expire_all()
+    computed.clear()
+    served = queries.suppression_preview(session, evaluator, args, app.config,
+                                         today=clock.today())
+    assert served == live
+    assert len(computed) == len([p for p in live if p["available"]]) - 1  # all but quarter
