@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,7 +72,7 @@ def _refused(column: str, reason: str) -> CohortError:
     return CohortError(reason, errors={column: [reason]})
 
 
-class _Rows:
+class _Rows(ABC):
     """The importing half shared by every kind: rows applied in file order, each in its own
     savepoint, a service refusal turned into row errors naming the file's columns."""
 
@@ -103,18 +104,21 @@ class _Rows:
             except CohortError as exc:
                 self.log.extend(error_to_rows(p[0], exc, self.column_of(p)))
 
+    @abstractmethod
     def load(self, ready: list[Any]) -> None:
         """The chunk's set-based look-ups."""
 
-    def row(self, p: Any) -> None:  # pragma: no cover - each kind has its own
-        raise NotImplementedError
+    @abstractmethod
+    def row(self, p: Any) -> None:
+        """Apply one row through the kind's service (each kind has its own)."""
 
     def column_of(self, p: Any) -> Mapping[str, str]:
         """The file's column for each API field a service may name."""
         return {}
 
     def finish(self) -> None:
-        """Every row was written by its service as it came."""
+        """Every row was written by its service as it came: nothing is left to write."""
+        return None
 
 
 # --- operations -------------------------------------------------------------------------
