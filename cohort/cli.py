@@ -161,6 +161,76 @@ def db_analyze() -> None:
     click.echo("statistics refreshed")
 
 
+@db.group("partitions")
+def db_partitions() -> None:
+    """History partitions on PostgreSQL: event and event_interval by year, audit_entry by
+    month (SQLite keeps plain tables)."""
+
+
+def _history_engine() -> Any:
+    from cohort.db import make_engine
+
+    return make_engine(_checked_database_url())
+
+
+@db_partitions.command("status", with_appcontext=False)
+def partitions_status() -> None:
+    """How far each history table's partitions reach."""
+    from cohort.partitions import coverage
+
+    engine = _history_engine()
+    try:
+        with engine.connect() as conn:
+            for cover in coverage(conn):
+                click.echo(f"{cover.table}: " + (
+                    "plain table" if cover.through is None else
+                    f"{cover.partitions} partitions, writes up to {cover.through.isoformat()}"))
+    finally:
+        engine.dispose()
+
+
+@db_partitions.command("create", with_appcontext=False)
+@click.option("--through", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The last day the partitions must hold (default: 31 December of next "
+                   "year).")
+def partitions_create(through: dt.datetime | None) -> None:
+    """Create the next periods' partitions ahead of time (idempotent; monthly from cron)."""
+    from cohort.partitions import create_through
+
+    last_day = through.date() if through else dt.date(clock.today().year + 1, 12, 31)
+    engine = _history_engine()
+    try:
+        with engine.begin() as conn:
+            created = create_through(conn, last_day)
+    finally:
+        engine.dispose()
+    for name in created:
+        click.echo(f"created {name}")
+    click.echo(f"partitions hold writes through {last_day.isoformat()}"
+               if engine.dialect.name == "postgresql" else "plain tables: nothing to create")
+
+
+@db_partitions.command("check", with_appcontext=False)
+@click.option("--days", default=92, show_default=True, type=click.IntRange(min=0),
+              help="How many days ahead of today the partitions must already reach.")
+def partitions_check(days: int) -> None:
+    """Exit 1 when a write in the next DAYS would find no partition (for monitoring)."""
+    from cohort.partitions import shortfalls
+
+    engine = _history_engine()
+    try:
+        with engine.connect() as conn:
+            problems = shortfalls(conn, clock.today() + dt.timedelta(days=days))
+    finally:
+        engine.dispose()
+    if problems:
+        for problem in problems:
+            click.echo(f"error: {problem}", err=True)
+        click.echo("run `cohort db partitions create`", err=True)
+        sys.exit(1)
+    click.echo(f"partitions hold writes for at least the next {days} days")
+
+
 @cli.group()
 def programme() -> None:
     """Programme definitions (config/programmes/*.toml)."""

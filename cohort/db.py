@@ -146,8 +146,13 @@ def make_engine(url: str, *, foreign_keys: bool = True, **kwargs: Any) -> Engine
     with the pragma on, dropping a parent cascades into its children (stack-notes P1).
     """
     if not is_sqlite(url):
+        from cohort.partitions import translate
+
         parsed, options = _prepared_statements(url, kwargs)
-        return sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True, **options)
+        engine = sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True, **options)
+        # A write past the last history partition: a refusal naming the command to run.
+        event.listen(engine, "handle_error", translate)
+        return engine
     engine = sa.create_engine(url, hide_parameters=True, **kwargs)
     in_memory = url in ("sqlite://", "sqlite:///") or ":memory:" in url
 

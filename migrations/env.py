@@ -10,6 +10,7 @@ from sqlalchemy.types import TypeDecorator
 
 import cohort.models  # noqa: F401  (registers every table on the metadata)
 from cohort.db import Model, make_engine
+from cohort.partitions import in_comparison
 
 config = context.config
 if config.config_file_name and config.attributes.get("configure_logger", True):
@@ -35,10 +36,21 @@ def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
     return False
 
 
-def _configure(**kwargs: object) -> None:
+def _comparison_filters(dialect: str) -> dict[str, object]:
+    """PostgreSQL's history partitions, and the keys migration 0023 had to widen or turn
+    into triggers there, are not in the models (cohort/partitions.py)."""
+    return {
+        "include_name": lambda name, type_, _parents: in_comparison(name, type_, dialect),
+        "include_object": lambda _obj, name, type_, _reflected, _to: in_comparison(
+            name, type_, dialect),
+    }
+
+
+def _configure(dialect: str = "", **kwargs: object) -> None:
     context.configure(
         target_metadata=target_metadata,
         render_item=render_item,
+        **_comparison_filters(dialect),
         render_as_batch=True,  # SQLite ALTER via copy-and-move; plain ALTER on PostgreSQL
         compare_type=True,
         compare_server_default=True,
@@ -53,13 +65,13 @@ if context.is_offline_mode():
 else:
     connection = config.attributes.get("connection")
     if connection is not None:
-        _configure(connection=connection)
+        _configure(connection.dialect.name, connection=connection)
         with context.begin_transaction():
             context.run_migrations()
     else:
         # Foreign keys off: batch mode drops and re-creates tables (stack-notes P1).
         engine = make_engine(database_url(), foreign_keys=False, poolclass=pool.NullPool)
         with engine.connect() as conn:
-            _configure(connection=conn)
+            _configure(conn.dialect.name, connection=conn)
             with context.begin_transaction():
                 context.run_migrations()

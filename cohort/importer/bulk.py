@@ -16,6 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cohort.partitions import storage_not_ready
+
 
 class BulkInsert:
     """Insert rows (tuples in ``columns`` order) into ``table`` within the connection's
@@ -54,6 +56,14 @@ class BulkInsert:
             self.conn.exec_driver_sql(self.sql, rows)
             return
         raw = self.conn.connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy(self.sql) as copy:  # type: ignore[union-attr]
-            for row in rows:
-                copy.write_row(row)
+        try:
+            with raw.cursor() as cursor, cursor.copy(self.sql) as copy:  # type: ignore[union-attr]
+                for row in rows:
+                    copy.write_row(row)
+        except Exception as exc:
+            # COPY bypasses SQLAlchemy's error hook: a row past the last partition is
+            # refused here the same way (cohort/partitions.py).
+            refusal = storage_not_ready(exc)
+            if refusal is not None:
+                raise refusal from None
+            raise

@@ -29,6 +29,7 @@ from cohort.indicators.base import (
     interval_valid,
     person_of_id,
     recorded,
+    start_event,
 )
 from cohort.indicators.followup_counts import followup_counts
 from cohort.indicators.sqlfuncs import add_months, birth_month_index, month_index
@@ -212,7 +213,7 @@ def people_with_interval(ctx: Context) -> Values:
     population = accompanied(ctx.action_ids, cut)
     iv, start = aliased(EventInterval), aliased(Event)
     end = interval_end(iv, cut)
-    has = sa.select(sa.literal(1)).select_from(iv).join(start, start.id == iv.start_event_id
+    has = sa.select(sa.literal(1)).select_from(iv).join(start, start_event(start, iv, cut)
                                                         ).where(
         iv.participant_id == population.c.participant_id,
         iv.family == ctx.params["family"], interval_valid(iv, cut),
@@ -264,7 +265,7 @@ def housing_exits(ctx: Context) -> Values:
     cut = ctx.cut
     ev, iv, start = aliased(Event), aliased(EventInterval), aliased(Event)
     closes_programme_home = sa.select(sa.literal(1)).select_from(iv).join(
-        start, start.id == iv.start_event_id).where(
+        start, start_event(start, iv, cut)).where(
         iv.end_event_id == ev.id, interval_valid(iv, cut), start.via_programme.is_(True)
     ).correlate_except(iv, start).exists()
     # The (household, reason) pairs once, counted here: few rows, where two statements

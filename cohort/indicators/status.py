@@ -28,7 +28,7 @@ from cohort.domain.pathway_status import (
     StatusRule,
     status_rules,
 )
-from cohort.indicators.base import Cut, interval_end, interval_valid
+from cohort.indicators.base import Cut, interval_end, interval_valid, start_event
 from cohort.models import Event, EventInterval
 
 _COLUMNS = {"contract": "category", "housing_type": "category",
@@ -82,7 +82,7 @@ def _open_at(rule: StatusRule, participant: Any, day: Any, cut: Cut) -> sa.Colum
         .correlate_except(iv, start)
     )
     if rule.start is not None:
-        query = (query.join(start, start.id == iv.start_event_id)
+        query = (query.join(start, start_event(start, iv, cut))
                  .where(start_matches(rule.start, start)))
     return query.exists()
 
@@ -106,7 +106,7 @@ def _latest_open(rule: StatusRule, participant: Any, day: Any,
     )
     return (
         sa.select(sa.literal(1)).select_from(iv)
-        .join(start, start.id == iv.start_event_id)
+        .join(start, start_event(start, iv, cut))
         .where(iv.participant_id == participant, _of_family(iv.family, rule),
                interval_valid(iv, cut), iv.start_date <= day,
                sa.or_(end.is_(None), day < end),
@@ -175,7 +175,7 @@ def open_flags(participant: Any, day: Any, cut: Cut) -> sa.ScalarSelect[Any]:
         # The start event is read only for the rule's families (a CASE branch, not a join).
         start = aliased(Event)
         matching = (sa.select(sa.literal(1)).select_from(start)
-                    .where(start.id == iv.start_event_id, start_matches(rule.start, start))
+                    .where(start_event(start, iv, cut), start_matches(rule.start, start))
                     .correlate_except(start).exists())
         return sa.func.max(sa.case((~_of_family(iv.family, rule), 0),
                                    (matching, 1), else_=0))
@@ -219,6 +219,9 @@ def stably_housed_flag(participant: Any, day: Any, cut: Cut,
         .scalar_subquery()
     )
     return (sa.select(sa.literal(1)).select_from(start)
-            .where(start.id == latest_open, start_matches(rule.start, start))
+            # Its date is on or before A (its interval's start): PostgreSQL then leaves
+            # the later partitions of event out when planning (migration 0023).
+            .where(start.id == latest_open, start.date <= cut.as_of,
+                   start_matches(rule.start, start))
             .correlate_except(start)
             .exists())

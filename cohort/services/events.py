@@ -110,12 +110,17 @@ _COLUMNS = (Event.id, Event.uuid, Event.participant_id, Event.enrolment_id, Even
 _BY_EVENT_UUID = sa.select(*_COLUMNS, Event.body_sha256).where(
     Event.uuid == sa.bindparam("event_uuid"))
 # A concurrent request with the same uuid may commit first: the insert then does nothing
-# (PostgreSQL waits for that transaction), and record() answers as for a replay.
+# (PostgreSQL waits for that transaction), and record() answers as for a replay. On
+# PostgreSQL the uuid is unique per (uuid, date) (a partitioned table's unique keys hold
+# its partition key, migration 0023), so record() first takes a transaction lock on the
+# uuid: a concurrent claim with another date waits, then finds the first and replays.
 _INSERT = {
-    name: dialect.insert(Event).on_conflict_do_nothing(index_elements=[Event.uuid])
-    .returning(*_COLUMNS)
-    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+    "sqlite": sqlite.insert(Event).on_conflict_do_nothing(index_elements=[Event.uuid])
+    .returning(*_COLUMNS),
+    "postgresql": postgresql.insert(Event).on_conflict_do_nothing(
+        index_elements=[Event.uuid, Event.date]).returning(*_COLUMNS),
 }
+_CLAIM_UUID = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:event_uuid, 0))")
 
 
 def named_by_key(session: Session, keyring: Keyring, data: dict[str, Any]) -> None:
@@ -148,6 +153,8 @@ def record(session: Session, keyring: Keyring, actor: Actor, data: dict[str, Any
     digest = body_digest(data)
     event_uuid: uuid.UUID = data["id"]
     db = core(session)
+    if db.dialect.name == "postgresql":
+        db.execute(_CLAIM_UUID, {"event_uuid": str(event_uuid)})
     participant = db.execute(_SUBJECT, {
         "participant_uuid": public_uuid(data["participant_id"], "participant_id"),
         "event_uuid": event_uuid, "actor_structure_id": actor.structure_id,
