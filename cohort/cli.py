@@ -195,6 +195,8 @@ def partitions_status() -> None:
                    "year).")
 def partitions_create(through: dt.datetime | None) -> None:
     """Create the next periods' partitions ahead of time (idempotent; monthly from cron)."""
+    from sqlalchemy.exc import OperationalError
+
     from cohort.partitions import create_through
 
     last_day = through.date() if through else dt.date(clock.today().year + 1, 12, 31)
@@ -202,6 +204,12 @@ def partitions_create(through: dt.datetime | None) -> None:
     try:
         with engine.begin() as conn:
             created = create_through(conn, last_day)
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+            raise
+        click.echo("error: a running query holds a history table; nothing was created, "
+                   "run the command again", err=True)
+        sys.exit(1)
     finally:
         engine.dispose()
     for name in created:

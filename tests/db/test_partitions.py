@@ -260,6 +260,28 @@ def test_a_write_past_the_last_partition_is_refused_until_the_next_ones_exist(
     engine.dispose()
 
 
+def test_creating_partitions_gives_way_to_a_running_query(
+        partitioned: str, keys_file: Path) -> None:
+    """A report reading the event table holds it: the command waits a few seconds (never
+    queueing every write behind it), then stops without creating anything."""
+    env = {"COHORT_DATABASE_URL": partitioned, "COHORT_KEYS_FILE": str(keys_file)}
+    later = clock.today().year + 3
+    engine = make_engine(partitioned)
+    with engine.connect() as reader:
+        reader.exec_driver_sql("SELECT count(*) FROM event").scalar_one()  # holds its lock
+        blocked = cohort("db", "partitions", "create", "--through", f"{later}-12-31", env=env)
+    assert blocked.returncode == 1
+    assert "a running query holds a history table" in blocked.stderr
+    assert "Traceback" not in blocked.stderr
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql(
+            f"SELECT to_regclass('event_y{later}')").scalar_one() is None
+    done = cohort("db", "partitions", "create", "--through", f"{later}-12-31", env=env)
+    assert f"created event_y{later}" in done.stdout
+    assert f"created audit_entry_m{later}_12" in done.stdout
+    engine.dispose()
+
+
 def test_an_events_import_past_the_last_partition_is_refused_whole(
         partitioned: str, keyring: Any, tmp_path: Path) -> None:
     from cohort.importer.events import import_events
