@@ -68,9 +68,16 @@ def is_partitioned(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
+# SQLite's data change log keeps one row per day (upserted by its triggers, migration
+# 0024); PostgreSQL's keeps one per statement, so the unique index exists on SQLite only.
+SQLITE_ONLY_INDEXES = frozenset({"ix_data_change_day_sqlite"})
+
+
 def in_comparison(name: str | None, type_: str, dialect: str) -> bool:
     """Whether `alembic check` compares this object (env.py): partitions are not in the
     models, and the keys above differ from them by design on PostgreSQL."""
+    if dialect == "sqlite" and type_ == "index":
+        return name not in SQLITE_ONLY_INDEXES
     if dialect != "postgresql" or name is None:
         return True
     if type_ == "table":

@@ -216,7 +216,8 @@ def publish_command(programme: str, as_of: Any) -> None:
                    f"{done['unchanged']} cut(s) already published for data version {version}")
         return
     for item in done["written"]:
+        grain = f" · {item['grain']}" if item.get("grain") else ""
         click.echo(f"published {item['kind']} · {item['departement']} · "
-                   f"{item['period_from']} → {item['period_to']}")
+                   f"{item['period_from']} → {item['period_to']}{grain}")
     click.echo(f"{done['programme']} as of {done['as_of']}: {len(done['written'])} cut(s) "
                f"written, {done['unchanged']} unchanged, data version {version}")

@@ -2,15 +2,16 @@
 
 A stored cut is the protected output of the read services (``queries.indicators`` /
 ``queries.cohorts`` in published mode) for one programme, action set, period, as-of date,
-grain and disclosure rules, kept as JSON beside the *data version* it was computed from:
-a digest of a cheap, set-based snapshot of every table the indicator statements read
-(counts, highest ids and in-place change markers). A request that matches a stored cut is
-served from it only while the data version is still the current one, so a stale table is
-never shown; anything else is computed live as before.
+grain and disclosure rules, kept as JSON with the *watermark* of the data change log it
+was computed at (migration 0024: database triggers log, for each write to a table the
+indicators read, the earliest date whose figures it can change). A request that matches a
+stored cut is served from it while no write logged since can change figures as of its
+as-of date — today's new events, dated after the end of last month, leave it current — so
+a stale table is never shown; anything else is computed live as before. The check is one
+index range over the writes since the cut was computed, whatever the size of the data.
 
-The digest is computed before the figures, in the same transaction: a write that lands
-in between makes the stored version older than the figures, never newer, so it is not
-served and the next run stores it again.
+The watermark is read before the figures, in the same transaction: a write that lands in
+between counts as since, so the cut is not served and the next run stores it again.
 """
 
 from __future__ import annotations
@@ -26,58 +27,64 @@ from sqlalchemy.orm import Session
 
 from cohort.indicators.base import Cut
 from cohort.indicators.publish import Rules
-from cohort.models import (
-    Enrolment,
-    Erasure,
-    Event,
-    EventInterval,
-    EventVoid,
-    FollowUpCheck,
-    Operation,
-    Participant,
-    ParticipantLink,
-    Programme,
-    PublishedAggregate,
-)
+from cohort.models import DataChange, Programme, PublishedAggregate
 
 KINDS = ("indicators", "cohorts")
-STORED_GRAIN = "quarter"
 
 
-def _snapshot_columns() -> list[Any]:
-    """One scalar per (table, marker): rows added or removed move a count or a highest
-    id; rows changed in place (an enrolment ended or cancelled, a check recorded, an
-    interval closed, an operation's hours set, a duplicate linked) move a version sum,
-    a highest timestamp or a count of filled columns."""
-    def scalar(*columns: Any) -> list[Any]:
-        return [sa.select(c).scalar_subquery() for c in columns]
-
-    return [
-        *scalar(sa.func.count(Event.id), sa.func.max(Event.id)),
-        *scalar(sa.func.count(EventVoid.id), sa.func.max(EventVoid.id)),
-        *scalar(sa.func.count(EventInterval.id), sa.func.max(EventInterval.id),
-                sa.func.count(EventInterval.valid_to), sa.func.count(EventInterval.end_event_id)),
-        *scalar(sa.func.count(Enrolment.id), sa.func.max(Enrolment.id),
-                sa.func.sum(Enrolment.version)),
-        *scalar(sa.func.count(FollowUpCheck.id), sa.func.max(FollowUpCheck.id),
-                sa.func.sum(FollowUpCheck.version)),
-        *scalar(sa.func.count(Operation.id), sa.func.max(Operation.id),
-                sa.func.max(Operation.updated_at), sa.func.max(Operation.planned_hours_set_at)),
-        *scalar(sa.func.count(Participant.merged_into_id)),
-        *scalar(sa.func.count(ParticipantLink.id), sa.func.max(ParticipantLink.id),
-                sa.func.count(ParticipantLink.unlinked_at)),
-        *scalar(sa.func.count(Erasure.id), sa.func.max(Erasure.id)),
-    ]
+def programme_digest(programme: Programme) -> str:
+    """The programme file's own digest and load time (a reloaded file changes targets and
+    settings)."""
+    return repr((programme.source_sha256, str(programme.loaded_at)))
 
 
-def data_version(session: Session, programme: Programme) -> str:
-    """The digest of the inputs' snapshot: one statement of aggregates over whole tables
-    (index-only on PostgreSQL for the counts and highest ids), and the programme file's
-    own digest and load time (a reloaded programme changes targets and settings)."""
-    row = session.execute(sa.select(*_snapshot_columns())).one()
-    text = repr((programme.source_sha256, str(programme.loaded_at),
-                 tuple(str(v) for v in row)))
-    return hashlib.sha256(text.encode()).hexdigest()
+def watermark(session: Session) -> str:
+    """Where the data change log stands for this transaction's reads.
+
+    PostgreSQL: ``snapshot|xid|id`` — the snapshot, and this transaction's own id with the
+    last log row it wrote so far (its own writes are in its figures but, being in
+    progress, not "visible" in its snapshot). SQLite: the highest mark (one writer at a
+    time: marks follow commits, and its own writes are counted in it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        snapshot, own, last = session.execute(sa.text(
+            "SELECT pg_current_snapshot()::text, "
+            "coalesce(pg_current_xact_id_if_assigned()::text::bigint, -1), "
+            "(SELECT coalesce(max(id), 0) FROM data_change WHERE "
+            " mark = pg_current_xact_id_if_assigned()::text::bigint)")).one()
+        return f"{snapshot}|{own}|{last}"
+    return str(session.execute(
+        sa.select(sa.func.coalesce(sa.func.max(DataChange.mark), 0))).scalar_one())
+
+
+def data_version(programme: Programme, mark: str) -> str:
+    return hashlib.sha256(f"{programme_digest(programme)}|{mark}".encode()).hexdigest()
+
+
+_CHANGED = {
+    # Writes since the snapshot: committed after it was taken (its transaction neither
+    # finished before it nor seen by it); the index on (mark, day) starts at its xmin.
+    "postgresql": sa.text(
+        "SELECT EXISTS (SELECT 1 FROM data_change WHERE "
+        "mark >= pg_snapshot_xmin(CAST(:snapshot AS pg_snapshot))::text::bigint "
+        "AND day <= :as_of "
+        "AND NOT pg_visible_in_snapshot(mark::text::xid8, CAST(:snapshot AS pg_snapshot)) "
+        "AND NOT (mark = :own AND id <= :last))"),
+    "sqlite": sa.select(sa.exists().where(
+        DataChange.mark > sa.bindparam("mark", type_=sa.BigInteger),
+        DataChange.day <= sa.bindparam("as_of", type_=sa.Date))),
+}
+
+
+def changed_since(session: Session, mark: str, as_of: dt.date) -> bool:
+    """Whether a write logged since ``mark`` can change figures as of ``as_of``: one
+    index range over the writes since then, whatever the size of the data."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        snapshot, own, last = mark.split("|")
+        values: dict[str, Any] = {"snapshot": snapshot, "own": int(own), "last": int(last)}
+    else:
+        values = {"mark": int(mark)}
+    return bool(session.execute(_CHANGED[dialect], {**values, "as_of": as_of}).scalar_one())
 
 
 def cut_key(kind: str, programme: str, actions: list[str], cut: Cut, rules: Rules,
@@ -137,33 +144,47 @@ def decode(text: str) -> Any:
     return json.loads(text, object_hook=_typed)
 
 
-def is_stored(session: Session, key: str, version: str) -> bool:
-    return session.execute(sa.select(PublishedAggregate.id).where(
-        PublishedAggregate.cut_key == key,
-        PublishedAggregate.data_version == version)).first() is not None
+def current(session: Session, programme: Programme, key: str) -> int | None:
+    """The id of this cut's newest stored body if it is still current: computed from the
+    programme file as loaded now, and no write logged since can change its figures."""
+    row = session.execute(
+        sa.select(PublishedAggregate.id, PublishedAggregate.data_version,
+                  PublishedAggregate.watermark, PublishedAggregate.as_of)
+        .where(PublishedAggregate.cut_key == key)
+        .order_by(PublishedAggregate.id.desc()).limit(1)).first()
+    if row is None or row.watermark is None:
+        return None
+    if row.data_version != data_version(programme, row.watermark):
+        return None
+    return None if changed_since(session, row.watermark, row.as_of) else row.id
 
 
 def store(session: Session, programme: Programme, kind: str, key: str, as_of: dt.date,
-          version: str, body: Any, *, now: dt.datetime) -> None:
+          mark: str, body: Any, *, now: dt.datetime) -> None:
+    """Store a cut's body, replacing the older ones of the same cut."""
+    session.execute(sa.delete(PublishedAggregate).where(PublishedAggregate.cut_key == key))
     session.add(PublishedAggregate(programme_id=programme.id, kind=kind, cut_key=key,
-                                   as_of=as_of, data_version=version, payload=encode(body),
-                                   computed_at=now))
+                                   as_of=as_of, data_version=data_version(programme, mark),
+                                   watermark=mark, payload=encode(body), computed_at=now))
     session.flush()
 
 
+def prune_log(session: Session) -> int:
+    """Forget the logged writes every stored cut already sees (PostgreSQL: older than the
+    oldest stored snapshot's xmin; SQLite keeps one row per day and needs no pruning)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return 0
+    return int(session.execute(sa.text(
+        "DELETE FROM data_change WHERE mark < (SELECT min(pg_snapshot_xmin(CAST("
+        "split_part(watermark, '|', 1) AS pg_snapshot))::text::bigint) "
+        "FROM published_aggregate WHERE watermark IS NOT NULL)")).rowcount or 0)
+
+
 def lookup(session: Session, programme: Programme, key: str) -> Any | None:
-    """The stored body of this cut if one was computed from the current data, else None.
-    No stored cut at all costs one index look-up; the data version is computed only
-    when there is one."""
-    versions = set(session.execute(
-        sa.select(PublishedAggregate.data_version)
-        .where(PublishedAggregate.cut_key == key)).scalars())
-    if not versions:
+    """The stored body of this cut if it is still current, else None: an index look-up of
+    the cut, then one of the writes logged since it was computed."""
+    found = current(session, programme, key)
+    if found is None:
         return None
-    current = data_version(session, programme)
-    if current not in versions:
-        return None
-    payload = session.execute(sa.select(PublishedAggregate.payload).where(
-        PublishedAggregate.cut_key == key,
-        PublishedAggregate.data_version == current)).scalar_one()
-    return decode(payload)
+    return decode(session.execute(sa.select(PublishedAggregate.payload).where(
+        PublishedAggregate.id == found)).scalar_one())

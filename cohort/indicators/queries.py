@@ -133,8 +133,6 @@ def _stored(session: Session, kind: str, programme: Programme, actions: list[Act
     from the data as it is now; None otherwise (and always in internal mode)."""
     if rules.mode != "published" or cut.recorded_before is not None or not actions:
         return None
-    if kind == "cohorts" and grain != published.STORED_GRAIN:
-        return None
     key = published.cut_key(kind, programme.code, [a.code for a in actions], cut, rules, grain)
     return published.lookup(session, programme, key)
 
@@ -142,15 +140,16 @@ def _stored(session: Session, kind: str, programme: Programme, actions: list[Act
 def publish(session: Session, code: str, settings: dict[str, Any], *, today: dt.date,
             now: dt.datetime, as_of: dt.date | None = None) -> dict[str, Any]:
     """``cohort publish``: compute and store, already protected, the published indicator
-    set and the cohort table (quarter grain) of the programme, of each of its
+    set and the cohort tables (every grain the period allows, so that the cohort page's
+    preview of hidden cells is read from the store too) of the programme, of each of its
     départements and of its joint actions, for the standard periods, as of ``as_of``
-    (default: the end of the last complete month). A cut already stored for the current
-    data version is left alone: a re-run on the same data writes nothing."""
+    (default: the end of the last complete month). A cut whose stored body is still
+    current is left alone: a re-run on the same data writes nothing."""
     programme = programme_by_code(session, code)
     as_of = as_of or published.last_complete_month_end(today)
     rules = Rules(mode="published", k=int(settings["DISCLOSURE_K"]),
                   rounding_base=int(settings["DISCLOSURE_ROUNDING_BASE"]))
-    version = published.data_version(session, programme)  # before the figures: see module
+    mark = published.watermark(session)  # before the figures: see the module
     written, unchanged, seen = [], 0, set()
     groups = [None, *sorted({a.departement for a in actions_of(session, programme)})]
     for departement in groups:
@@ -160,24 +159,38 @@ def publish(session: Session, code: str, settings: dict[str, Any], *, today: dt.
         for period_from, period_to in published.standard_periods(programme, as_of):
             cut = Cut(period_from=period_from, period_to=period_to, as_of=as_of,
                       recorded_before=None)
-            for kind in published.KINDS:
-                grain = published.STORED_GRAIN if kind == "cohorts" else None
+            for kind, grain in _stored_kinds(cut):
                 key = published.cut_key(kind, programme.code, [a.code for a in actions],
                                         cut, rules, grain)
                 if key in seen:
                     continue
                 seen.add(key)
-                if published.is_stored(session, key, version):
+                if published.current(session, programme, key) is not None:
                     unchanged += 1
                     continue
                 body = (indicator_blocks(session, programme, actions, cut, rules)
                         if kind == "indicators"
                         else cohort_rows(session, programme, actions, cut, rules, grain or ""))
-                published.store(session, programme, kind, key, as_of, version, body, now=now)
+                published.store(session, programme, kind, key, as_of, mark, body, now=now)
                 written.append({"kind": kind, "departement": departement or "all",
-                                "period_from": period_from, "period_to": period_to})
-    return {"programme": programme.code, "as_of": as_of, "data_version": version,
-            "written": written, "unchanged": unchanged}
+                                "period_from": period_from, "period_to": period_to,
+                                "grain": grain})
+    pruned = published.prune_log(session)
+    return {"programme": programme.code, "as_of": as_of,
+            "data_version": published.data_version(programme, mark),
+            "written": written, "unchanged": unchanged, "log_pruned": pruned}
+
+
+def _stored_kinds(cut: Cut) -> list[tuple[str, str | None]]:
+    """The indicator set, and a cohort table per grain the cut's span allows."""
+    kinds: list[tuple[str, str | None]] = [("indicators", None)]
+    for grain in GRAIN_CHOICES:
+        try:
+            check_span(cut, grain)
+        except Rejected:
+            continue
+        kinds.append(("cohorts", grain))
+    return kinds
 
 
 def cohorts(session: Session, actor: Actor, args: dict[str, Any], settings: dict[str, Any],

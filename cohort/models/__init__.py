@@ -25,13 +25,13 @@ from cohort.models.people import (
     ParticipantSimilarityKey,
 )
 from cohort.models.programme import Action, Operation, Programme, Structure
-from cohort.models.published import PublishedAggregate
+from cohort.models.published import DataChange, PublishedAggregate
 
 __all__ = [
     "Action", "ApiToken", "AuditEntry", "AuditHead", "DuplicateDismissal", "Enrolment",
     "Erasure", "Event", "EventInterval", "EventVoid", "ExceptionalAccess", "InstanceMeta",
     "LinkRequest", "Operation",
-    "Participant", "ParticipantFileNumber", "PublishedAggregate",
+    "DataChange", "Participant", "ParticipantFileNumber", "PublishedAggregate",
     "ParticipantLink", "ParticipantSimilarityKey", "Programme",
     "RecoveryCode", "RegistrationGrant", "Structure", "User", "WebSession",
     "Alert", "ErasureRequest", "BudgetActual", "FollowUpCheck", "Notification",
