@@ -139,6 +139,10 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+NUMBER_CHANGES = ("UPDATE data_change SET mark = (SELECT coalesce(max(mark), 0) + 1 "
+                   "FROM data_change) WHERE mark = 0")
+
+
 def make_engine(url: str, *, foreign_keys: bool = True, **kwargs: Any) -> Engine:
     """Create an engine; on SQLite turn on WAL, foreign keys and a busy timeout per connection.
 
@@ -183,6 +187,17 @@ def make_engine(url: str, *, foreign_keys: bool = True, **kwargs: Any) -> Engine
         if not in_memory:
             with contextlib.suppress(sqlite3.Error):  # a busy or read-only file: no stats
                 dbapi_conn.execute("PRAGMA optimize")
+
+    @event.listens_for(engine, "commit")
+    def _number_changes(conn: Any) -> None:
+        # The data change log's pending days (mark 0, written by the triggers of
+        # migration 0024) get the next mark as the transaction commits: one writer at a
+        # time, so marks follow commit order (cohort.indicators.published).
+        try:
+            conn.connection.driver_connection.execute(NUMBER_CHANGES)
+        except sqlite3.OperationalError as exc:  # a database before migration 0024
+            if "no such table" not in str(exc):
+                raise
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from cohort.db import NUMBER_CHANGES
 from cohort.indicators.base import Cut
 from cohort.indicators.publish import Rules
 from cohort.models import DataChange, Programme, PublishedAggregate
@@ -44,7 +45,7 @@ def watermark(session: Session) -> str:
     PostgreSQL: ``snapshot|xid|id`` — the snapshot, and this transaction's own id with the
     last log row it wrote so far (its own writes are in its figures but, being in
     progress, not "visible" in its snapshot). SQLite: the highest mark (one writer at a
-    time: marks follow commits, and its own writes are counted in it)."""
+    time: marks follow commits)."""
     if session.get_bind().dialect.name == "postgresql":
         snapshot, own, last = session.execute(sa.text(
             "SELECT pg_current_snapshot()::text, "
@@ -52,6 +53,9 @@ def watermark(session: Session) -> str:
             "(SELECT coalesce(max(id), 0) FROM data_change WHERE "
             " mark = pg_current_xact_id_if_assigned()::text::bigint)")).one()
         return f"{snapshot}|{own}|{last}"
+    # Pending days can only be this transaction's own writes (one writer at a time),
+    # which its figures include: number them now, under the watermark.
+    session.execute(sa.text(NUMBER_CHANGES))
     return str(session.execute(
         sa.select(sa.func.coalesce(sa.func.max(DataChange.mark), 0))).scalar_one())
 
@@ -69,8 +73,10 @@ _CHANGED = {
         "AND day <= :as_of "
         "AND NOT pg_visible_in_snapshot(mark::text::xid8, CAST(:snapshot AS pg_snapshot)) "
         "AND NOT (mark = :own AND id <= :last))"),
+    # Numbered after the mark, or still pending (0: written, numbered as it commits).
     "sqlite": sa.select(sa.exists().where(
-        DataChange.mark > sa.bindparam("mark", type_=sa.BigInteger),
+        sa.or_(DataChange.mark > sa.bindparam("mark", type_=sa.BigInteger),
+               DataChange.mark == 0),
         DataChange.day <= sa.bindparam("as_of", type_=sa.Date))),
 }
 

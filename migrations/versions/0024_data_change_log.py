@@ -13,9 +13,10 @@ day's new events and enrolments, dated after the end of last month, leave it cur
   in, and a logged write is "since" when that snapshot does not see its transaction: no
   row lock shared by writers, and a transaction in flight during ``publish`` counts once
   it commits.
-- SQLite: one row per day (row triggers, upserted), ``mark`` a counter that each logged
-  write raises; SQLite has one writer at a time, so marks follow commit order and a cut
-  keeps the highest mark it saw.
+- SQLite: one row per day (row triggers, upserted), marked 0 (pending) by the writes and
+  numbered by the connection as it commits (cohort.db), a counter above every earlier
+  mark; SQLite has one writer at a time, so marks follow commit order, a cut keeps the
+  highest mark it saw, and a pending day counts as changed.
 
 Enrolment updates that only end the enrolment (end date, exit reason) log the earlier of
 the old and new end dates; any other change logs its start date. Event voids log the
@@ -160,16 +161,14 @@ def _transition_triggers(table: str, row_day: str, update_query: str) -> None:
 
 # --- SQLite: row triggers, one row per day ------------------------------------------------
 
-def _sqlite_log(day: str) -> str:
-    # The WHERE makes the INSERT … SELECT unambiguous before ON CONFLICT (SQLite's docs).
-    return (f"INSERT INTO data_change (day, mark) SELECT {day}, "
-            "(SELECT coalesce(max(mark), 0) + 1 FROM data_change) WHERE true "
-            "ON CONFLICT (day) DO UPDATE SET mark = excluded.mark;")
-
-
 def _sqlite_trigger(name: str, when: str, table: str, day: str) -> None:
+    """Mark the day pending (mark 0), unless it already is: an import touching a day a
+    thousand times runs the body once. The connection numbers pending days as it commits
+    (cohort.db), and a pending day counts as changed until then."""
     op.execute(f"CREATE TRIGGER {name} AFTER {when} ON {table} FOR EACH ROW "
-               f"BEGIN {_sqlite_log(day)} END")
+               f"WHEN NOT EXISTS (SELECT 1 FROM data_change WHERE day = {day} AND mark = 0) "
+               f"BEGIN INSERT INTO data_change (day, mark) VALUES ({day}, 0) "
+               "ON CONFLICT (day) DO UPDATE SET mark = 0; END")
 
 
 def _sqlite_triggers() -> None:

@@ -193,13 +193,12 @@ def test_writes_dated_after_the_as_of_date_leave_the_stored_cut_current(
     assert not served_from_store(clients, session, computed)
 
 
-def test_a_write_in_flight_while_publishing_counts_once_committed(
+def test_committed_writes_against_a_stored_cut_on_a_real_database(
         backend: str, fresh_database_url: str, keyring: Any) -> None:
-    """PostgreSQL: a transaction that wrote before `cohort publish` took its snapshot but
-    committed after it is not in the stored figures, so no cut as of a later date may be
-    served once it commits (SQLite has one writer at a time: publish waits for it)."""
-    if backend != "postgresql":
-        pytest.skip("SQLite writers do not overlap")
+    """With real commits (marks numbered as they commit on SQLite): a write dated after
+    the as-of date leaves every stored cut current, an earlier one makes them stale. On
+    PostgreSQL the earlier one is in flight while `cohort publish` runs: not in the
+    stored figures, it must count once committed (SQLite writers do not overlap)."""
     from cohort.config import load_settings
     from cohort.db import make_engine
     from cohort.indicators import published
@@ -219,18 +218,34 @@ def test_a_write_in_flight_while_publishing_counts_once_committed(
             return sum(published.current(reader, programme, key) is not None
                        for key in keys)
 
-    with Session(engine) as writer:
-        record(writer, keyring, writer.get(Participant, pid), "contact",
-               dt.date(2023, 6, 1), mode="phone")
-        writer.flush()  # written, not committed
+    def publish_now() -> int:
         with Session(engine) as publisher, publisher.begin():
-            done = queries.publish(publisher, "erbm-2023", settings,
-                                   today=dt.date(2024, 2, 20),
-                                   now=dt.datetime(2024, 2, 20, 3, tzinfo=dt.UTC))
-        stored = len(done["written"])
-        assert stored > 0
-        assert current_cuts() == stored  # the write is not committed: nothing changed
-        writer.commit()
-    # Every stored cut is as of 2024-01-31, and the event is dated before: all stale.
-    assert current_cuts() == 0
+            return len(queries.publish(publisher, "erbm-2023", settings,
+                                       today=dt.date(2024, 2, 20),
+                                       now=dt.datetime(2024, 2, 20, 3, tzinfo=dt.UTC)
+                                       )["written"])
+
+    def contact(session: Session, day: dt.date) -> None:
+        record(session, keyring, session.get(Participant, pid), "contact", day,
+               mode="phone")
+
+    stored = publish_now()
+    assert stored > 0
+    assert current_cuts() == stored
+    with Session(engine) as writer, writer.begin():
+        contact(writer, dt.date(2024, 2, 12))  # after 2024-01-31, every cut's as-of
+    assert current_cuts() == stored
+
+    if backend == "postgresql":
+        with Session(engine) as writer:
+            contact(writer, dt.date(2023, 6, 1))
+            writer.flush()  # written, not committed
+            assert publish_now() == 0  # still current: the write is not committed
+            writer.commit()
+    else:
+        with Session(engine) as writer, writer.begin():
+            contact(writer, dt.date(2023, 6, 1))
+    assert current_cuts() == 0  # the event is dated before every cut's as-of
+    assert publish_now() == stored
+    assert current_cuts() == stored
     engine.dispose()
