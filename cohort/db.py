@@ -139,6 +139,7 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+_CHANGES_AT_BEGIN = "cohort_changes_at_begin"
 NUMBER_CHANGES = ("UPDATE data_change SET mark = (SELECT coalesce(max(mark), 0) + 1 "
                    "FROM data_change) WHERE mark = 0")
 
@@ -192,9 +193,13 @@ def make_engine(url: str, *, foreign_keys: bool = True, **kwargs: Any) -> Engine
     def _number_changes(conn: Any) -> None:
         # The data change log's pending days (mark 0, written by the triggers of
         # migration 0024) get the next mark as the transaction commits: one writer at a
-        # time, so marks follow commit order (cohort.indicators.published).
+        # time, so marks follow commit order (cohort.indicators.published). Only after
+        # writes: in a read-only transaction the UPDATE would ask for the write lock.
+        driver = conn.connection.driver_connection
+        if driver.total_changes == conn.info.get(_CHANGES_AT_BEGIN):
+            return
         try:
-            conn.connection.driver_connection.execute(NUMBER_CHANGES)
+            driver.execute(NUMBER_CHANGES)
         except sqlite3.OperationalError as exc:  # a database before migration 0024
             if "no such table" not in str(exc):
                 raise
@@ -207,7 +212,9 @@ def make_engine(url: str, *, foreign_keys: bool = True, **kwargs: Any) -> Engine
         # Sent on the driver's connection: through exec_driver_sql it cost as much as a
         # statement, twice per request.
         read_only = conn.get_execution_options().get("cohort_read_only")
-        conn.connection.driver_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        driver = conn.connection.driver_connection
+        driver.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        conn.info[_CHANGES_AT_BEGIN] = driver.total_changes
 
     return engine
 
