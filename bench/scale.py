@@ -29,27 +29,24 @@ generation and import do not count in its peak memory), at the cut an evaluator 
 default — département 62's six actions, the programme's period (2023), as of the end of
 the last complete month, published mode:
 
-1. ``published.data_version`` alone (the fixed cost of every answer from the store), on
-   the primary and on the replica;
-2. live, as the system actor through the read path of the pages and the API
+1. live, as the system actor through the read path of the pages and the API
    (``request_db.statistics`` in a request of the app): the 62 indicator set
    (``queries.indicators``), the cohort table at quarter grain (``queries.cohorts``) and
    the full report (``report.model.build`` for 62 and 2023, then HTML and XLSX,
    ``REPORT_WORKERS`` as configured, default 2) — on the primary (an app with
    DATABASE_URL only) and on the replica (DATABASE_URL = primary, READ_DATABASE_URL =
    replica; the read source is checked to be the replica);
-3. the evaluator's four requests before any publication (live, once each): GET
+2. the evaluator's four requests before any publication (live, once each): GET
    /api/v1/indicators and /api/v1/cohorts, the pages /indicateurs and /cohortes, for
    ``departement=62`` and nothing else (the defaults give the published cut);
-4. ``cohort publish --programme erbm-2023`` (the CLI, on the primary) after emptying
+3. ``cohort publish --programme erbm-2023`` (the CLI, on the primary) after emptying
    ``published_aggregate``, then again (nothing to write); the standby then replays it;
+4. the store's freshness check alone (``published.current`` for the 62 indicator set's
+   cut: the cut's row, then the writes logged since), on the primary and on the replica;
 5. the same four evaluator requests answered from the store, through the primary-only
    app and through the app that reads on the replica, each checked to be served from
    the store (the evaluator's audit entry of the request says ``"source":
-   "published"``; through the replica the ``Cohort-Read-Source`` header names it);
-6. the API requests and the indicators page from the store again, with
-   ``published.data_version`` replaced by the version just computed — not what the app
-   does: what its answer would cost with a data version read in constant time.
+   "published"``; through the replica the ``Cohort-Read-Source`` header names it).
 
 Live figures: the median of ``--runs`` (default 3) after one warm-up; HTTP requests: the
 median and the highest of ``--http-runs`` (default 20) after one warm-up (``--runs`` only
@@ -497,7 +494,9 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
     from cohort.actors import SYSTEM
     from cohort.cli import cli
     from cohort.indicators import published, queries
+    from cohort.indicators.base import Cut
     from cohort.models import Programme
+    from cohort.reference import actions_of
     from cohort.report import model
     from cohort.report.html import to_html
     from cohort.report.xlsx import to_xlsx
@@ -534,21 +533,7 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
             source = read_source()
             assert (source is not None and source.replica) == (where == "replica"), source
 
-    # 1. The data version alone.
-    def version(where: str) -> str:
-        with reads(where) as s:
-            programme = s.execute(sa.select(Programme).where(
-                Programme.code == PROGRAMME_CODE)).scalar_one()
-            return published.data_version(s, programme)
-
-    figures["data_version"] = {}
-    for where in ("primary", "replica"):
-        figures["data_version"][where] = meter.runs(lambda w=where: version(w), where,
-                                                    http_runs, ms=True, digest=str)
-        log(f"data version on the {where}: "
-            f"{figures['data_version'][where]['median_ms']} ms")
-
-    # 2. Live, on the primary and on the replica.
+    # 1. Live, on the primary and on the replica.
     def indicators(where: str) -> dict[str, Any]:
         with reads(where) as s:
             return queries.indicators(s, SYSTEM, dict(cut), settings, today=today,
@@ -582,7 +567,7 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
                                               if i["code"] == "accompanied"), None)
                               for a in sample["actions"]}
 
-    # 3. and 5. The evaluator's requests.
+    # 2. and 5. The evaluator's requests.
     api = {"indicators API": ("/api/v1/indicators", "indicators.query"),
            "cohorts API": ("/api/v1/cohorts", "cohorts.query"),
            "indicators page": ("/indicateurs", "indicators.query"),
@@ -629,7 +614,7 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
                                            "load": round(os.getloadavg()[0], 2)}
         log(f"evaluator {name}, live (nothing published): {wall:.3f} s")
 
-    # 4. cohort publish, on the primary.
+    # 3. cohort publish, on the primary.
     runner = CliRunner()
 
     def publish() -> str:
@@ -649,6 +634,29 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
     figures["publish_again"] = {"s": round(wall, 3), "output": output.strip()}
     figures["replay_after_publish_s"] = round(wait_for_replay(primary_url, replica_url), 2)
 
+    # 4. The store's freshness check alone (the 62 indicator set's cut): the cut's row,
+    # then the writes logged since it was computed.
+    def fresh(where: str) -> int | None:
+        with reads(where) as s:
+            programme = s.execute(sa.select(Programme).where(
+                Programme.code == PROGRAMME_CODE)).scalar_one()
+            actions = actions_of(s, programme, departement="62")
+            key = published.cut_key(
+                "indicators", PROGRAMME_CODE, [a.code for a in actions],
+                Cut(period_from=programme.period_start, period_to=programme.period_end,
+                    as_of=as_of, recorded_before=None),
+                queries.rules_for(SYSTEM, actions, "published", settings))
+            found = published.current(s, programme, key)
+            assert found is not None, "the 62 indicator set is not served from the store"
+            return found
+
+    figures["freshness_check"] = {}
+    for where in ("primary", "replica"):
+        figures["freshness_check"][where] = meter.runs(lambda w=where: fresh(w), where,
+                                                       http_runs, ms=True, digest=str)
+        log(f"store freshness check on the {where}: "
+            f"{figures['freshness_check'][where]['median_ms']} ms")
+
     figures["evaluator_store"] = {}
     for where in ("primary", "replica"):
         made = clients(where)
@@ -661,24 +669,6 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
                 f"{found['median_ms']} ms, max {found['max_ms']} ms (CPU here "
                 f"{found['median_cpu_ms']} ms, server {found['median_server_cpu_ms']} ms)")
 
-    # 6. What the store's answer costs besides the data version: the same requests with
-    # published.data_version replaced by the version just computed (not what the app does;
-    # what an O(1) data version would leave).
-    current = version("primary")
-    real_version = published.data_version
-    published.data_version = lambda session, programme: current  # type: ignore[assignment]
-    figures["evaluator_store_without_version"] = {}
-    try:
-        for where in ("primary", "replica"):
-            made = clients(where)
-            for name in ("indicators API", "cohorts API", "indicators page"):
-                found = meter.runs(lambda w=where, n=name, m=made: request(w, n, m), where,
-                                   http_runs, ms=True, check=checker(where, name, "published"))
-                figures["evaluator_store_without_version"][f"{name}@{where}"] = found
-                log(f"evaluator {name} on the {where}, from the store, data version not "
-                    f"computed: median {found['median_ms']} ms, max {found['max_ms']} ms")
-    finally:
-        published.data_version = real_version
     for app in apps.values():
         app.extensions["cohort.engine"].dispose()
         if "cohort.read_engine" in app.extensions:
@@ -729,8 +719,9 @@ def print_table(result: dict[str, Any]) -> None:
     print(f"\n{'from the store (' + str(result['http_runs']) + ' requests)':<34}"
           f"{'median ms':>10}{'max ms':>9}{'CPU here':>10}{'server CPU':>12}{'load':>7}  ≤ 200 ms")
     for key in ("primary", "replica"):
-        found = result["data_version"][key]
-        print(f"{'data version only@' + key:<34}{found['median_ms']:>10.1f}{found['max_ms']:>9.1f}"
+        found = result["freshness_check"][key]
+        print(f"{'freshness check only@' + key:<34}{found['median_ms']:>10.1f}"
+              f"{found['max_ms']:>9.1f}"
               f"{found['median_cpu_ms']:>10.1f}{found['median_server_cpu_ms']:>12.1f}"
               f"{found['load']:>7.2f}")
     for key, found in result["evaluator_store"].items():
@@ -738,12 +729,6 @@ def print_table(result: dict[str, Any]) -> None:
         print(f"{key:<34}{found['median_ms']:>10.1f}{found['max_ms']:>9.1f}"
               f"{found['median_cpu_ms']:>10.1f}{found['median_server_cpu_ms']:>12.1f}"
               f"{found['load']:>7.2f}  {verdict}")
-    print(f"\n{'data version not computed (stub)':<34}{'median ms':>10}{'max ms':>9}"
-          f"{'CPU here':>10}{'server CPU':>12}{'load':>7}")
-    for key, found in result["evaluator_store_without_version"].items():
-        print(f"{key:<34}{found['median_ms']:>10.1f}{found['max_ms']:>9.1f}"
-              f"{found['median_cpu_ms']:>10.1f}{found['median_server_cpu_ms']:>12.1f}"
-              f"{found['load']:>7.2f}")
     print(f"\ntargets: live report ≤ {TARGET_REPORT_S} s "
           f"({'met' if result['meets_report'] else 'MISSED'}); published page ≤ "
           f"{TARGET_STORE_MS} ms (per row above)")
@@ -766,7 +751,7 @@ def main() -> None:
                         help="load (or resume loading) the database, measure nothing")
     parser.add_argument("--runs", type=int, default=3, help="live timings, after a warm-up")
     parser.add_argument("--http-runs", type=int, default=20,
-                        help="requests to the store and data versions, after a warm-up")
+                        help="requests to the store and freshness checks, after a warm-up")
     parser.add_argument("--seed", type=int, default=2023)
     parser.add_argument("--workers", type=int, default=None,
                         help="importer worker processes (default: the importer's choice)")
