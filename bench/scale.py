@@ -46,7 +46,12 @@ the last complete month, published mode:
 5. the same four evaluator requests answered from the store, through the primary-only
    app and through the app that reads on the replica, each checked to be served from
    the store (the evaluator's audit entry of the request says ``"source":
-   "published"``; through the replica the ``Cohort-Read-Source`` header names it).
+   "published"``; through the replica the ``Cohort-Read-Source`` header names it);
+6. contact events dated today, recorded one by one through the events service as the
+   API records them, up to each total of ``--writes`` (default 2,000 — a département's
+   day at the national rate — then 20,000); they stay in the database. At each total,
+   the freshness check and the indicators API from the store again: the cuts stay
+   current, but the check reads the change log written since the cut was computed.
 
 Live figures: the median of ``--runs`` (default 3) after one warm-up; HTTP requests: the
 median and the highest of ``--http-runs`` (default 20) after one warm-up (``--runs`` only
@@ -108,6 +113,8 @@ DEFAULT_EVENTS = 3_000_000
 EVENTS_PER_PARTICIPANT = 10  # bench/indicators.py's scales: 10,000:100,000 … 1 M:10 M
 TARGET_STORE_MS = 200
 TARGET_REPORT_S = 10.0
+# A département's day (~200,000 events a day nationally / 101), then ten times that.
+DEFAULT_WRITES = "2000,20000"
 SLOW_REQUEST_S = 10 * TARGET_STORE_MS / 1000  # a request this slow is timed --runs times only
 REPLAY_TIMEOUT_S = 600
 EVALUATOR_EMAIL = "evaluateur-bench@example.org"
@@ -676,12 +683,79 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
                 f"{found['median_ms']} ms, max {found['max_ms']} ms (CPU here "
                 f"{found['median_cpu_ms']} ms, server {found['median_server_cpu_ms']} ms)")
 
+    if spec["writes"]:
+        figures["after_writes"] = writes_then_store(spec, apps, meter, fresh, clients, request,
+                                                    checker)
     for app in apps.values():
         app.extensions["cohort.engine"].dispose()
         if "cohort.read_engine" in app.extensions:
             app.extensions["cohort.read_engine"].dispose()
     figures["peak_rss_mb"] = round(_peak_rss_kib() / 1024)
     return figures
+
+
+def writes_then_store(spec: dict[str, Any], apps: dict[str, Any], meter: Meter,
+                      fresh: Callable[[str], Any], clients: Callable[[str], Any],
+                      request: Callable[..., Any],
+                      checker: Callable[..., Callable[[Any], None]]) -> list[dict[str, Any]]:
+    """6. Contact events dated today (after the stored cuts' as-of date), each recorded in
+    a transaction of its own through the events service, as POST /api/v1/events records
+    one, up to each total of ``--writes`` in turn; at each, the freshness check and the
+    indicators API again. The cuts stay current (a write dated after A cannot change
+    them), but the check reads the change log's rows written since the cut was computed
+    (one per writing statement on PostgreSQL, migration 0024)."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    from cohort import clock
+    from cohort.actors import SYSTEM
+    from cohort.db import unit_of_work
+    from cohort.services import events
+
+    app = apps["primary"]
+    engine, factory = app.extensions["cohort.engine"], app.extensions["cohort.sessionmaker"]
+    keyring = app.extensions["cohort.keyring"]
+    with engine.connect() as conn:
+        logged_before = conn.exec_driver_sql("SELECT count(*) FROM data_change").scalar_one()
+        people = list(conn.execute(sa.text(
+            "SELECT uuid FROM participant ORDER BY id LIMIT :n"),
+            {"n": max(spec["writes"])}).scalars())
+    today = clock.today()
+    done, seconds, cpu_s, stages = 0, 0.0, 0.0, []
+    for total in spec["writes"]:
+        started, cpu = time.perf_counter(), time.process_time()
+        for i in range(done, total):
+            with unit_of_work(factory) as s:
+                events.record(s, keyring, SYSTEM, {
+                    "id": uuid.uuid4(), "participant_id": people[i % len(people)],
+                    "type": "contact", "date": today, "enrolment_id": None,
+                    "operation_id": None, "closes": None, "attributes": {"mode": "phone"}},
+                    today=today, now=clock.now())
+        done = max(done, total)
+        seconds += time.perf_counter() - started
+        cpu_s += time.process_time() - cpu
+        with engine.connect() as conn:
+            logged = conn.exec_driver_sql("SELECT count(*) FROM data_change").scalar_one()
+        found: dict[str, Any] = {
+            "writes": done, "date": today.isoformat(), "seconds": round(seconds, 1),
+            "cpu_s": round(cpu_s, 1), "log_rows_added": int(logged - logged_before),
+            "replay_s": round(wait_for_replay(spec["primary_url"], spec["replica_url"]), 2)}
+        log(f"recorded {done:,} events dated {today} in {seconds:.1f}s; "
+            f"{found['log_rows_added']:,} rows added to the change log")
+        for where in ("primary", "replica"):
+            found[f"freshness_check@{where}"] = meter.runs(
+                lambda w=where: fresh(w), where, spec["http_runs"], ms=True, digest=str)
+            made = clients(where)
+            found[f"indicators API@{where}"] = meter.runs(
+                lambda w=where, m=made: request(w, "indicators API", m), where,
+                spec["http_runs"], ms=True,
+                check=checker(where, "indicators API", "published"))
+            log(f"after {done:,} writes, on the {where}: freshness check "
+                f"{found[f'freshness_check@{where}']['median_ms']} ms, indicators API "
+                f"from the store {found[f'indicators API@{where}']['median_ms']} ms")
+        stages.append(found)
+    return stages
 
 
 # --- the whole run -----------------------------------------------------------------------
@@ -738,6 +812,15 @@ def print_table(result: dict[str, Any]) -> None:
         print(f"{key:<34}{found['median_ms']:>10.1f}{found['max_ms']:>9.1f}"
               f"{found['median_cpu_ms']:>10.1f}{found['median_server_cpu_ms']:>12.1f}"
               f"{found['load']:>7.2f}  {verdict}")
+    for after in result.get("after_writes", []):
+        print(f"\nafter {after['writes']:,} events dated {after['date']} (recorded one by one "
+              f"in {after['seconds']} s; {after['log_rows_added']:,} change-log rows):")
+        for key in ("freshness_check@primary", "freshness_check@replica",
+                    "indicators API@primary", "indicators API@replica"):
+            found = after[key]
+            print(f"{key:<34}{found['median_ms']:>10.1f}{found['max_ms']:>9.1f}"
+                  f"{found['median_cpu_ms']:>10.1f}{found['median_server_cpu_ms']:>12.1f}"
+                  f"{found['load']:>7.2f}")
     print(f"\ntargets: live report ≤ {TARGET_REPORT_S} s "
           f"({'met' if result['meets_report'] else 'MISSED'}); published page ≤ "
           f"{TARGET_STORE_MS} ms (per row above)")
@@ -761,6 +844,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="live timings, after a warm-up")
     parser.add_argument("--http-runs", type=int, default=20,
                         help="requests to the store and freshness checks, after a warm-up")
+    parser.add_argument("--writes", default=DEFAULT_WRITES,
+                        help="events dated today recorded after publishing: the totals at "
+                             "which the store is timed again, comma-separated (default "
+                             f"{DEFAULT_WRITES}; 0: none). They stay in the database")
     parser.add_argument("--seed", type=int, default=2023)
     parser.add_argument("--workers", type=int, default=None,
                         help="importer worker processes (default: the importer's choice)")
@@ -772,6 +859,7 @@ def main() -> None:
         print(json.dumps(measure(json.loads(args.measure))))
         return
     args.participants = args.participants or args.events // EVENTS_PER_PARTICIPANT
+    args.writes = sorted(int(n) for n in str(args.writes).split(",") if int(n) > 0)
     args.dir.mkdir(parents=True, exist_ok=True)
     load_before = [round(x, 2) for x in os.getloadavg()]
     log(f"load average {load_before}; cluster in {args.dir / 'pg'}")
@@ -794,7 +882,8 @@ def main() -> None:
         log(f"standby made in {basebackup:.1f}s, replayed in {replay:.1f}s")
         spec = {"primary_url": url, "replica_url": replica_url,
                 "keys": str(folder / "bench-keys.toml"), "runs": args.runs,
-                "http_runs": args.http_runs, "primary_data": str(cluster.data),
+                "http_runs": args.http_runs, "writes": args.writes,
+                "primary_data": str(cluster.data),
                 "replica_data": str(replica.data)}
         out = subprocess.run([sys.executable, __file__, "--measure", json.dumps(spec)],
                              check=True, stdout=subprocess.PIPE, text=True)
