@@ -5,6 +5,7 @@ of 3 M events, read on the primary, on a streaming replica and from the publishe
     .venv/bin/python bench/scale.py --reuse --json /tmp/bench-scale/results.json
     .venv/bin/python bench/scale.py --events 100000 --runs 2   # a quick try (10,000 people)
     .venv/bin/python bench/scale.py --build-only               # load (or resume loading)
+    .venv/bin/python bench/scale.py --explain /tmp/cohorts.plan # where the cohort table's time goes
 
 Data (``--dir``, default /tmp/bench-scale): one PostgreSQL 15 cluster in ``pg/`` (unix
 socket, fsync off, as bench/indicators.py starts one), kept on disk, and one database per
@@ -758,6 +759,56 @@ def writes_then_store(spec: dict[str, Any], apps: dict[str, Any], meter: Meter,
     return stages
 
 
+def explain_cohorts(url: str, path: Path) -> None:
+    """``--explain``: EXPLAIN (ANALYZE, BUFFERS) of the cohort table's statement (quarter
+    grain, the evaluator's default cut; computed in internal mode, which the store never
+    answers, and the same statement), as ``queries.cohorts`` sends it, into ``path``; its
+    slowest nodes on the terminal."""
+    import re
+
+    from sqlalchemy import event
+    from sqlalchemy.orm import sessionmaker
+
+    from cohort import clock
+    from cohort.actors import SYSTEM
+    from cohort.config import load_settings
+    from cohort.db import make_engine
+    from cohort.indicators import published, queries
+
+    engine = make_engine(url)
+    sent: list[tuple[str, Any]] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _keep(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+              executemany: bool) -> None:
+        sent.append((statement, parameters))
+
+    settings = load_settings({"DATABASE_URL": url}, env={})
+    with sessionmaker(engine)() as s:
+        # Internal mode: the same statement, never answered from the store.
+        queries.cohorts(s, SYSTEM, {"programme": PROGRAMME_CODE, "departement": "62",
+                                    "mode": "internal", "grain": "quarter",
+                                    "as_of": published.last_complete_month_end(
+                                        clock.today())}, settings,
+                        today=clock.today(), now=clock.now())
+        s.rollback()  # its audit entry
+    statement, parameters = max(sent, key=lambda item: len(item[0]))  # the cohort table
+    event.remove(engine, "before_cursor_execute", _keep)
+    with engine.connect() as conn:
+        plan = [row[0] for row in conn.exec_driver_sql(
+            "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)]
+    engine.dispose()
+    path.write_text("\n".join(plan) + "\n")
+    timed = []
+    for line in plan:
+        found = re.search(r"actual time=[\d.]+\.\.([\d.]+) rows=\d+ loops=(\d+)", line)
+        if found:
+            timed.append((float(found[1]) * int(found[2]), line.strip()[:150]))
+    print(f"plan written to {path}; {plan[-1]}; the nodes with most time (time × loops):")
+    for total, line in sorted(timed, reverse=True)[:15]:
+        print(f"{total / 1000:>8.1f} s  {line}")
+
+
 # --- the whole run -----------------------------------------------------------------------
 
 def _verdicts(result: dict[str, Any]) -> None:
@@ -853,6 +904,9 @@ def main() -> None:
                         help="importer worker processes (default: the importer's choice)")
     parser.add_argument("--shape", default="spread", choices=sorted(SHAPES))
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    parser.add_argument("--explain", type=Path, default=None,
+                        help="only write the cohort table's EXPLAIN ANALYZE into this file "
+                             "(on the primary) and print its slowest nodes")
     parser.add_argument("--measure", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -869,6 +923,9 @@ def main() -> None:
     try:
         url, folder, state = dataset(server, args)
         if args.build_only:
+            return
+        if args.explain:
+            explain_cohorts(url, args.explain)
             return
         facts = schema_facts(url)
         event = facts["tables"]["event"]
