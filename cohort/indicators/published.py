@@ -68,11 +68,13 @@ _CHANGED = {
     # Writes since the snapshot: committed after it was taken (its transaction neither
     # finished before it nor seen by it); the index on (mark, day) starts at its xmin.
     "postgresql": sa.text(
-        "SELECT EXISTS (SELECT 1 FROM data_change WHERE "
+        # The publishing transaction's own writes are judged by their order (a snapshot
+        # does not list its own transaction as in progress): after its watermark, since.
+        "SELECT EXISTS (SELECT 1 FROM data_change WHERE mark = :own AND id > :last "
+        "AND day <= :as_of) OR EXISTS (SELECT 1 FROM data_change WHERE "
         "mark >= pg_snapshot_xmin(CAST(:snapshot AS pg_snapshot))::text::bigint "
-        "AND day <= :as_of "
-        "AND NOT pg_visible_in_snapshot(mark::text::xid8, CAST(:snapshot AS pg_snapshot)) "
-        "AND NOT (mark = :own AND id <= :last))"),
+        "AND mark <> :own AND day <= :as_of "
+        "AND NOT pg_visible_in_snapshot(mark::text::xid8, CAST(:snapshot AS pg_snapshot)))"),
     # Numbered after the mark, or still pending (0: written, numbered as it commits).
     "sqlite": sa.select(sa.exists().where(
         sa.or_(DataChange.mark > sa.bindparam("mark", type_=sa.BigInteger),
