@@ -142,9 +142,17 @@ def _save_state(folder: Path, state: dict[str, Any]) -> None:
 
 
 def build(url: str, folder: Path, participants: int, events: int, seed: int,
-          workers: int | None, shape: str) -> dict[str, Any]:
-    """Load the data set into the database at ``url``, from the first step not done."""
+          workers: int | None, shape: str, *, prepared: bool = True) -> dict[str, Any]:
+    """Load the data set into the database at ``url``, from the first step not done;
+    ``prepared=False``: the imports without server-side prepared statements."""
+    import sqlalchemy as sa
+
     from cohort.models import Enrolment, Participant
+
+    plain = url  # for the look-ups that open an engine of their own
+    if not prepared:
+        url = sa.make_url(url).update_query_dict({"prepare_threshold": "none"}) \
+            .render_as_string(hide_password=False)
 
     folder.mkdir(parents=True, exist_ok=True)
     state = _load_state(folder)
@@ -188,8 +196,8 @@ def build(url: str, folder: Path, participants: int, events: int, seed: int,
             log(f"imported {kind}: {figures['rows']:,} rows in {figures['seconds']}s "
                 f"({figures['rows_per_s']:,}/s), statistics {figures['analyze_s']}s")
         started = time.perf_counter()
-        participant_ids = ids_in_order(url, Participant)
-        enrolment_ids = ids_in_order(url, Enrolment)
+        participant_ids = ids_in_order(plain, Participant)
+        enrolment_ids = ids_in_order(plain, Enrolment)
         firsts: dict[int, tuple[str, Window]] = {}
         for row, enrolment_id in zip(enrolled, enrolment_ids, strict=True):
             firsts.setdefault(row.person, (enrolment_id, Window(row.start, row.end)))
@@ -250,7 +258,7 @@ def dataset(server: str, args: argparse.Namespace) -> tuple[str, Path, dict[str,
         log(f"loading {name}: {args.participants:,} participants, {args.events:,} events"
             + (f" (resuming after: {', '.join(state['done'])})" if state.get("done") else ""))
         state = build(url, folder, args.participants, args.events, args.seed, args.workers,
-                      args.shape)
+                      args.shape, prepared=not args.no_prepared_imports)
     started = time.perf_counter()
     command.upgrade(alembic_config(url), "head")
     # VACUUM as well as ANALYZE: the state autovacuum leaves a table in once the inserts
@@ -903,6 +911,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None,
                         help="importer worker processes (default: the importer's choice)")
     parser.add_argument("--shape", default="spread", choices=sorted(SHAPES))
+    parser.add_argument("--no-prepared-imports", action="store_true",
+                        help="load with ?prepare_threshold=none: into partitioned tables "
+                             "loaded from empty, psycopg's server-side prepared statements "
+                             "made the events importer's look-ups take minutes each "
+                             "(docs/performance.md)")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     parser.add_argument("--explain", type=Path, default=None,
                         help="only write the cohort table's EXPLAIN ANALYZE into this file "
